@@ -1,0 +1,38 @@
+"""Read the snapshot attached to a coopflow PDF back out of it (used to verify a document)."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pypdf
+from pypdf.errors import PyPdfError
+
+from coopflow.errors import DocumentError
+
+from ._render import SNAPSHOT_ATTACHMENT
+
+
+def extract_snapshot(pdf: bytes) -> dict[str, Any]:
+    """Return the snapshot attached to ``pdf`` as ``snapshot.json``, decoded.
+
+    Raises :class:`~coopflow.errors.DocumentError` when ``pdf`` is not a readable PDF, has no
+    ``snapshot.json`` attachment, has several, or the attachment is not a JSON object.
+    """
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(pdf))
+        contents = reader.attachments.get(SNAPSHOT_ATTACHMENT)
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise DocumentError(f"not a readable PDF: {type(error).__name__}: {error}") from None
+    if not contents:
+        raise DocumentError(f"the PDF has no {SNAPSHOT_ATTACHMENT} attachment")
+    if len(contents) != 1:
+        raise DocumentError(f"the PDF has {len(contents)} {SNAPSHOT_ATTACHMENT} attachments")
+    try:
+        data = json.loads(contents[0].decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DocumentError(f"{SNAPSHOT_ATTACHMENT} is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise DocumentError(f"{SNAPSHOT_ATTACHMENT} does not hold a JSON object")
+    return data

@@ -1,0 +1,376 @@
+"""Render snapshots to HTML (Jinja2) and to deterministic PDF/A-3 (WeasyPrint).
+
+A :class:`Renderer` builds its Jinja environment, its WeasyPrint font configuration, stylesheet
+and URL fetcher once, and reuses them for every document it renders.  The same snapshot with the
+same templates gives byte-identical PDFs in any process: the PDF's dates come from the snapshot,
+its file identifier from the snapshot's and templates' hashes, and the font subsets are named
+from the fonts themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import multiprocessing
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import jinja2
+import weasyprint
+from jinja2 import meta
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError
+
+from coopflow.errors import CoopflowError, DocumentError, TemplateError, ValidationError
+
+from . import _french as fr
+from ._assets import ASSET_BASE_URL, STATIC_DIR, TEMPLATES_DIR, AssetFetcher, AssetRefusedError
+from ._context import View, build_view
+from ._validate import validate_snapshot
+from .snapshot import Snapshot
+
+#: The PDF variant written: PDF/A-3, level A (tagged, accessible), which allows attachments.
+PDF_VARIANT: Final = "pdf/a-3a"
+#: The name of the attached snapshot inside the PDF.
+SNAPSHOT_ATTACHMENT: Final = "snapshot.json"
+#: The stylesheet, looked up in an organisation's template folder first, then in the package.
+STYLESHEET: Final = "coopflow.css"
+
+TEMPLATE_NAMES: Final = {
+    "protocole": "protocole.html.j2",
+    "programme": "programme.html.j2",
+    "avenant": "avenant.html.j2",
+}
+
+FILTERS: Final[Mapping[str, Callable[..., Any]]] = {
+    "french_date": fr.french_date,
+    "french_amount": fr.french_amount,
+    "french_number": fr.french_number,
+    "number_in_words": fr.number_in_words,
+    "capfirst": fr.capitalise,
+    "with_article": fr.with_article,
+    "title_with_article": fr.title_with_article,
+    "de": fr.of_name,
+    "paragraphs": fr.paragraphs,
+    "sentence": fr.sentence,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedDocument:
+    """A rendered PDF/A-3 document and what a stored copy must record about it."""
+
+    pdf: bytes
+    sha256: str  # hex sha256 of pdf
+    size: int
+    template_name: str  # "protocole.html.j2"
+    template_sha256: str  # sha256 of the template sources used (template, includes, stylesheet)
+    title: str  # the PDF's title metadata
+
+
+def snapshot_json(snapshot: Mapping[str, Any]) -> bytes:
+    """The canonical JSON of a snapshot: sorted keys, UTF-8, no insignificant whitespace.
+
+    These exact bytes are attached to the PDF as ``snapshot.json``; hashing them identifies the
+    data a document was produced from.
+    """
+    try:
+        text = json.dumps(snapshot, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError) as error:
+        raise ValidationError(f"not JSON-serialisable: {error}", field="snapshot") from None
+    return text.encode()
+
+
+class _RecordingLoader(jinja2.BaseLoader):
+    """Delegate to another loader and keep the source of every template it loaded.
+
+    With ``auto_reload`` off, the environment loads each template once: the recorded source is
+    exactly the one compiled, so hashing it names the template version used.
+    """
+
+    def __init__(self, inner: jinja2.BaseLoader) -> None:
+        self._inner = inner
+        self.sources: dict[str, str] = {}
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        source, filename, uptodate = self._inner.get_source(environment, template)
+        self.sources[template] = source
+        return source, filename, uptodate
+
+
+def _document_datetime(day: _dt.date) -> _dt.datetime:
+    return _dt.datetime(day.year, day.month, day.day, tzinfo=_dt.UTC)
+
+
+class Renderer:
+    """Renders snapshots with the built-in templates, or with an organisation's own.
+
+    ``template_dir=None`` uses the package's templates in a plain Jinja environment.  With a
+    folder, its templates (and its ``coopflow.css``, if any) are used in an immutable sandbox,
+    each missing one falling back to the built-in one.  Both environments autoescape and use
+    ``StrictUndefined``.  The Jinja environment, WeasyPrint's font configuration, stylesheet and
+    URL fetcher are built once here and reused by every render.  A renderer is not thread-safe:
+    give each thread (or process) its own.
+    """
+
+    def __init__(self, template_dir: Path | None = None) -> None:
+        builtin = jinja2.FileSystemLoader(TEMPLATES_DIR)
+        stylesheet = STATIC_DIR / STYLESHEET
+        self._sandboxed = template_dir is not None
+        if template_dir is not None:
+            folder = Path(template_dir)
+            if not folder.is_dir():
+                raise ValidationError(f"{folder} is not a folder", field="template_dir")
+            self._loader = _RecordingLoader(
+                jinja2.ChoiceLoader([jinja2.FileSystemLoader(folder), builtin])
+            )
+            environment: jinja2.Environment = ImmutableSandboxedEnvironment(
+                loader=self._loader,
+                autoescape=True,
+                undefined=jinja2.StrictUndefined,
+                auto_reload=False,
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+            if (folder / STYLESHEET).is_file():
+                stylesheet = folder / STYLESHEET
+        else:
+            self._loader = _RecordingLoader(builtin)
+            environment = jinja2.Environment(
+                loader=self._loader,
+                autoescape=True,
+                undefined=jinja2.StrictUndefined,
+                auto_reload=False,
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+        environment.filters.update(FILTERS)
+        self._env = environment
+        self._css_source = stylesheet.read_text(encoding="utf-8")
+        self._fetcher = AssetFetcher()
+        self._font_config = FontConfiguration()
+        try:
+            self._css = weasyprint.CSS(
+                string=self._css_source,
+                base_url=ASSET_BASE_URL,
+                url_fetcher=self._fetcher,
+                font_config=self._font_config,
+            )
+        except FatalURLFetchingError as error:
+            raise TemplateError(STYLESHEET, _refusal(error)) from None
+        self._digests: dict[str, str] = {}
+
+    @property
+    def sandboxed(self) -> bool:
+        """Whether templates run in Jinja's immutable sandbox (an organisation's templates)."""
+        return self._sandboxed
+
+    def render_html(self, snapshot: Snapshot) -> str:
+        """Render ``snapshot`` to the HTML that :meth:`render` turns into a PDF.
+
+        Raises :class:`~coopflow.errors.ValidationError` for a malformed snapshot (the message
+        names the key) and :class:`~coopflow.errors.TemplateError` for a template that fails.
+        """
+        return self._html(snapshot)[0]
+
+    def render(self, snapshot: Snapshot) -> RenderedDocument:
+        """Render ``snapshot`` to a PDF/A-3 with the canonical snapshot JSON attached.
+
+        Raises :class:`~coopflow.errors.ValidationError` for a malformed snapshot,
+        :class:`~coopflow.errors.TemplateError` for a failing template (including one that asks
+        for a resource other than coopflow's own assets) and
+        :class:`~coopflow.errors.DocumentError` if WeasyPrint fails.
+        """
+        html, view, template_name = self._html(snapshot)
+        payload = snapshot_json(snapshot)
+        template_digest = self._template_digest(template_name)
+        identifier = hashlib.sha256(payload + template_digest.encode()).hexdigest()[:32]
+        when = _document_datetime(view.meta.date)
+        try:
+            document = weasyprint.HTML(
+                string=html, base_url=ASSET_BASE_URL, url_fetcher=self._fetcher
+            ).render(font_config=self._font_config, stylesheets=[self._css])
+            metadata = document.metadata
+            # The metadata come from the snapshot, whatever a custom template's <head> says.
+            metadata.title = view.meta.title
+            metadata.authors = [view.meta.author]
+            metadata.description = view.meta.footer
+            metadata.keywords = []
+            metadata.generator = "coopflow"
+            metadata.lang = "fr"
+            metadata.created = metadata.modified = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+            metadata.attachments = []  # only the snapshot travels inside the document
+            metadata.custom = {}
+            attachment = weasyprint.Attachment(
+                string=payload,
+                name=SNAPSHOT_ATTACHMENT,
+                description="Données à partir desquelles coopflow a produit ce document",
+                created=when,
+                modified=when,
+                relationship="Data",
+                url_fetcher=self._fetcher,
+            )
+            pdf: bytes = document.write_pdf(
+                pdf_variant=PDF_VARIANT,
+                pdf_identifier=identifier.encode(),
+                attachments=[attachment],
+            )
+        except FatalURLFetchingError as error:
+            raise TemplateError(template_name, _refusal(error)) from None
+        except CoopflowError:
+            raise
+        except Exception as error:
+            raise DocumentError(
+                f"WeasyPrint could not render {template_name}: {type(error).__name__}: {error}"
+            ) from error
+        return RenderedDocument(
+            pdf=pdf,
+            sha256=hashlib.sha256(pdf).hexdigest(),
+            size=len(pdf),
+            template_name=template_name,
+            template_sha256=template_digest,
+            title=view.meta.title,
+        )
+
+    def _html(self, snapshot: Snapshot) -> tuple[str, View, str]:
+        checked = validate_snapshot(snapshot)
+        view = build_view(checked)
+        template_name = TEMPLATE_NAMES[checked["kind"]]
+        try:
+            template = self._env.get_template(template_name)
+            html = template.render(doc=view, snapshot=checked)
+        except jinja2.TemplateSyntaxError as error:
+            where = error.name or template_name
+            raise TemplateError(where, f"line {error.lineno}: {error.message}") from None
+        except jinja2.TemplateNotFound as error:
+            raise TemplateError(template_name, f"template {error.name!r} not found") from None
+        except jinja2.TemplateError as error:  # UndefinedError, SecurityError...
+            raise TemplateError(template_name, f"{type(error).__name__}: {error}") from None
+        except CoopflowError:
+            raise
+        except Exception as error:
+            raise TemplateError(template_name, f"{type(error).__name__}: {error}") from error
+        return html, view, template_name
+
+    def _template_digest(self, template_name: str) -> str:
+        """sha256 over the sources of the template, everything it includes, and the stylesheet."""
+        cached = self._digests.get(template_name)
+        if cached is not None:
+            return cached
+        seen: set[str] = set()
+        pending = [template_name]
+        try:
+            while pending:
+                name = pending.pop()
+                if name in seen:
+                    continue
+                seen.add(name)
+                self._env.get_template(name)  # loads (and records) it once
+                ast = self._env.parse(self._loader.sources[name])
+                # Dynamic names (None) cannot be known statically; the built-in templates use none.
+                pending.extend(ref for ref in meta.find_referenced_templates(ast) if ref)
+        except jinja2.TemplateError as error:
+            raise TemplateError(template_name, f"{type(error).__name__}: {error}") from None
+        digest = hashlib.sha256()
+        for name in sorted(seen):
+            source = self._loader.sources[name].encode()
+            digest.update(f"{name}\n{len(source)}\n".encode() + source)
+        css = self._css_source.encode()
+        digest.update(f"{STYLESHEET}\n{len(css)}\n".encode() + css)
+        self._digests[template_name] = result = digest.hexdigest()
+        return result
+
+
+def _refusal(error: FatalURLFetchingError) -> str:
+    cause = error.__cause__
+    if isinstance(cause, AssetRefusedError):
+        return str(cause)
+    return f"{error} ({type(cause).__name__}: {cause})" if cause else str(error)
+
+
+# --- Parallel rendering -------------------------------------------------------------------
+
+_worker_renderer: Renderer | None = None
+
+
+def _init_worker(template_dir: Path | None) -> None:
+    global _worker_renderer  # noqa: PLW0603 - one renderer per worker process, built once
+    _worker_renderer = Renderer(template_dir)
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """A coopflow error raised in a worker, carried back by value (its __init__ differs)."""
+
+    error_type: type[CoopflowError]
+    state: dict[str, Any]
+    message: str
+
+
+def _render_in_worker(snapshot: Snapshot) -> RenderedDocument | _Failure:
+    assert _worker_renderer is not None, "the pool initializer builds the renderer"
+    try:
+        return _worker_renderer.render(snapshot)
+    except CoopflowError as error:
+        return _Failure(type(error), dict(vars(error)), str(error))
+
+
+def _rebuild(failure: _Failure) -> CoopflowError:
+    error = BaseException.__new__(failure.error_type)
+    Exception.__init__(error, failure.message)
+    vars(error).update(failure.state)
+    return error
+
+
+def render_many(
+    snapshots: Sequence[Snapshot], *, workers: int = 1, template_dir: Path | None = None
+) -> list[RenderedDocument]:
+    """Render several snapshots, in input order.
+
+    With ``workers > 1`` the documents are rendered by a pool of that many processes (started
+    with ``spawn``), each building its :class:`Renderer` once.  The first document that fails
+    raises its coopflow error, with a note naming its position.
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValidationError(f"expected a positive integer, got {workers!r}", field="workers")
+    items = list(snapshots)
+    if template_dir is not None and not Path(template_dir).is_dir():
+        raise ValidationError(f"{template_dir} is not a folder", field="template_dir")
+    if workers == 1 or len(items) <= 1:
+        renderer = Renderer(template_dir)
+        results = []
+        for index, snapshot in enumerate(items):
+            try:
+                results.append(renderer.render(snapshot))
+            except CoopflowError as error:
+                error.add_note(f"while rendering snapshot {index} of {len(items)}")
+                raise
+        return results
+    processes = min(workers, len(items))
+    chunk = max(1, len(items) // (processes * 4))
+    try:
+        with ProcessPoolExecutor(
+            max_workers=processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(template_dir,),
+        ) as pool:
+            outcomes = list(pool.map(_render_in_worker, items, chunksize=chunk))
+    except BrokenProcessPool as error:
+        raise DocumentError(f"a rendering process died: {error}") from error
+    rendered: list[RenderedDocument] = []
+    for index, outcome in enumerate(outcomes):
+        if isinstance(outcome, _Failure):
+            failed = _rebuild(outcome)
+            failed.add_note(f"while rendering snapshot {index} of {len(items)}")
+            raise failed
+        rendered.append(outcome)
+    return rendered

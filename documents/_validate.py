@@ -1,0 +1,119 @@
+"""Structural validation of a snapshot against the TypedDicts of :mod:`.snapshot`.
+
+A snapshot arrives as plain JSON-like data from the engine (or from a PDF being verified); it is
+checked once, before any template sees it, so that a missing or mistyped key is reported by its
+path (``parties[1].official_name``) as a :class:`~coopflow.errors.ValidationError` instead of
+surfacing as a template error.  Keys that the TypedDicts do not declare are allowed and ignored.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, Final, Literal, cast, get_args, get_origin, get_type_hints, is_typeddict
+
+from coopflow.errors import ValidationError
+
+from .snapshot import AvenantSnapshot, ProgrammeSnapshot, ProtocolSnapshot, Snapshot
+
+SNAPSHOT_TYPES: Final[dict[str, type]] = {
+    "protocole": ProtocolSnapshot,
+    "programme": ProgrammeSnapshot,
+    "avenant": AvenantSnapshot,
+}
+
+
+@functools.cache
+def _hints(typed_dict: type) -> dict[str, Any]:
+    return get_type_hints(typed_dict)
+
+
+def _describe(expected: Any) -> str:
+    if expected is type(None):
+        return "null"
+    if isinstance(expected, type):
+        return {"str": "a string", "int": "an integer", "bool": "a boolean"}.get(
+            expected.__name__, expected.__name__
+        )
+    return str(expected)
+
+
+def _where(path: str) -> str:
+    return path or "snapshot"
+
+
+def _check(expected: Any, value: object, path: str) -> None:
+    origin = get_origin(expected)
+    if is_typeddict(expected):
+        if not isinstance(value, Mapping):
+            raise ValidationError(f"expected an object, got {type(value).__name__}", field=path)
+        required = cast(frozenset[str], expected.__required_keys__)
+        for key, hint in _hints(expected).items():
+            child = f"{path}.{key}" if path else key
+            if key not in value:
+                if key in required:
+                    raise ValidationError("missing key", field=child)
+                continue
+            _check(hint, value[key], child)
+    elif origin is list:
+        if not isinstance(value, list | tuple):
+            raise ValidationError(f"expected a list, got {type(value).__name__}", field=path)
+        (item_type,) = get_args(expected)
+        for index, item in enumerate(value):
+            _check(item_type, item, f"{path}[{index}]")
+    elif origin is types.UnionType or origin is typing.Union:
+        arms = get_args(expected)
+        if value is None and type(None) in arms:
+            return
+        others = [arm for arm in arms if arm is not type(None)]
+        if len(others) == 1:
+            _check(others[0], value, path)
+            return
+        if not any(_matches(arm, value) for arm in others):
+            names = " or ".join(_describe(arm) for arm in arms)
+            raise ValidationError(f"expected {names}", field=_where(path))
+    elif origin is Literal:
+        allowed = get_args(expected)
+        if value not in allowed:
+            choices = ", ".join(repr(choice) for choice in allowed)
+            raise ValidationError(f"{value!r} is not one of {choices}", field=_where(path))
+    elif expected is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError(f"expected an integer, got {value!r}", field=path)
+    elif isinstance(expected, type):
+        if not isinstance(value, expected):
+            raise ValidationError(
+                f"expected {_describe(expected)}, got {type(value).__name__}", field=path
+            )
+    else:  # pragma: no cover - every annotation of snapshot.py is handled above
+        raise TypeError(f"unsupported annotation {expected!r} at {path}")
+
+
+def _matches(expected: Any, value: object) -> bool:
+    try:
+        _check(expected, value, "")
+    except ValidationError:
+        return False
+    return True
+
+
+def validate_snapshot(snapshot: object) -> Snapshot:
+    """Check ``snapshot``'s structure and return it typed; raise ``ValidationError`` if wrong.
+
+    The error names the first offending key by its path, e.g. ``axes[0].title: missing key``.
+    """
+    if not isinstance(snapshot, Mapping):
+        raise ValidationError(
+            f"a snapshot is a mapping, got {type(snapshot).__name__}", field="snapshot"
+        )
+    if "kind" not in snapshot:
+        raise ValidationError("missing key", field="kind")
+    kind = snapshot["kind"]
+    expected = SNAPSHOT_TYPES.get(kind) if isinstance(kind, str) else None
+    if expected is None:
+        known = ", ".join(repr(name) for name in SNAPSHOT_TYPES)
+        raise ValidationError(f"unknown document kind {kind!r} (known: {known})", field="kind")
+    _check(expected, snapshot, "")
+    return cast(Snapshot, snapshot)

@@ -1,0 +1,494 @@
+"""The evidence chain: data snapshots, rendering, and the stored documents.
+
+A document is rendered from a snapshot of the database (see ``coopflow.documents.snapshot``)
+and stored whole: bytes, SHA-256, the snapshot and its hash, the template's name and hash.
+For a protocol, the *content* hash covers what the parties agree to (parties, axes, commitments,
+governance, period...) and leaves out what happens after legal review (délibérations,
+signatories, signature, status): legal approval names one document, and the protocol may be
+deliberated and signed only while its content hash is still the approved one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .errors import NotFoundError, ValidationError
+from .models import (
+    Action,
+    Amendment,
+    Axis,
+    Deliberation,
+    Document,
+    Partnership,
+    Party,
+    Programme,
+    Protocol,
+    Signatory,
+    aware,
+    utcnow,
+)
+
+SCALES: dict[str, str] = {
+    "aire_metropolitaine": "aire métropolitaine",
+    "espace_regional": "espace régional",
+    "france_europe": "France et Europe",
+}
+
+NATURES: dict[str, str] = {
+    "METRO": "métropole",
+    "CU": "communauté urbaine",
+    "CA": "communauté d'agglomération",
+    "CC": "communauté de communes",
+    "PETR": "pôle d'équilibre territorial et rural",
+    "PNR": "syndicat mixte de parc naturel régional",
+    "SYNDICAT": "syndicat mixte",
+    "COMMUNE": "commune",
+    "DEPARTEMENT": "département",
+    "REGION": "région",
+    "ETRANGER": "autorité locale étrangère",
+}
+
+# Keys of a protocol snapshot that are not part of its agreed content.
+_EXECUTION_KEYS = frozenset(
+    {"document_version", "status", "deliberations", "signatories", "signature", "amendments"}
+)
+
+Kind = Literal["protocole", "programme", "avenant"]
+
+
+def canonical_json(value: Any) -> str:
+    """The one JSON text of a value: sorted keys, no spaces, UTF-8 kept."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def sha256_hex(data: bytes | str) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+def content_sha256(snapshot: dict[str, Any]) -> str:
+    """Hash of what a document says, leaving out its version, status and execution data."""
+    content = {k: v for k, v in snapshot.items() if k not in _EXECUTION_KEYS}
+    return sha256_hex(canonical_json(content))
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _amount(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    """A stored document, without its bytes."""
+
+    id: int
+    reference: str
+    kind: str
+    subject: str
+    version: int
+    status: str
+    sha256: str
+    size: int
+    snapshot_sha256: str
+    content_sha256: str
+    template_name: str
+    template_sha256: str
+    created_by: str
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, doc: Document, reference: str) -> DocumentInfo:
+        return cls(
+            id=doc.id,
+            reference=reference,
+            kind=doc.kind,
+            subject=doc.subject,
+            version=doc.version,
+            status=doc.status,
+            sha256=doc.sha256,
+            size=doc.size,
+            snapshot_sha256=doc.snapshot_sha256,
+            content_sha256=doc.content_sha256,
+            template_name=doc.template_name,
+            template_sha256=doc.template_sha256,
+            created_by=doc.created_by,
+            created_at=aware(doc.created_at),
+        )
+
+    @property
+    def filename(self) -> str:
+        subject = f"-{self.subject}" if self.subject else ""
+        return f"{self.reference}-{self.kind}{subject}-v{self.version}-{self.status}.pdf"
+
+
+class DocumentStore:
+    """Builds snapshots, renders them and stores the documents of one coopflow instance."""
+
+    def __init__(self, template_dir: Path | None = None) -> None:
+        self._template_dir = template_dir
+        self._renderer: Any = None
+        self._lock = threading.Lock()
+        #: Called (after commit) with each document produced; set by the Coopflow facade.
+        self.on_produced: Callable[[DocumentInfo], None] | None = None
+
+    def renderer(self) -> Any:
+        """The renderer, built once (Jinja environment and fonts are reused across renders)."""
+        with self._lock:
+            if self._renderer is None:
+                from coopflow.documents import Renderer
+
+                self._renderer = Renderer(self._template_dir)
+            return self._renderer
+
+    # ------------------------------------------------------------------ snapshots
+
+    @staticmethod
+    def _party(party: Party, partnership: Partnership) -> dict[str, Any]:
+        return {
+            "key": party.key,
+            "official_name": party.official_name,
+            "usual_name": party.usual_name,
+            "nature": party.nature,
+            "nature_label": NATURES.get(party.nature, party.nature),
+            "siren": party.siren,
+            "seat": party.seat,
+            "deliberative_body": party.deliberative_body,
+            "executive_title": party.executive_title,
+            "is_home": party.id == partnership.home_party_id,
+            "is_lead": party.id == partnership.lead_party_id,
+        }
+
+    def _parties(self, session: Session, p: Partnership) -> list[dict[str, Any]]:
+        return [self._party(m.party, p) for m in p.members]
+
+    @staticmethod
+    def _keys(p: Partnership) -> dict[int, str]:
+        return {m.party_id: m.party.key for m in p.members}
+
+    def _deliberations(
+        self, session: Session, p: Partnership, amendment: int | None = None
+    ) -> list[dict[str, Any]]:
+        keys = self._keys(p)
+        order = {m.party_id: m.position for m in p.members}
+        stmt = select(Deliberation).where(Deliberation.partnership_id == p.id)
+        if amendment is not None:
+            stmt = stmt.where(Deliberation.amendment == amendment)
+        rows = sorted(session.scalars(stmt), key=lambda d: (d.amendment, order[d.party_id]))
+        return [
+            {
+                "party_key": keys[d.party_id],
+                "amendment": d.amendment,
+                "number": d.number,
+                "sitting_date": d.sitting_date.isoformat(),
+                "sent_to_prefecture": _iso(d.sent_to_prefecture),
+                "published": _iso(d.published),
+                "executoire": d.executoire,
+            }
+            for d in rows
+        ]
+
+    def _signatories(self, session: Session, p: Partnership) -> list[dict[str, Any]]:
+        keys = self._keys(p)
+        order = {m.party_id: m.position for m in p.members}
+        rows = sorted(
+            session.scalars(select(Signatory).where(Signatory.partnership_id == p.id)),
+            key=lambda s: order[s.party_id],
+        )
+        return [
+            {
+                "party_key": keys[s.party_id],
+                "first_name": s.first_name,
+                "last_name": s.last_name,
+                "title": s.title,
+            }
+            for s in rows
+        ]
+
+    @staticmethod
+    def _amendment(a: Amendment) -> dict[str, Any]:
+        return {
+            "number": a.number,
+            "subject": a.subject,
+            "changes": list(a.changes),
+            "signed_on": _iso(a.signed_on),
+        }
+
+    def _axes(self, session: Session, p: Partnership) -> list[dict[str, Any]]:
+        keys = self._keys(p)
+        axes = session.scalars(
+            select(Axis).where(Axis.partnership_id == p.id).order_by(Axis.number)
+        )
+        return [
+            {
+                "number": a.number,
+                "title": a.title,
+                "objectives": list(a.objectives),
+                "stakes": [{"title": s.title, "description": s.description} for s in a.stakes],
+                "commitments": [
+                    {"party_key": keys[c.party_id], "text": c.text} for c in a.commitments
+                ],
+            }
+            for a in axes
+        ]
+
+    def protocol_snapshot(
+        self, session: Session, p: Partnership, *, final: bool, version: int = 0
+    ) -> dict[str, Any]:
+        proto = _protocol(session, p)
+        amendments = session.scalars(
+            select(Amendment)
+            .where(Amendment.partnership_id == p.id, Amendment.signed_on.is_not(None))
+            .order_by(Amendment.number)
+        )
+        return {
+            "kind": "protocole",
+            "reference": p.reference,
+            "document_version": version,
+            "status": "final" if final else "projet",
+            "title": p.title,
+            "scale": p.scale,
+            "scale_label": SCALES[p.scale],
+            "period": {
+                "start": proto.period_start.isoformat(),
+                "end": proto.period_end.isoformat(),
+            },
+            "preamble": list(proto.preamble),
+            "governance": {
+                "copil": proto.governance_copil,
+                "cotech": proto.governance_cotech,
+                "meetings_per_year": proto.meetings_per_year,
+            },
+            "means": proto.means,
+            "financial_commitments": proto.financial_commitments,
+            "parties": self._parties(session, p),
+            "axes": self._axes(session, p),
+            "deliberations": self._deliberations(session, p, 0),
+            "signatories": self._signatories(session, p),
+            "signature": {
+                "place": proto.signature_place,
+                "date": _iso(proto.signature_date),
+            },
+            "amendments": [self._amendment(a) for a in amendments],
+        }
+
+    def avenant_snapshot(
+        self, session: Session, p: Partnership, number: int, *, final: bool, version: int = 0
+    ) -> dict[str, Any]:
+        proto = _protocol(session, p)
+        amendment = session.scalars(
+            select(Amendment).where(Amendment.partnership_id == p.id, Amendment.number == number)
+        ).one_or_none()
+        if amendment is None:
+            raise NotFoundError("avenant", f"n° {number} of {p.reference}")
+        return {
+            "kind": "avenant",
+            "reference": p.reference,
+            "document_version": version,
+            "status": "final" if final else "projet",
+            "title": p.title,
+            "period": {
+                "start": proto.period_start.isoformat(),
+                "end": proto.period_end.isoformat(),
+            },
+            "protocol_signed_on": _iso(proto.signature_date),
+            "amendment": self._amendment(amendment),
+            "parties": self._parties(session, p),
+            "deliberations": self._deliberations(session, p, number),
+            "signatories": self._signatories(session, p),
+            "signature": {"place": proto.signature_place, "date": _iso(amendment.signed_on)},
+        }
+
+    def programme_snapshot(
+        self, session: Session, p: Partnership, prog: Programme, *, final: bool, version: int = 0
+    ) -> dict[str, Any]:
+        proto = _protocol(session, p)
+        keys = self._keys(p)
+        names = {m.party.key: m.party.usual_name or m.party.official_name for m in p.members}
+        axes = {
+            a.id: a
+            for a in session.scalars(
+                select(Axis).where(Axis.partnership_id == p.id).order_by(Axis.number)
+            )
+        }
+        actions = session.scalars(
+            select(Action).where(Action.programme_id == prog.id).order_by(Action.number)
+        )
+        return {
+            "kind": "programme",
+            "reference": p.reference,
+            "document_version": version,
+            "status": "final" if final else "projet",
+            "label": prog.label,
+            "title": p.title,
+            "period": {
+                "start": prog.period_start.isoformat(),
+                "end": prog.period_end.isoformat(),
+            },
+            "protocol_period": {
+                "start": proto.period_start.isoformat(),
+                "end": proto.period_end.isoformat(),
+            },
+            "copil_date": _iso(prog.copil_date),
+            "parties": self._parties(session, p),
+            "axes": [{"number": a.number, "title": a.title} for a in axes.values()],
+            "actions": [
+                {
+                    "number": act.number,
+                    "axis_number": axes[act.axis_id].number,
+                    "title": act.title,
+                    "objectives": act.objectives,
+                    "lead_party_key": keys.get(act.lead_party_id) if act.lead_party_id else None,
+                    "contact": act.contact,
+                    "partners": list(act.partners),
+                    "milestones": [
+                        {"date": m.date.isoformat(), "label": m.label} for m in act.milestones
+                    ],
+                    "budget": [
+                        {
+                            "funder": b.funder,
+                            "funder_name": names.get(b.funder, b.funder),
+                            "amount": _amount(b.amount),
+                        }
+                        for b in act.budget_lines
+                    ],
+                    "indicators": [
+                        {
+                            "name": i.name,
+                            "unit": i.unit,
+                            "target": _amount(i.target),
+                            "actual": _amount(i.actual) if i.actual is not None else None,
+                        }
+                        for i in act.indicators
+                    ],
+                    "progress": act.progress,
+                }
+                for act in actions
+            ],
+        }
+
+    # ------------------------------------------------------------------ storage
+
+    def snapshot(
+        self,
+        session: Session,
+        p: Partnership,
+        kind: Kind,
+        subject: str,
+        *,
+        final: bool,
+        version: int = 0,
+    ) -> dict[str, Any]:
+        """The snapshot of one document, as it would be rendered now."""
+        if kind == "protocole":
+            return self.protocol_snapshot(session, p, final=final, version=version)
+        if kind == "avenant":
+            return self.avenant_snapshot(session, p, int(subject), final=final, version=version)
+        prog = session.scalars(
+            select(Programme).where(Programme.partnership_id == p.id, Programme.label == subject)
+        ).one_or_none()
+        if prog is None:
+            raise NotFoundError("programme", f"{subject} of {p.reference}")
+        return self.programme_snapshot(session, p, prog, final=final, version=version)
+
+    def latest(self, session: Session, p: Partnership, kind: str, subject: str) -> Document | None:
+        return session.scalars(
+            select(Document)
+            .where(
+                Document.partnership_id == p.id,
+                Document.kind == kind,
+                Document.subject == subject,
+            )
+            .order_by(Document.version.desc())
+            .limit(1)
+        ).one_or_none()
+
+    def current_content_sha256(self, session: Session, p: Partnership) -> str:
+        """Content hash of the protocol as the data stands now."""
+        return content_sha256(self.protocol_snapshot(session, p, final=False))
+
+    def produce(
+        self,
+        session: Session,
+        p: Partnership,
+        kind: Kind,
+        subject: str,
+        *,
+        final: bool,
+        created_by: str,
+        produced: list[DocumentInfo] | None = None,
+    ) -> Document:
+        """Render and store a document, or return the latest one if nothing changed.
+
+        A final document supersedes every earlier version of the same kind and subject."""
+        latest = self.latest(session, p, kind, subject)
+        renderer = self.renderer()
+        status = "final" if final else "draft"
+        if latest is not None and latest.status == status:
+            same = self.snapshot(session, p, kind, subject, final=final, version=latest.version)
+            if (
+                latest.snapshot == canonical_json(same)
+                and latest.template_sha256 == renderer.template_sha256(kind)
+            ):
+                return latest
+        version = (latest.version if latest is not None else 0) + 1
+        snap = self.snapshot(session, p, kind, subject, final=final, version=version)
+        with self._lock:
+            rendered = renderer.render(snap)
+        if final:
+            session.execute(
+                update(Document)
+                .where(
+                    Document.partnership_id == p.id,
+                    Document.kind == kind,
+                    Document.subject == subject,
+                    Document.status != "superseded",
+                )
+                .values(status="superseded")
+            )
+        doc = Document(
+            partnership_id=p.id,
+            kind=kind,
+            subject=subject,
+            version=version,
+            template_name=rendered.template_name,
+            template_sha256=rendered.template_sha256,
+            snapshot=canonical_json(snap),
+            snapshot_sha256=sha256_hex(canonical_json(snap)),
+            content_sha256=content_sha256(snap),
+            sha256=rendered.sha256,
+            size=rendered.size,
+            content=rendered.pdf,
+            created_by=created_by,
+            created_at=utcnow(),
+            status=status,
+        )
+        session.add(doc)
+        session.flush()
+        if produced is not None:
+            produced.append(DocumentInfo.of(doc, p.reference))
+        return doc
+
+
+def _protocol(session: Session, p: Partnership) -> Protocol:
+    proto = session.scalars(
+        select(Protocol).where(Protocol.partnership_id == p.id)
+    ).one_or_none()
+    if proto is None:
+        raise ValidationError(
+            f"{p.reference} has no protocol yet: set its period first (coopflow protocol set)",
+            field="protocol",
+        )
+    return proto

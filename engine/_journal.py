@@ -1,0 +1,283 @@
+"""The journal: append-only, hash-chained records of every fired event, and their verification.
+
+Each partnership has one chain.  A record's hash is the SHA-256 of the canonical JSON of its
+content, which includes the previous record's hash (64 zeros for the first record).  The
+partnership row keeps the sequence number and hash of its last record, so a deleted or
+truncated tail is detected as surely as an edited row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ._documents import canonical_json, sha256_hex
+from .errors import DocumentError
+from .models import Document, JournalRecord, Partnership, Programme, Protocol
+
+GENESIS = "0" * 64
+
+
+def utc_iso(value: dt.datetime) -> str:
+    """ISO 8601 in UTC with microseconds; naive values (SQLite) are UTC already."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def record_hash(
+    *,
+    reference: str,
+    seq: int,
+    programme: str | None,
+    event: str,
+    source_state: str | None,
+    target_state: str,
+    actor: str,
+    role: str,
+    at: dt.datetime,
+    comment: str | None,
+    data: str,
+    workflow_name: str,
+    workflow_version: int,
+    document_sha256: str | None,
+    prev_hash: str,
+) -> str:
+    content = {
+        "reference": reference,
+        "seq": seq,
+        "programme": programme,
+        "event": event,
+        "source_state": source_state,
+        "target_state": target_state,
+        "actor": actor,
+        "role": role,
+        "at": utc_iso(at),
+        "comment": comment,
+        "data": data,
+        "workflow": [workflow_name, workflow_version],
+        "document_sha256": document_sha256,
+        "prev_hash": prev_hash,
+    }
+    return sha256_hex(canonical_json(content))
+
+
+def append(
+    session: Session,
+    partnership: Partnership,
+    *,
+    event: str,
+    source_state: str | None,
+    target_state: str,
+    actor: str,
+    role: str,
+    at: dt.datetime,
+    comment: str | None,
+    data: dict[str, Any],
+    workflow_name: str,
+    workflow_version: int,
+    document_sha256: str | None = None,
+    programme: Programme | None = None,
+) -> JournalRecord:
+    """Add the next record of the partnership's chain (the caller holds the partnership's lock)."""
+    seq = partnership.journal_seq + 1
+    prev = partnership.journal_head
+    data_text = canonical_json(data)
+    digest = record_hash(
+        reference=partnership.reference,
+        seq=seq,
+        programme=programme.label if programme is not None else None,
+        event=event,
+        source_state=source_state,
+        target_state=target_state,
+        actor=actor,
+        role=role,
+        at=at,
+        comment=comment,
+        data=data_text,
+        workflow_name=workflow_name,
+        workflow_version=workflow_version,
+        document_sha256=document_sha256,
+        prev_hash=prev,
+    )
+    record = JournalRecord(
+        partnership_id=partnership.id,
+        seq=seq,
+        programme_id=programme.id if programme is not None else None,
+        event=event,
+        source_state=source_state,
+        target_state=target_state,
+        actor=actor,
+        role=role,
+        at=at,
+        comment=comment,
+        data=data_text,
+        workflow_name=workflow_name,
+        workflow_version=workflow_version,
+        document_sha256=document_sha256,
+        prev_hash=prev,
+        hash=digest,
+    )
+    session.add(record)
+    partnership.journal_seq = seq
+    partnership.journal_head = digest
+    return record
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing that does not verify."""
+
+    reference: str
+    seq: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.reference} record {self.seq}" if self.seq else self.reference
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """What :func:`verify` checked and what it found broken (the first break of each chain)."""
+
+    partnerships: int
+    records: int
+    documents: int
+    problems: tuple[Problem, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_broken(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
+
+
+def verify(session: Session, partnerships: Iterable[Partnership]) -> VerifyReport:
+    """Recompute every chain and document hash; name the first broken record of each chain."""
+    problems: list[Problem] = []
+    n_partnerships = n_records = n_documents = 0
+    for p in partnerships:
+        n_partnerships += 1
+        labels = dict(
+            session.execute(
+                select(Programme.id, Programme.label).where(Programme.partnership_id == p.id)
+            ).tuples().all()
+        )
+        records = list(
+            session.scalars(
+                select(JournalRecord)
+                .where(JournalRecord.partnership_id == p.id)
+                .order_by(JournalRecord.seq)
+            )
+        )
+        n_records += len(records)
+        problems.extend(_verify_chain(p, records, labels))
+        docs = list(session.scalars(select(Document).where(Document.partnership_id == p.id)))
+        n_documents += len(docs)
+        problems.extend(_verify_documents(session, p, records, docs))
+    return VerifyReport(n_partnerships, n_records, n_documents, tuple(problems))
+
+
+def _verify_chain(
+    p: Partnership, records: list[JournalRecord], labels: dict[int, str]
+) -> Iterable[Problem]:
+    prev = GENESIS
+    last_state: str | None = None
+    programme_states: dict[int, str] = {}
+    for expected_seq, rec in enumerate(records, start=1):
+        if rec.seq != expected_seq:
+            yield Problem(p.reference, expected_seq, f"record {expected_seq} is missing")
+            return
+        if rec.prev_hash != prev:
+            yield Problem(p.reference, rec.seq, "does not follow the previous record's hash")
+            return
+        digest = record_hash(
+            reference=p.reference,
+            seq=rec.seq,
+            programme=labels.get(rec.programme_id) if rec.programme_id is not None else None,
+            event=rec.event,
+            source_state=rec.source_state,
+            target_state=rec.target_state,
+            actor=rec.actor,
+            role=rec.role,
+            at=rec.at,
+            comment=rec.comment,
+            data=rec.data,
+            workflow_name=rec.workflow_name,
+            workflow_version=rec.workflow_version,
+            document_sha256=rec.document_sha256,
+            prev_hash=rec.prev_hash,
+        )
+        if digest != rec.hash:
+            yield Problem(p.reference, rec.seq, "content does not match its hash (edited)")
+            return
+        prev = rec.hash
+        if rec.programme_id is None:
+            last_state = rec.target_state
+        else:
+            programme_states[rec.programme_id] = rec.target_state
+    if p.journal_seq != len(records) or p.journal_head != prev:
+        yield Problem(
+            p.reference,
+            len(records) + 1,
+            f"the chain ends at record {len(records)} but the partnership's last record is "
+            f"{p.journal_seq} (records deleted)",
+        )
+    elif last_state is not None and last_state != p.state:
+        yield Problem(
+            p.reference, None, f"state {p.state!r} differs from the journal's {last_state!r}"
+        )
+
+
+def _verify_documents(
+    session: Session, p: Partnership, records: list[JournalRecord], docs: list[Document]
+) -> Iterable[Problem]:
+    from coopflow.documents import extract_snapshot
+
+    by_sha = {d.sha256: d for d in docs}
+    for doc in docs:
+        name = f"{doc.kind} v{doc.version}"
+        content = doc.content
+        if sha256_hex(content) != doc.sha256 or len(content) != doc.size:
+            yield Problem(p.reference, None, f"document {name}: bytes do not match their SHA-256")
+            continue
+        if sha256_hex(doc.snapshot) != doc.snapshot_sha256:
+            yield Problem(p.reference, None, f"document {name}: stored snapshot was changed")
+            continue
+        try:
+            embedded = canonical_json(extract_snapshot(content))
+        except DocumentError as exc:
+            yield Problem(p.reference, None, f"document {name}: unreadable ({exc})")
+            continue
+        if embedded != doc.snapshot:
+            yield Problem(p.reference, None, f"document {name}: embedded snapshot differs")
+    for rec in records:
+        if rec.document_sha256 is not None and rec.document_sha256 not in by_sha:
+            yield Problem(
+                p.reference, rec.seq, f"names document {rec.document_sha256}, which is missing"
+            )
+    proto = session.scalars(
+        select(Protocol).where(Protocol.partnership_id == p.id)
+    ).one_or_none()
+    if proto is not None and proto.approved_document_sha256 is not None:
+        approved = by_sha.get(proto.approved_document_sha256)
+        if approved is None:
+            yield Problem(p.reference, None, "the approved protocol document is missing")
+        elif approved.content_sha256 != proto.approved_content_sha256:
+            yield Problem(p.reference, None, "the approved protocol document was swapped")
+        if proto.signed_document_sha256 is not None:
+            signed = by_sha.get(proto.signed_document_sha256)
+            if signed is None:
+                yield Problem(p.reference, None, "the signed protocol document is missing")
+            elif signed.content_sha256 != proto.approved_content_sha256:
+                yield Problem(
+                    p.reference, None, "the signed protocol differs from the approved content"
+                )

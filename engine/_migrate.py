@@ -1,0 +1,79 @@
+"""Running coopflow's migrations from code, and checking a database's schema at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine
+
+from .errors import SchemaOutOfDateError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+VERSION_TABLE = "coopflow_alembic_version"
+
+
+def _script_location() -> str:
+    import coopflow.migrations
+
+    return str(Path(coopflow.migrations.__file__).resolve().parent)
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic Config for coopflow's migrations, bound to ``connection``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", _script_location())
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    ctx = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+    return ctx.get_current_revision()
+
+
+def _run(bind: Engine | Connection, fn: str, revision: str) -> None:
+    if isinstance(bind, Connection):
+        getattr(command, fn)(alembic_config(bind), revision)
+        return
+    with bind.begin() as connection:
+        getattr(command, fn)(alembic_config(connection), revision)
+
+
+def upgrade(bind: Engine | Connection, revision: str = "head") -> None:
+    _run(bind, "upgrade", revision)
+
+
+def downgrade(bind: Engine | Connection, revision: str) -> None:
+    _run(bind, "downgrade", revision)
+
+
+def check_schema(bind: Engine | Connection, command_hint: str) -> None:
+    """Raise SchemaOutOfDateError naming ``command_hint`` unless the schema is at head."""
+    if isinstance(bind, Connection):
+        current = current_revision(bind)
+    else:
+        with bind.connect() as connection:
+            current = current_revision(connection)
+    head = head_revision()
+    if current != head:
+        raise SchemaOutOfDateError(current, head, command_hint)
+
+
+def display_url(url: URL | str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,157 @@
+"""Plain, immutable results returned by the API (never live ORM objects)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ._documents import DocumentInfo
+from .models import JournalRecord, Party, aware
+
+
+@dataclass(frozen=True, slots=True)
+class PartyInfo:
+    key: str
+    official_name: str
+    usual_name: str | None
+    nature: str
+    siren: str | None
+    seat: str | None
+    deliberative_body: str
+    executive_title: str
+
+    @classmethod
+    def of(cls, party: Party) -> PartyInfo:
+        return cls(
+            key=party.key,
+            official_name=party.official_name,
+            usual_name=party.usual_name,
+            nature=party.nature,
+            siren=party.siren,
+            seat=party.seat,
+            deliberative_body=party.deliberative_body,
+            executive_title=party.executive_title,
+        )
+
+    @property
+    def name(self) -> str:
+        return self.usual_name or self.official_name
+
+
+@dataclass(frozen=True, slots=True)
+class PartnershipInfo:
+    """A partnership as listed: its lifecycle position and parties."""
+
+    reference: str
+    title: str
+    scale: str
+    state: str
+    version: int
+    workflow: str
+    workflow_version: int
+    responsible: str
+    home: str
+    lead: str | None
+    parties: tuple[str, ...]
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    reference: str
+    seq: int
+    programme: str | None
+    event: str
+    source_state: str | None
+    target_state: str
+    actor: str
+    role: str
+    at: dt.datetime
+    comment: str | None
+    data: dict[str, Any]
+    workflow: str
+    workflow_version: int
+    document_sha256: str | None
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def of(cls, rec: JournalRecord, reference: str, programme: str | None) -> JournalEntry:
+        return cls(
+            reference=reference,
+            seq=rec.seq,
+            programme=programme,
+            event=rec.event,
+            source_state=rec.source_state,
+            target_state=rec.target_state,
+            actor=rec.actor,
+            role=rec.role,
+            at=aware(rec.at),
+            comment=rec.comment,
+            data=json.loads(rec.data),
+            workflow=rec.workflow_name,
+            workflow_version=rec.workflow_version,
+            document_sha256=rec.document_sha256,
+            prev_hash=rec.prev_hash,
+            hash=rec.hash,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FireResult:
+    """What a successful fire did."""
+
+    reference: str
+    event: str
+    programme: str | None
+    source_state: str
+    target_state: str
+    version: int
+    record: JournalEntry
+    documents: tuple[DocumentInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EventInputInfo:
+    name: str
+    type: str
+    required: bool
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventStatus:
+    """Whether an actor can fire an event now, and if not, every reason why."""
+
+    event: str
+    label: str
+    target: str
+    roles: tuple[str, ...]
+    inputs: tuple[EventInputInfo, ...]
+    available: bool
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """Something due soon (or overdue): ``due`` is the date it is due."""
+
+    reference: str
+    kind: str
+    due: dt.date
+    what: str
+
+
+def as_jsonable(value: Any) -> Any:
+    """A view (or list of views) as JSON-compatible data."""
+    if isinstance(value, list | tuple):
+        return [as_jsonable(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: as_jsonable(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {k: as_jsonable(v) for k, v in value.items()}
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value

@@ -1,0 +1,624 @@
+"""Workflow definitions as data: loading, validation, and the state machine that runs them.
+
+A definition is a TOML file (see ``workflows/cooperation.v1.toml``) naming its states (nested
+ones use dotted paths such as ``contractualisation.redaction``), and its events with their
+sources, target, allowed roles, inputs, guards and effects.  Guards and effects are Python
+callables registered by name in a :class:`Registry`; a definition naming an unregistered one is
+rejected when it is loaded, with the file and the key.
+
+One :class:`transitions` machine is built per definition and shared: a fire borrows a small
+token model from a pool, sets its state, triggers the event and returns the token, so no
+partnership is ever attached to the machine (``add_model`` scans a list: N attached models
+would cost O(N²)) and a loaded partnership's state is never reset by the library.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import tomllib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict
+
+from transitions.core import MachineError
+from transitions.extensions.nesting import HierarchicalMachine, NestedState
+
+from .errors import InvalidWorkflowError, TransitionNotAllowed, ValidationError
+
+if TYPE_CHECKING:
+    from ._context import FireContext
+
+ROLES: Final = ("staff", "legal", "elected", "admin")
+SUBJECTS: Final = ("partnership", "programme")
+INPUT_TYPES: Final = ("text", "date", "sha256", "integer")
+PREVIOUS: Final = "@previous"
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+Guard = Callable[["FireContext"], Iterable[str]]
+"""A guard returns the reasons, in plain language, why the event may not be fired (none: ok)."""
+Effect = Callable[["FireContext"], None]
+"""An effect does the work of an event inside the fire's transaction (may raise to refuse)."""
+
+
+class Registry:
+    """Named guards and effects that workflow definitions may refer to."""
+
+    def __init__(self, parent: Registry | None = None) -> None:
+        self._guards: dict[str, Guard] = {}
+        self._effects: dict[str, Effect] = {}
+        self._parent = parent
+
+    def guard(self, name: str) -> Callable[[Guard], Guard]:
+        """Register a guard under ``name`` (decorator)."""
+
+        def register(fn: Guard) -> Guard:
+            self._guards[name] = fn
+            return fn
+
+        return register
+
+    def effect(self, name: str) -> Callable[[Effect], Effect]:
+        """Register an effect under ``name`` (decorator)."""
+
+        def register(fn: Effect) -> Effect:
+            self._effects[name] = fn
+            return fn
+
+        return register
+
+    def child(self) -> Registry:
+        """A registry that adds its own names on top of this one's."""
+        return Registry(self)
+
+    def get_guard(self, name: str) -> Guard | None:
+        found = self._guards.get(name)
+        if found is None and self._parent is not None:
+            return self._parent.get_guard(name)
+        return found
+
+    def get_effect(self, name: str) -> Effect | None:
+        found = self._effects.get(name)
+        if found is None and self._parent is not None:
+            return self._parent.get_effect(name)
+        return found
+
+    def guard_names(self) -> list[str]:
+        names = set(self._guards) | set(self._parent.guard_names() if self._parent else ())
+        return sorted(names)
+
+    def effect_names(self) -> list[str]:
+        names = set(self._effects) | set(self._parent.effect_names() if self._parent else ())
+        return sorted(names)
+
+
+class InputSpec(TypedDict):
+    """How an event's input is declared in TOML."""
+
+    type: Literal["text", "date", "sha256", "integer"]
+    required: bool
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventInput:
+    name: str
+    type: str
+    required: bool
+    label: str
+
+    def parse(self, value: object) -> object:
+        """Check and convert one input value; raise ValidationError naming the input."""
+        where = f"data.{self.name}"
+        if self.type == "text":
+            if not isinstance(value, str) or not value.strip():
+                raise ValidationError("must be a non-empty text", field=where)
+            return value.strip()
+        if self.type == "integer":
+            if isinstance(value, bool):
+                raise ValidationError("must be a whole number", field=where)
+            try:
+                return int(str(value))
+            except ValueError:
+                raise ValidationError(f"must be a whole number, got {value!r}", field=where)
+        if self.type == "date":
+            if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+                return value
+            try:
+                return dt.date.fromisoformat(str(value))
+            except ValueError:
+                raise ValidationError(
+                    f"must be a date written YYYY-MM-DD, got {value!r}", field=where
+                ) from None
+        text = str(value).lower()
+        if not _SHA256.match(text):
+            raise ValidationError("must be a SHA-256 (64 hexadecimal digits)", field=where)
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class EventDef:
+    """One event of a workflow."""
+
+    name: str
+    label: str
+    sources: tuple[str, ...]
+    target: str  # a state path, or PREVIOUS
+    roles: tuple[str, ...]
+    guards: tuple[str, ...]
+    effects: tuple[str, ...]
+    inputs: tuple[EventInput, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StateDef:
+    path: str
+    label: str
+    final: bool
+    initial: str | None  # for a compound state: the path of its initial child
+    children: tuple[str, ...]
+
+
+class _Token:
+    """The model transitions moves (it adds its trigger methods to it); never an ORM object."""
+
+    state: str = ""
+
+
+@dataclass
+class Workflow:
+    """A validated workflow definition and the machine that runs it."""
+
+    name: str
+    version: int
+    subject: str
+    initial: str
+    title: str
+    states: dict[str, StateDef]
+    events: dict[str, EventDef]
+    source: str
+    _machine: HierarchicalMachine = field(init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _tokens: list[_Token] = field(default_factory=list, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._machine = _build_machine(self)
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.name, self.version)
+
+    def leaf(self, path: str) -> str:
+        """The leaf state entered when entering ``path`` (following initial children)."""
+        state = self.states[path]
+        while state.initial is not None:
+            state = self.states[state.initial]
+        return state.path
+
+    def is_within(self, state: str, ancestor: str) -> bool:
+        return state == ancestor or state.startswith(ancestor + ".")
+
+    def events_from(self, state: str) -> list[EventDef]:
+        """Events whose sources include ``state`` or one of its ancestors, in definition order."""
+        return [
+            ev
+            for ev in self.events.values()
+            if any(self.is_within(state, src) for src in ev.sources)
+        ]
+
+    def final_states(self) -> list[str]:
+        return [s.path for s in self.states.values() if s.final]
+
+    def leaves(self) -> list[str]:
+        return [s.path for s in self.states.values() if not s.children]
+
+    def run(self, state: str, event: str, previous: str | None = None) -> str:
+        """Move a token from ``state`` by ``event`` and return the new state.
+
+        ``previous`` is the state to return to for an event whose target is ``@previous``.
+        The machine is shared, so triggering holds a lock (no I/O happens under it)."""
+        with self._lock:
+            token = self._tokens.pop() if self._tokens else None
+            if token is None:
+                token = _Token()
+                self._machine.add_model(token, initial=state)
+            else:
+                self._machine.set_state(state, model=token)
+            try:
+                done = token.trigger(event, previous=previous)
+            except MachineError as exc:
+                raise TransitionNotAllowed(
+                    event, state, [e.name for e in self.events_from(state)]
+                ) from exc
+            finally:
+                new_state = token.state
+                self._tokens.append(token)
+        if not done:
+            raise TransitionNotAllowed(event, state, [e.name for e in self.events_from(state)])
+        return new_state
+
+    def mermaid(self) -> str:
+        """The workflow as a Mermaid state diagram."""
+        lines = ["stateDiagram-v2"]
+
+        def ident(path: str) -> str:
+            return path.replace(".", "__")
+
+        def emit(paths: Sequence[str], indent: str) -> None:
+            for path in paths:
+                st = self.states[path]
+                if st.children:
+                    lines.append(f'{indent}state "{st.label}" as {ident(path)} {{')
+                    assert st.initial is not None
+                    lines.append(f"{indent}    [*] --> {ident(st.initial)}")
+                    emit(st.children, indent + "    ")
+                    lines.append(f"{indent}}}")
+                else:
+                    lines.append(f'{indent}state "{st.label}" as {ident(path)}')
+
+        emit([p for p in self.states if "." not in p], "    ")
+        lines.append(f"    [*] --> {ident(self.initial)}")
+        for ev in self.events.values():
+            for src in ev.sources:
+                if ev.target == PREVIOUS:
+                    lines.append(f"    {ident(src)} --> {ident(src)}: {ev.name} (retour)")
+                else:
+                    lines.append(f"    {ident(src)} --> {ident(ev.target)}: {ev.name}")
+        for path in self.final_states():
+            lines.append(f"    {ident(path)} --> [*]")
+        return "\n".join(lines) + "\n"
+
+
+class _State(NestedState):  # type: ignore[misc]  # transitions is untyped
+    separator = "."
+
+
+class _Machine(HierarchicalMachine):  # type: ignore[misc]
+    state_cls = _State
+
+
+def _build_machine(wf: Workflow) -> HierarchicalMachine:
+    def config(path: str) -> dict[str, Any]:
+        st = wf.states[path]
+        name = path.rsplit(".", 1)[-1]
+        if not st.children:
+            return {"name": name}
+        assert st.initial is not None
+        return {
+            "name": name,
+            "initial": st.initial.rsplit(".", 1)[-1],
+            "children": [config(c) for c in st.children],
+        }
+
+    roots = [config(p) for p in wf.states if "." not in p]
+    machine = _Machine(
+        model=None,
+        states=roots,
+        initial=None,
+        auto_transitions=False,
+        send_event=True,
+        ignore_invalid_triggers=False,
+    )
+    resumable = _resumable_states(wf)
+    for ev in wf.events.values():
+        for src in ev.sources:
+            if ev.target != PREVIOUS:
+                machine.add_transition(ev.name, src, ev.target)
+                continue
+            for dest in resumable:
+
+                def back_to(event: Any, dest: str = dest) -> bool:
+                    return bool(event.kwargs.get("previous") == dest)
+
+                machine.add_transition(ev.name, src, dest, conditions=[back_to])
+    return machine
+
+
+def _resumable_states(wf: Workflow) -> list[str]:
+    """Leaves an ``@previous`` event may return to: those that can enter its source state."""
+    returning = {src for ev in wf.events.values() if ev.target == PREVIOUS for src in ev.sources}
+    leaves: list[str] = []
+    for ev in wf.events.values():
+        if ev.target in returning:
+            for src in ev.sources:
+                for leaf in wf.leaves():
+                    if wf.is_within(leaf, src) and leaf not in leaves and leaf not in returning:
+                        leaves.append(leaf)
+    return leaves
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _fail(source: str, key: str, message: str) -> InvalidWorkflowError:
+    return InvalidWorkflowError(source, key, message)
+
+
+def _check_keys(source: str, where: str, table: Mapping[str, Any], allowed: set[str]) -> None:
+    for key in table:
+        if key not in allowed:
+            raise _fail(
+                source, f"{where}.{key}", f"unknown key (expected one of: {', '.join(sorted(allowed))})"
+            )
+
+
+def _str(source: str, where: str, value: object, *, required: bool = True) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise _fail(source, where, "must be a non-empty string")
+    return value
+
+
+def _names(source: str, where: str, value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _fail(source, where, "must be a string or a list of strings")
+    return tuple(value)
+
+
+def parse_workflow(text: str, source: str, registry: Registry) -> Workflow:
+    """Parse and validate one definition; raise InvalidWorkflowError naming source and key."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _fail(source, "(syntax)", str(exc)) from None
+    _check_keys(source, "(top)", doc, {"workflow", "states", "events"})
+    head = doc.get("workflow")
+    if not isinstance(head, dict):
+        raise _fail(source, "workflow", "missing [workflow] table")
+    _check_keys(source, "workflow", head, {"name", "version", "subject", "initial", "title"})
+    name = _str(source, "workflow.name", head.get("name"))
+    if not _NAME.match(name):
+        raise _fail(source, "workflow.name", "must be lower-case letters, digits and _")
+    version = head.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _fail(source, "workflow.version", "must be a whole number >= 1")
+    subject = head.get("subject", "partnership")
+    if subject not in SUBJECTS:
+        raise _fail(source, "workflow.subject", f"must be one of {', '.join(SUBJECTS)}")
+    title = _str(source, "workflow.title", head.get("title", name))
+
+    states: dict[str, StateDef] = {}
+
+    def walk(table: object, prefix: str, where: str) -> list[str]:
+        if not isinstance(table, dict) or not table:
+            raise _fail(source, where, "must be a non-empty table of states")
+        paths: list[str] = []
+        for sname, body in table.items():
+            key = f"{where}.{sname}"
+            if not _NAME.match(sname):
+                raise _fail(source, key, "a state name is lower-case letters, digits and _")
+            if not isinstance(body, dict):
+                raise _fail(source, key, "must be a table")
+            _check_keys(source, key, body, {"label", "final", "initial", "states"})
+            path = f"{prefix}{sname}"
+            children: list[str] = []
+            initial: str | None = None
+            if "states" in body:
+                children = walk(body["states"], path + ".", key + ".states")
+                child = _str(source, key + ".initial", body.get("initial"))
+                initial = f"{path}.{child}"
+                if initial not in children:
+                    raise _fail(source, key + ".initial", f"{child!r} is not a child state")
+            elif "initial" in body:
+                raise _fail(source, key + ".initial", "only a state with children has one")
+            final = body.get("final", False)
+            if not isinstance(final, bool):
+                raise _fail(source, key + ".final", "must be true or false")
+            if final and children:
+                raise _fail(source, key + ".final", "a state with children cannot be final")
+            states[path] = StateDef(
+                path=path,
+                label=_str(source, key + ".label", body.get("label", sname)),
+                final=final,
+                initial=initial,
+                children=tuple(children),
+            )
+            paths.append(path)
+        return paths
+
+    walk(doc.get("states"), "", "states")
+    initial = _str(source, "workflow.initial", head.get("initial"))
+    if initial not in states:
+        raise _fail(source, "workflow.initial", f"unknown state {initial!r}")
+
+    raw_events = doc.get("events")
+    if not isinstance(raw_events, dict) or not raw_events:
+        raise _fail(source, "events", "must be a non-empty table of events")
+    events: dict[str, EventDef] = {}
+    for ename, body in raw_events.items():
+        key = f"events.{ename}"
+        if not _NAME.match(ename):
+            raise _fail(source, key, "an event name is lower-case letters, digits and _")
+        if not isinstance(body, dict):
+            raise _fail(source, key, "must be a table")
+        _check_keys(
+            source,
+            key,
+            body,
+            {"label", "from", "to", "roles", "guards", "effects", "inputs", "description"},
+        )
+        sources = _names(source, key + ".from", body.get("from"))
+        if not sources:
+            raise _fail(source, key + ".from", "names no state")
+        for i, src in enumerate(sources):
+            if src not in states:
+                raise _fail(source, f"{key}.from[{i}]", f"unknown state {src!r}")
+            if states[src].final:
+                raise _fail(source, f"{key}.from[{i}]", f"{src!r} is final: no event leaves it")
+        target = _str(source, key + ".to", body.get("to"))
+        if target != PREVIOUS and target not in states:
+            raise _fail(source, key + ".to", f"unknown state {target!r}")
+        roles = _names(source, key + ".roles", body.get("roles"))
+        if not roles:
+            raise _fail(source, key + ".roles", "names no role")
+        for i, role in enumerate(roles):
+            if role not in ROLES:
+                raise _fail(
+                    source, f"{key}.roles[{i}]", f"unknown role {role!r} (roles: {', '.join(ROLES)})"
+                )
+        guards = _names(source, key + ".guards", body.get("guards", []))
+        for i, gname in enumerate(guards):
+            if registry.get_guard(gname) is None:
+                raise _fail(
+                    source,
+                    f"{key}.guards[{i}]",
+                    f"unknown guard {gname!r} (registered: {', '.join(registry.guard_names())})",
+                )
+        effects = _names(source, key + ".effects", body.get("effects", []))
+        for i, fname in enumerate(effects):
+            if registry.get_effect(fname) is None:
+                raise _fail(
+                    source,
+                    f"{key}.effects[{i}]",
+                    f"unknown effect {fname!r} (registered: {', '.join(registry.effect_names())})",
+                )
+        inputs: list[EventInput] = []
+        raw_inputs = body.get("inputs", {})
+        if not isinstance(raw_inputs, dict):
+            raise _fail(source, key + ".inputs", "must be a table")
+        for iname, spec in raw_inputs.items():
+            ikey = f"{key}.inputs.{iname}"
+            if not _NAME.match(iname):
+                raise _fail(source, ikey, "an input name is lower-case letters, digits and _")
+            if not isinstance(spec, dict):
+                raise _fail(source, ikey, "must be a table")
+            _check_keys(source, ikey, spec, {"type", "required", "label"})
+            itype = spec.get("type", "text")
+            if itype not in INPUT_TYPES:
+                raise _fail(source, ikey + ".type", f"must be one of {', '.join(INPUT_TYPES)}")
+            required = spec.get("required", False)
+            if not isinstance(required, bool):
+                raise _fail(source, ikey + ".required", "must be true or false")
+            inputs.append(
+                EventInput(iname, itype, required, _str(source, ikey + ".label",
+                                                        spec.get("label", iname)))
+            )
+        events[ename] = EventDef(
+            name=ename,
+            label=_str(source, key + ".label", body.get("label", ename)),
+            sources=sources,
+            target=target,
+            roles=roles,
+            guards=guards,
+            effects=effects,
+            inputs=tuple(inputs),
+            description=_str(source, key + ".description", body.get("description"),
+                             required=False),
+        )
+
+    wf_states = states
+    _check_reachable(source, initial, wf_states, events)
+    try:
+        return Workflow(
+            name=name,
+            version=version,
+            subject=subject,
+            initial=initial,
+            title=title,
+            states=states,
+            events=events,
+            source=source,
+        )
+    except (ValueError, MachineError) as exc:  # transitions' own consistency checks
+        raise _fail(source, "events", str(exc)) from None
+
+
+def _check_reachable(
+    source: str, initial: str, states: Mapping[str, StateDef], events: Mapping[str, EventDef]
+) -> None:
+    def enter(path: str, seen: set[str]) -> None:
+        # entering a state enters its ancestors and, for a compound one, its initial child
+        parts = path.split(".")
+        for i in range(1, len(parts) + 1):
+            seen.add(".".join(parts[:i]))
+        st = states[path]
+        if st.initial is not None:
+            enter(st.initial, seen)
+
+    seen: set[str] = set()
+    enter(initial, seen)
+    changed = True
+    while changed:
+        changed = False
+        for ev in events.values():
+            if not any(src in seen for src in ev.sources):
+                continue
+            if ev.target == PREVIOUS:
+                continue  # goes back to a state already reached
+            if ev.target not in seen:
+                enter(ev.target, seen)
+                changed = True
+            else:
+                before = len(seen)
+                enter(ev.target, seen)
+                changed = changed or len(seen) != before
+    unreachable = [p for p in states if p not in seen]
+    if unreachable:
+        raise _fail(
+            source,
+            f"states.{unreachable[0]}",
+            f"unreachable from the initial state {initial!r}"
+            + (f" (also: {', '.join(unreachable[1:])})" if len(unreachable) > 1 else ""),
+        )
+
+
+class WorkflowSet:
+    """The workflow definitions coopflow knows, by (name, version)."""
+
+    def __init__(self, workflows: Iterable[Workflow] = ()) -> None:
+        self._by_key: dict[tuple[str, int], Workflow] = {}
+        for wf in workflows:
+            self.add(wf)
+
+    def add(self, wf: Workflow) -> None:
+        if wf.key in self._by_key:
+            other = self._by_key[wf.key]
+            raise InvalidWorkflowError(
+                wf.source, "workflow.version",
+                f"{wf.name} v{wf.version} is already defined by {other.source}",
+            )
+        self._by_key[wf.key] = wf
+
+    def get(self, name: str, version: int | None = None) -> Workflow:
+        """A definition by name and version (None: the latest version)."""
+        if version is None:
+            versions = [v for (n, v) in self._by_key if n == name]
+            if not versions:
+                raise ValidationError(
+                    f"unknown workflow {name!r} (known: {', '.join(self.names())})",
+                    field="workflow",
+                )
+            version = max(versions)
+        try:
+            return self._by_key[(name, version)]
+        except KeyError:
+            raise ValidationError(
+                f"unknown workflow {name} v{version}", field="workflow"
+            ) from None
+
+    def names(self) -> list[str]:
+        return sorted({n for (n, _) in self._by_key})
+
+    def __iter__(self) -> Iterator[Workflow]:
+        return iter(sorted(self._by_key.values(), key=lambda w: w.key))
+
+
+def load_folder(folder: Path, registry: Registry, into: WorkflowSet | None = None) -> WorkflowSet:
+    """Load every ``*.toml`` definition of ``folder`` (sorted by name) into a WorkflowSet."""
+    result = into if into is not None else WorkflowSet()
+    if not folder.is_dir():
+        raise InvalidWorkflowError(str(folder), "(folder)", "not a folder")
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidWorkflowError(str(path), "(file)", str(exc)) from None
+        result.add(parse_workflow(text, str(path), registry))
+    return result

@@ -1,0 +1,141 @@
+"""coopflow's exceptions: one base class, narrow subclasses that carry data.
+
+Every error coopflow raises derives from :class:`CoopflowError`; foreign exceptions
+(``transitions.MachineError``, SQLAlchemy's ``StaleDataError``, Jinja2's ``UndefinedError``...)
+are translated at the boundary and never reach a caller.  A subclass's docstring is its
+default message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class CoopflowError(Exception):
+    """coopflow refused or failed to do what was asked."""
+
+    #: Exit code the command line uses for this error (1: refused by the domain).
+    exit_code: int = 1
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or (self.__doc__ or type(self).__name__).strip()
+        super().__init__(self.message)
+
+
+class ValidationError(CoopflowError):
+    """The input is invalid."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+class NotFoundError(CoopflowError):
+    """The object asked for does not exist."""
+
+    def __init__(self, kind: str, key: object) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"{kind} {key!s} not found")
+
+
+class AlreadyExistsError(CoopflowError):
+    """An object with the same key already exists."""
+
+    def __init__(self, kind: str, key: object) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"{kind} {key!s} already exists")
+
+
+class TransitionNotAllowed(CoopflowError):
+    """The event cannot be fired from the current state."""
+
+    def __init__(self, event: str, state: str, allowed: Sequence[str] = ()) -> None:
+        self.event = event
+        self.state = state
+        self.allowed = tuple(allowed)
+        hint = f"; events possible from {state}: {', '.join(self.allowed)}" if self.allowed else ""
+        super().__init__(f"event {event!r} cannot be fired from state {state!r}{hint}")
+
+
+class UnknownEventError(TransitionNotAllowed):
+    """The event is not defined by the workflow."""
+
+    def __init__(self, event: str, workflow: str, known: Sequence[str]) -> None:
+        self.workflow = workflow
+        CoopflowError.__init__(
+            self, f"unknown event {event!r} in workflow {workflow} (known: {', '.join(known)})"
+        )
+        self.event = event
+        self.state = ""
+        self.allowed = tuple(known)
+
+
+class GuardFailed(CoopflowError):
+    """The event's conditions are not met."""
+
+    def __init__(self, event: str, reasons: Sequence[str]) -> None:
+        self.event = event
+        self.reasons = tuple(reasons)
+        super().__init__(f"{event} refused: " + "; ".join(self.reasons))
+
+
+class PermissionDenied(CoopflowError):
+    """The actor's role may not fire this event."""
+
+    def __init__(self, event: str, role: str, allowed_roles: Sequence[str]) -> None:
+        self.event = event
+        self.role = role
+        self.allowed_roles = tuple(allowed_roles)
+        super().__init__(
+            f"role {role!r} may not fire {event!r} (allowed: {', '.join(self.allowed_roles)})"
+        )
+
+
+class ConcurrentModificationError(CoopflowError):
+    """Someone else modified the partnership at the same time: reload and try again."""
+
+    def __init__(self, reference: str, detail: str | None = None) -> None:
+        self.reference = reference
+        msg = f"partnership {reference} was modified concurrently"
+        super().__init__(f"{msg} ({detail}); reload and try again" if detail else
+                         f"{msg}; reload and try again")
+
+
+class InvalidWorkflowError(CoopflowError):
+    """A workflow definition is malformed."""
+
+    def __init__(self, source: str, key: str, message: str) -> None:
+        self.source = source
+        self.key = key
+        super().__init__(f"{source}: {key}: {message}")
+
+
+class SchemaOutOfDateError(CoopflowError):
+    """The database schema is not at the version this coopflow expects."""
+
+    def __init__(self, current: str | None, head: str, command: str) -> None:
+        self.current = current
+        self.head = head
+        self.command = command
+        super().__init__(
+            f"the coopflow schema is at revision {current or '(none)'}, this coopflow needs "
+            f"{head}: run `{command}`"
+        )
+
+
+class DocumentError(CoopflowError):
+    """A document could not be produced."""
+
+
+class TemplateError(DocumentError):
+    """A document template failed to render."""
+
+    def __init__(self, template: str, message: str) -> None:
+        self.template = template
+        super().__init__(f"template {template}: {message}")
+
+
+class IntegrityError(CoopflowError):
+    """Stored evidence does not verify."""

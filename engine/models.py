@@ -1,0 +1,429 @@
+"""coopflow's data model (SQLAlchemy 2, typed).
+
+Every table is named ``coopflow_*`` and lives in :data:`metadata`, so a host application can
+include it in its own Alembic ``target_metadata`` (see the README, "Embedding") or keep it in its
+own PostgreSQL schema.  The home metropolis is data: it is the partnership's ``home_party``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def aware(value: dt.datetime) -> dt.datetime:
+    """A stored timestamp in UTC (SQLite gives them back without a timezone)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of coopflow's tables (never shared with a host's models)."""
+
+    metadata = metadata
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Party(Base):
+    """A collectivité: a party to partnerships and protocols."""
+
+    __tablename__ = "coopflow_party"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    official_name: Mapped[str] = mapped_column(String(300))
+    usual_name: Mapped[str | None] = mapped_column(String(200))
+    nature: Mapped[str] = mapped_column(String(16))
+    siren: Mapped[str | None] = mapped_column(String(9), unique=True)
+    seat: Mapped[str | None] = mapped_column(String(200))
+    deliberative_body: Mapped[str] = mapped_column(String(200))
+    executive_title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PartnershipParty(Base):
+    """Membership of a party in a partnership, in the order the parties are named."""
+
+    __tablename__ = "coopflow_partnership_party"
+
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("coopflow_partnership.id", ondelete="CASCADE"), primary_key=True
+    )
+    party_id: Mapped[int] = mapped_column(ForeignKey("coopflow_party.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+    party: Mapped[Party] = relationship(lazy="joined", innerjoin=True)
+
+
+class Partnership(Base):
+    """A cooperation between the home metropolis and one or more territories.
+
+    ``state`` is the current state of its workflow (``workflow_name``/``workflow_version``);
+    ``version`` counts committed changes and is checked on every write (optimistic lock);
+    ``journal_seq``/``journal_head`` are the sequence number and hash of the last journal record,
+    kept here so that a fire reads them with the row it locks.
+    """
+
+    __tablename__ = "coopflow_partnership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    scale: Mapped[str] = mapped_column(String(32), index=True)
+    home_party_id: Mapped[int] = mapped_column(ForeignKey("coopflow_party.id"))
+    lead_party_id: Mapped[int | None] = mapped_column(ForeignKey("coopflow_party.id"))
+    responsible: Mapped[str] = mapped_column(String(200))
+    workflow_name: Mapped[str] = mapped_column(String(64))
+    workflow_version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(120), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    journal_seq: Mapped[int] = mapped_column(Integer, default=0)
+    journal_head: Mapped[str] = mapped_column(String(64))
+    predecessor_id: Mapped[int | None] = mapped_column(ForeignKey("coopflow_partnership.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    members: Mapped[list[PartnershipParty]] = relationship(
+        order_by=PartnershipParty.position, lazy="selectin", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declared form
+
+
+class Exchange(Base):
+    """An exchange logged during accueil or dialogue (meeting, letter, workshop...)."""
+
+    __tablename__ = "coopflow_exchange"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("coopflow_partnership.id", ondelete="CASCADE"), index=True
+    )
+    date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(Text)
+    participants: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Axis(Base):
+    """A cooperation axis, numbered within its partnership."""
+
+    __tablename__ = "coopflow_axis"
+    __table_args__ = (UniqueConstraint("partnership_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("coopflow_partnership.id", ondelete="CASCADE")
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    objectives: Mapped[list[str]] = mapped_column(default=list)
+
+    stakes: Mapped[list[Stake]] = relationship(order_by="Stake.id", lazy="selectin")
+    commitments: Mapped[list[Commitment]] = relationship(
+        order_by="Commitment.id", lazy="selectin"
+    )
+
+
+class Stake(Base):
+    """An enjeu de coopération identified during dialogue, under an axis."""
+
+    __tablename__ = "coopflow_stake"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    axis_id: Mapped[int] = mapped_column(
+        ForeignKey("coopflow_axis.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class Commitment(Base):
+    """What one party commits to under an axis."""
+
+    __tablename__ = "coopflow_commitment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    axis_id: Mapped[int] = mapped_column(
+        ForeignKey("coopflow_axis.id", ondelete="CASCADE"), index=True
+    )
+    party_id: Mapped[int] = mapped_column(ForeignKey("coopflow_party.id"))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Protocol(Base):
+    """The protocole pluriannuel of a partnership (one per partnership; renewal opens a new
+    partnership).  ``approved_*`` name the exact document the legal department approved."""
+
+    __tablename__ = "coopflow_protocol"
+    __table_args__ = (CheckConstraint("period_end > period_start", name="period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("coopflow_partnership.id", ondelete="CASCADE"), unique=True
+    )
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date, index=True)
+    preamble: Mapped[list[str]] = mapped_column(default=list)
+    governance_copil: Mapped[str] = mapped_column(Text, default="")
+    governance_cotech: Mapped[str] = mapped_column(Text, default="")
+    meetings_per_year: Mapped[int] = mapped_column(Integer, default=1)
+    means: Mapped[str] = mapped_column(Text, default="")
+    financial_commitments: Mapped[str | None] = mapped_column(Text)
+    signature_place: Mapped[str | None] = mapped_column(String(200))
+    signature_date: Mapped[dt.date | None] = mapped_column(Date)
+    approved_document_sha256: Mapped[str | None] = mapped_column(String(64))
+    approved_content_sha256: Mapped[str | None] = mapped_column(String(64))
+    signed_document_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class Amendment(Base):
+    """An avenant to a signed protocol."""
+
+    __tablename__ = "coopflow_amendment"
+    __table_args__ = (UniqueConstraint("partnership_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("coopflow_partnership.id", ondelete="CASCADE")
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(Text)
+    changes: Mapped[list[str]] = mapped_column(default=list)
+    signed_on: Mapped[dt.date | None] = mapped_column(Date)
+    signed_document_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class Deliberation(Base):
+    """A council's délibération approving the protocol (amendment 0) or avenant n° n.
+
+    It is exécutoire once it has been sent to the prefecture and published."""
+
+    __tablename__ = "coopflow_deliberation"
+    __table_args__ = (UniqueConstraint("partnership_id", "party_id", "amendment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("coopflow_partnership.id", ondelete="CASCADE")
+    )
+    party_id: Mapped[int] = mapped_column(ForeignKey("coopflow_party.id"))
+    amendment: Mapped[int] = mapped_column(Integer, default=0)
+    number: Mapped[str] = mapped_column(String(64))
+    sitting_date: Mapped[dt.date] = mapped_column(Date)
+    sent_to_prefecture: Mapped[dt.date | None] = mapped_column(Date)
+    published: Mapped[dt.date | None] = mapped_column(Date)
+    document_sha256: Mapped[str | None] = mapped_column(String(64))
+
+    @property
+    def executoire(self) -> bool:
+        """Both the transmission to the prefecture and the publication happened."""
+        return self.sent_to_prefecture is not None and self.published is not None
+
+
+class Signatory(Base):
+    """The person who signs for a party (first name, last name and title are printed)."""
+
+    __tablename__ = "coopflow_signatory"
+    __table_args__ = (UniqueConstraint("partnership_id", "party_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("coopflow_partnership.id", ondelete="CASCADE")
+    )
+    party_id: Mapped[int] = mapped_column(ForeignKey("coopflow_party.id"))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+
+
+class Programme(Base):
+    """A programme de travail annuel, with its own lifecycle and optimistic version."""
+
+    __tablename__ = "coopflow_programme"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "label"),
+        CheckConstraint("period_end > period_start", name="period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("coopflow_partnership.id", ondelete="CASCADE")
+    )
+    label: Mapped[str] = mapped_column(String(32))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    workflow_name: Mapped[str] = mapped_column(String(64))
+    workflow_version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(120), index=True)
+    copil_date: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Action(Base):
+    """A fiche action of an annual programme."""
+
+    __tablename__ = "coopflow_action"
+    __table_args__ = (UniqueConstraint("programme_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("coopflow_programme.id", ondelete="CASCADE")
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    axis_id: Mapped[int] = mapped_column(ForeignKey("coopflow_axis.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    objectives: Mapped[str] = mapped_column(Text, default="")
+    lead_party_id: Mapped[int | None] = mapped_column(ForeignKey("coopflow_party.id"))
+    contact: Mapped[str | None] = mapped_column(String(300))
+    partners: Mapped[list[str]] = mapped_column(default=list)
+    progress: Mapped[str] = mapped_column(String(32), default="à lancer")
+
+    milestones: Mapped[list[Milestone]] = relationship(
+        order_by="Milestone.date", lazy="selectin"
+    )
+    budget_lines: Mapped[list[BudgetLine]] = relationship(
+        order_by="BudgetLine.id", lazy="selectin"
+    )
+    indicators: Mapped[list[Indicator]] = relationship(order_by="Indicator.id", lazy="selectin")
+
+
+class Milestone(Base):
+    """A dated step of an action."""
+
+    __tablename__ = "coopflow_milestone"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("coopflow_action.id", ondelete="CASCADE"), index=True
+    )
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    label: Mapped[str] = mapped_column(String(300))
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class BudgetLine(Base):
+    """A planned amount in euros, by funder."""
+
+    __tablename__ = "coopflow_budget_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("coopflow_action.id", ondelete="CASCADE"), index=True
+    )
+    funder: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+
+
+class Indicator(Base):
+    """An indicator of an action: a target and, once measured, the actual value."""
+
+    __tablename__ = "coopflow_indicator"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("coopflow_action.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(300))
+    unit: Mapped[str] = mapped_column(String(50), default="")
+    target: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    actual: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+
+
+class Document(Base):
+    """A generated document, stored whole with the snapshot it was rendered from.
+
+    The database refuses changes to its content columns (see the migrations' triggers); only
+    ``status`` moves (draft -> final -> superseded)."""
+
+    __tablename__ = "coopflow_document"
+    __table_args__ = (UniqueConstraint("partnership_id", "kind", "subject", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("coopflow_partnership.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(64), default="")
+    version: Mapped[int] = mapped_column(Integer)
+    template_name: Mapped[str] = mapped_column(String(200))
+    template_sha256: Mapped[str] = mapped_column(String(64))
+    snapshot: Mapped[str] = mapped_column(Text)
+    snapshot_sha256: Mapped[str] = mapped_column(String(64))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+
+
+class JournalRecord(Base):
+    """One fired event.  Append-only: the database refuses UPDATE and DELETE.
+
+    ``hash`` covers the record's content and ``prev_hash`` (the previous record of the same
+    partnership, or 64 zeros), forming one chain per partnership; ``(partnership_id,
+    prev_hash)`` is unique, so a chain cannot fork."""
+
+    __tablename__ = "coopflow_journal"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "seq"),
+        UniqueConstraint("partnership_id", "prev_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("coopflow_partnership.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("coopflow_programme.id"))
+    event: Mapped[str] = mapped_column(String(64))
+    source_state: Mapped[str | None] = mapped_column(String(120))
+    target_state: Mapped[str] = mapped_column(String(120))
+    actor: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    comment: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    workflow_name: Mapped[str] = mapped_column(String(64))
+    workflow_version: Mapped[int] = mapped_column(Integer)
+    document_sha256: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+Index("ix_coopflow_partnership_party_party", PartnershipParty.party_id)
+Index("ix_coopflow_deliberation_pending", Deliberation.published, Deliberation.sent_to_prefecture)

@@ -1,0 +1,1 @@
+"""coopflow's Alembic migrations, run from code by coopflow.migrate()."""

@@ -1,0 +1,421 @@
+"""The guards and effects the built-in workflow definitions name.
+
+A guard returns every reason, in plain language, why its event may not be fired now (an empty
+list when it may).  An effect does the event's work inside the fire's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+
+from coopflow._context import FireContext, party_name
+from coopflow._workflow import Registry
+from coopflow.errors import ValidationError
+from coopflow.models import (
+    Action,
+    Amendment,
+    Axis,
+    Deliberation,
+    Exchange,
+    Indicator,
+    Protocol,
+    Signatory,
+)
+
+registry = Registry()
+"""The registry of built-in guards and effects; a host extends it with ``registry.child()``."""
+
+MIN_AXES, MAX_AXES = 2, 4
+IN_FORCE = ("contractualisation.en_vigueur", "contractualisation.avenant")
+
+
+def _fold(text: str) -> str:
+    """Case- and accent-insensitive form, to compare titles such as "Président"/"president"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+
+
+# ----------------------------------------------------------------------------- dialogue
+
+
+@registry.guard("has_exchange")
+def has_exchange(ctx: FireContext) -> Iterable[str]:
+    count = ctx.session.scalar(
+        select(func.count()).where(Exchange.partnership_id == ctx.partnership.id)
+    )
+    if not count:
+        yield "no exchange logged yet: log at least one exchange (meeting, letter, workshop)"
+
+
+@registry.guard("stakes_and_commitments")
+def stakes_and_commitments(ctx: FireContext) -> Iterable[str]:
+    """At least one axis with an identified stake and a commitment from every party."""
+    axes = list(
+        ctx.session.scalars(select(Axis).where(Axis.partnership_id == ctx.partnership.id))
+    )
+    if not axes:
+        yield "no cooperation axis defined yet"
+        return
+    staked = [a for a in axes if a.stakes]
+    if not staked:
+        yield "no cooperation stake identified yet on any axis"
+        return
+    parties = ctx.parties()
+    for axis in staked:
+        if {c.party_id for c in axis.commitments} >= {p.id for p in parties}:
+            return
+    for party in parties:
+        if not any(c.party_id == party.id for a in staked for c in a.commitments):
+            yield f"no commitment from {party_name(party)} on an axis with an identified stake"
+    if all(any(c.party_id == p.id for a in staked for c in a.commitments) for p in parties):
+        yield "no single axis has both an identified stake and a commitment from every party"
+
+
+# ----------------------------------------------------------------------------- protocol
+
+
+@registry.guard("protocol_complete")
+def protocol_complete(ctx: FireContext) -> Iterable[str]:
+    proto = ctx.protocol()
+    if proto is None:
+        yield "the protocol has no period yet"
+        return
+    axes = list(
+        ctx.session.scalars(
+            select(Axis).where(Axis.partnership_id == ctx.partnership.id).order_by(Axis.number)
+        )
+    )
+    if not MIN_AXES <= len(axes) <= MAX_AXES:
+        yield f"a protocol has {MIN_AXES} to {MAX_AXES} cooperation axes, this one has {len(axes)}"
+    for axis in axes:
+        if not axis.objectives:
+            yield f"axis {axis.number} ({axis.title}) has no objective"
+    for party in ctx.parties():
+        if not any(c.party_id == party.id for a in axes for c in a.commitments):
+            yield f"no commitment from {party_name(party)}"
+    if not proto.governance_copil.strip() or not proto.governance_cotech.strip():
+        yield "the governance (COPIL and COTECH) is not described"
+    if any(p.nature == "ETRANGER" for p in ctx.parties()) and not proto.financial_commitments:
+        yield "a cooperation with a foreign authority must state its planned financial commitments"
+
+
+@registry.effect("render_protocol_draft")
+def render_protocol_draft(ctx: FireContext) -> None:
+    doc = ctx.documents.produce(
+        ctx.session, ctx.partnership, "protocole", "", final=False,
+        created_by=ctx.actor.id, produced=ctx.produced,
+    )
+    ctx.document_sha256 = doc.sha256
+    ctx.record["document_version"] = doc.version
+
+
+@registry.guard("approves_latest_document")
+def approves_latest_document(ctx: FireContext) -> Iterable[str]:
+    latest = ctx.documents.latest(ctx.session, ctx.partnership, "protocole", "")
+    if latest is None:
+        yield "no protocol document has been rendered yet"
+        return
+    current = ctx.documents.current_content_sha256(ctx.session, ctx.partnership)
+    if latest.content_sha256 != current:
+        yield (
+            f"the protocol changed after version {latest.version} was rendered: "
+            "render it again and approve the new version"
+        )
+    wanted = ctx.data.get("document_sha256")
+    if wanted is not None and wanted != latest.sha256:
+        yield (
+            f"document {wanted[:12]}… is not the latest protocol version "
+            f"(the latest is version {latest.version}, {latest.sha256})"
+        )
+
+
+@registry.effect("approve_protocol")
+def approve_protocol(ctx: FireContext) -> None:
+    latest = ctx.documents.latest(ctx.session, ctx.partnership, "protocole", "")
+    proto = ctx.protocol()
+    assert latest is not None and proto is not None  # the guard checked both
+    proto.approved_document_sha256 = latest.sha256
+    proto.approved_content_sha256 = latest.content_sha256
+    ctx.document_sha256 = latest.sha256
+    ctx.record["document_version"] = latest.version
+    ctx.record["content_sha256"] = latest.content_sha256
+
+
+def _approval_reasons(ctx: FireContext) -> Iterable[str]:
+    proto = ctx.protocol()
+    if proto is None or proto.approved_content_sha256 is None:
+        yield "the legal department has not approved a protocol document"
+        return
+    current = ctx.documents.current_content_sha256(ctx.session, ctx.partnership)
+    if current != proto.approved_content_sha256:
+        yield (
+            "the protocol changed after the legal department approved document "
+            f"{proto.approved_document_sha256}: fire resoumettre_revue_juridique"
+        )
+
+
+@registry.guard("approval_still_valid")
+def approval_still_valid(ctx: FireContext) -> Iterable[str]:
+    yield from _approval_reasons(ctx)
+
+
+def _deliberation_reasons(ctx: FireContext, amendment: int) -> Iterable[str]:
+    rows = {
+        d.party_id: d
+        for d in ctx.session.scalars(
+            select(Deliberation).where(
+                Deliberation.partnership_id == ctx.partnership.id,
+                Deliberation.amendment == amendment,
+            )
+        )
+    }
+    signing: dt.date | None = ctx.data.get("date_signature")
+    what = "the protocol" if amendment == 0 else f"avenant n° {amendment}"
+    for party in ctx.parties():
+        d = rows.get(party.id)
+        if d is None:
+            yield f"no délibération of {party_name(party)} approving {what}"
+            continue
+        missing = []
+        if d.sent_to_prefecture is None:
+            missing.append("not sent to the prefecture")
+        if d.published is None:
+            missing.append("not published")
+        if missing:
+            yield (
+                f"no délibération exécutoire for {party_name(party)}: délibération n° {d.number} "
+                f"is {' and '.join(missing)}"
+            )
+        elif signing is not None:
+            effective = max(d.sent_to_prefecture, d.published)  # type: ignore[type-var]
+            if effective > signing:
+                yield (
+                    f"délibération n° {d.number} of {party_name(party)} becomes exécutoire "
+                    f"on {effective.isoformat()}, after the signature date {signing.isoformat()}"
+                )
+
+
+@registry.guard("deliberations_executoire")
+def deliberations_executoire(ctx: FireContext) -> Iterable[str]:
+    yield from _deliberation_reasons(ctx, 0)
+
+
+@registry.guard("signatories_match")
+def signatories_match(ctx: FireContext) -> Iterable[str]:
+    rows = {
+        s.party_id: s
+        for s in ctx.session.scalars(
+            select(Signatory).where(Signatory.partnership_id == ctx.partnership.id)
+        )
+    }
+    for party in ctx.parties():
+        s = rows.get(party.id)
+        if s is None:
+            yield f"no signatory for {party_name(party)}"
+        elif _fold(s.title) != _fold(party.executive_title):
+            yield (
+                f"the signatory of {party_name(party)}, {s.first_name} {s.last_name.upper()}, "
+                f"is {s.title!r}, but its executive is {party.executive_title!r}"
+            )
+
+
+def _record_signature(ctx: FireContext, proto: Protocol) -> None:
+    proto.signature_date = ctx.data["date_signature"]
+    place = ctx.data.get("lieu")
+    if place is None:
+        home = next(p for p in ctx.parties() if p.id == ctx.partnership.home_party_id)
+        place = home.seat
+    proto.signature_place = place
+
+
+@registry.effect("sign_protocol")
+def sign_protocol(ctx: FireContext) -> None:
+    proto = ctx.protocol()
+    assert proto is not None
+    _record_signature(ctx, proto)
+    ctx.session.flush()
+    doc = ctx.documents.produce(
+        ctx.session, ctx.partnership, "protocole", "", final=True,
+        created_by=ctx.actor.id, produced=ctx.produced,
+    )
+    proto.signed_document_sha256 = doc.sha256
+    ctx.document_sha256 = doc.sha256
+    ctx.record["approved_document_sha256"] = proto.approved_document_sha256
+    ctx.record["content_sha256"] = doc.content_sha256
+    ctx.record["document_version"] = doc.version
+
+
+# ----------------------------------------------------------------------------- avenants
+
+
+def _open_amendment(ctx: FireContext) -> Amendment | None:
+    return ctx.session.scalars(
+        select(Amendment)
+        .where(Amendment.partnership_id == ctx.partnership.id, Amendment.signed_on.is_(None))
+        .order_by(Amendment.number.desc())
+        .limit(1)
+    ).one_or_none()
+
+
+@registry.effect("open_amendment")
+def open_amendment(ctx: FireContext) -> None:
+    last = ctx.session.scalar(
+        select(func.max(Amendment.number)).where(Amendment.partnership_id == ctx.partnership.id)
+    )
+    number = (last or 0) + 1
+    ctx.session.add(
+        Amendment(
+            partnership_id=ctx.partnership.id, number=number, subject=ctx.data["objet"], changes=[]
+        )
+    )
+    ctx.record["avenant"] = number
+
+
+@registry.guard("amendment_ready")
+def amendment_ready(ctx: FireContext) -> Iterable[str]:
+    amendment = _open_amendment(ctx)
+    if amendment is None:
+        yield "no avenant is being drafted"
+    elif not amendment.changes:
+        yield f"avenant n° {amendment.number} lists no change to the protocol"
+
+
+@registry.effect("render_avenant_draft")
+def render_avenant_draft(ctx: FireContext) -> None:
+    amendment = _open_amendment(ctx)
+    assert amendment is not None
+    doc = ctx.documents.produce(
+        ctx.session, ctx.partnership, "avenant", str(amendment.number), final=False,
+        created_by=ctx.actor.id, produced=ctx.produced,
+    )
+    ctx.document_sha256 = doc.sha256
+    ctx.record["avenant"] = amendment.number
+
+
+@registry.guard("amendment_deliberations_executoire")
+def amendment_deliberations_executoire(ctx: FireContext) -> Iterable[str]:
+    amendment = _open_amendment(ctx)
+    if amendment is None:
+        yield "no avenant is being drafted"
+        return
+    yield from _deliberation_reasons(ctx, amendment.number)
+
+
+@registry.effect("sign_amendment")
+def sign_amendment(ctx: FireContext) -> None:
+    amendment = _open_amendment(ctx)
+    assert amendment is not None
+    amendment.signed_on = ctx.data["date_signature"]
+    ctx.session.flush()
+    doc = ctx.documents.produce(
+        ctx.session, ctx.partnership, "avenant", str(amendment.number), final=True,
+        created_by=ctx.actor.id, produced=ctx.produced,
+    )
+    amendment.signed_document_sha256 = doc.sha256
+    ctx.document_sha256 = doc.sha256
+    ctx.record["avenant"] = amendment.number
+
+
+# ----------------------------------------------------------------------------- end of life
+
+
+@registry.guard("protocol_ended")
+def protocol_ended(ctx: FireContext) -> Iterable[str]:
+    proto = ctx.protocol()
+    if proto is not None and proto.period_end > ctx.today:
+        yield f"the protocol runs until {proto.period_end.isoformat()}"
+
+
+@registry.guard("effective_date_not_past")
+def effective_date_not_past(ctx: FireContext) -> Iterable[str]:
+    when: dt.date | None = ctx.data.get("date_effet")
+    if when is not None and when < ctx.today:
+        yield f"the termination cannot take effect in the past ({when.isoformat()})"
+
+
+@registry.effect("create_successor")
+def create_successor(ctx: FireContext) -> None:
+    start: dt.date = ctx.data["debut"]
+    end: dt.date = ctx.data["fin"]
+    if end <= start:
+        raise ValidationError("must be after data.debut", field="data.fin")
+    from coopflow._core import renew_partnership
+
+    successor = renew_partnership(ctx, start, end)
+    ctx.record["successor"] = successor.reference
+
+
+# ----------------------------------------------------------------------------- programmes
+
+
+@registry.guard("programme_has_actions")
+def programme_has_actions(ctx: FireContext) -> Iterable[str]:
+    assert ctx.programme is not None
+    count = ctx.session.scalar(
+        select(func.count()).where(Action.programme_id == ctx.programme.id)
+    )
+    if not count:
+        yield f"programme {ctx.programme.label} has no action"
+
+
+@registry.guard("programme_approvable")
+def programme_approvable(ctx: FireContext) -> Iterable[str]:
+    prog = ctx.programme
+    assert prog is not None
+    state = ctx.partnership.state
+    if not any(state == s or state.startswith(s + ".") for s in IN_FORCE):
+        yield f"the protocol is not in force (the partnership is {ctx.partnership.state})"
+    proto = ctx.protocol()
+    if proto is not None and not (
+        proto.period_start <= prog.period_start and prog.period_end <= proto.period_end
+    ):
+        yield (
+            f"the programme's period {prog.period_start.isoformat()} – "
+            f"{prog.period_end.isoformat()} is not inside the protocol's "
+            f"{proto.period_start.isoformat()} – {proto.period_end.isoformat()}"
+        )
+    actions = list(
+        ctx.session.scalars(
+            select(Action).where(Action.programme_id == prog.id).order_by(Action.number)
+        )
+    )
+    if not actions:
+        yield f"programme {prog.label} has no action"
+    for action in actions:
+        if action.lead_party_id is None:
+            yield f"action {action.number} ({action.title}) has no lead party"
+        if not action.indicators:
+            yield f"action {action.number} ({action.title}) has no indicator"
+
+
+@registry.effect("approve_programme")
+def approve_programme(ctx: FireContext) -> None:
+    prog = ctx.programme
+    assert prog is not None
+    prog.copil_date = ctx.data["date_copil"]
+    ctx.session.flush()
+    doc = ctx.documents.produce(
+        ctx.session, ctx.partnership, "programme", prog.label, final=True,
+        created_by=ctx.actor.id, produced=ctx.produced,
+    )
+    ctx.document_sha256 = doc.sha256
+    ctx.record["document_version"] = doc.version
+
+
+@registry.guard("indicators_measured")
+def indicators_measured(ctx: FireContext) -> Iterable[str]:
+    prog = ctx.programme
+    assert prog is not None
+    rows = ctx.session.execute(
+        select(Action.number, Indicator.name)
+        .join(Indicator, Indicator.action_id == Action.id)
+        .where(Action.programme_id == prog.id, Indicator.actual.is_(None))
+        .order_by(Action.number, Indicator.id)
+    )
+    for number, name in rows:
+        yield f"indicator {name!r} of action {number} has no measured value"
+
