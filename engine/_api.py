@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -126,8 +127,15 @@ class Coopflow:
         from coopflow.workflows import BUILTIN_DIR
         from coopflow.workflows import registry as builtin_registry
 
+        # Definitions first: a malformed one fails before any connection exists.
+        self.registry = registry or builtin_registry
+        self.workflows = load_folder(BUILTIN_DIR, self.registry)
+        if workflows_dir is not None:
+            load_folder(Path(workflows_dir), self.registry, into=self.workflows)
+        self.documents = DocumentStore(Path(templates_dir) if templates_dir else None)
         self._session: Session | None = None
         self._owned = False
+        self._tx_owned = False  # a transaction() of coopflow's own, on its own engine
         if isinstance(bind, Session):
             self._session = bind
             engine = bind.get_bind()
@@ -140,17 +148,16 @@ class Coopflow:
             self._owned = True
         self._sqlite = is_sqlite(self._engine)
         self._write_engine = self._engine.execution_options(**{WRITE_OPTION: True})
-        self.registry = registry or builtin_registry
-        self.workflows = load_folder(BUILTIN_DIR, self.registry)
-        if workflows_dir is not None:
-            load_folder(Path(workflows_dir), self.registry, into=self.workflows)
-        self.documents = DocumentStore(Path(templates_dir) if templates_dir else None)
         self._fired: list[Callable[[FireResult], object]] = []
         self._refused: list[Callable[[Refusal], object]] = []
         self._produced: list[Callable[[DocumentInfo], object]] = []
         self._final: list[Callable[[FinalDocument], object]] = []
         if check:
-            self.check_schema()
+            try:
+                self.check_schema()
+            except BaseException:
+                self.close()
+                raise
 
     # ------------------------------------------------------------------ life cycle
 
@@ -186,7 +193,31 @@ class Coopflow:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # ------------------------------------------------------------------ hooks
+    @contextlib.contextmanager
+    def transaction(self, *, dry_run: bool = False) -> Iterator[Coopflow]:
+        """Run several calls in one transaction, all or nothing.
+
+        The yielded Coopflow shares this one's workflows, templates and callbacks; every call on
+        it works in the same transaction, which commits when the block ends (callbacks then
+        run), or rolls back if the block raises or ``dry_run`` is set."""
+        if self._session is not None:
+            with translated_errors(), self._session.begin_nested() as nested:
+                yield self
+                if dry_run:
+                    nested.rollback()
+            return
+        with translated_errors(), Session(self._write_engine, expire_on_commit=False) as session:
+            tx = copy.copy(self)
+            tx._session = session
+            tx._tx_owned = True
+            with session.begin() as outer:
+                yield tx
+                if dry_run:
+                    outer.rollback()
+                    return
+            pending = session.info.pop("coopflow_pending", [])
+        self._notify(pending)
+
 
     def on_fired(self, callback: Callable[[FireResult], object]) -> Callable[[FireResult], object]:
         """Call ``callback`` after each fired event's transaction commits."""
@@ -234,7 +265,7 @@ class Coopflow:
             "coopflow_pending", []
         )
         pending.extend(calls)
-        if not session.info.get("coopflow_listening"):
+        if not self._tx_owned and not session.info.get("coopflow_listening"):
             session.info["coopflow_listening"] = True
 
             def committed(sess: Session) -> None:
@@ -734,7 +765,7 @@ class Coopflow:
             labels = dict(
                 s.execute(
                     select(Programme.id, Programme.label).where(Programme.partnership_id == p.id)
-                ).tuples().all()
+                ).all()
             )
             return [
                 JournalEntry.of(r, reference, labels.get(r.programme_id) if r.programme_id else None)

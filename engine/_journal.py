@@ -169,7 +169,7 @@ def verify(session: Session, partnerships: Iterable[Partnership]) -> VerifyRepor
         labels = dict(
             session.execute(
                 select(Programme.id, Programme.label).where(Programme.partnership_id == p.id)
-            ).tuples().all()
+            ).all()
         )
         records = list(
             session.scalars(

@@ -25,6 +25,8 @@ class CoopflowError(Exception):
 class ValidationError(CoopflowError):
     """The input is invalid."""
 
+    exit_code = 2
+
     def __init__(self, message: str, *, field: str | None = None) -> None:
         self.field = field
         super().__init__(f"{field}: {message}" if field else message)
@@ -105,6 +107,8 @@ class ConcurrentModificationError(CoopflowError):
 
 class InvalidWorkflowError(CoopflowError):
     """A workflow definition is malformed."""
+
+    exit_code = 2
 
     def __init__(self, source: str, key: str, message: str) -> None:
         self.source = source

@@ -1,0 +1,91 @@
+"""Fixtures shared by the whole suite: one database fixture, every backend.
+
+SQLite always runs; PostgreSQL runs when ``COOPFLOW_TEST_POSTGRES_URL`` is set (``.ci/run`` sets
+it and fails if the server cannot be reached).  Each PostgreSQL test gets a schema of its own,
+dropped afterwards, through the connection's ``search_path``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+import coopflow
+from coopflow import Coopflow
+
+POSTGRES_URL = os.environ.get("COOPFLOW_TEST_POSTGRES_URL")
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+def postgres_schema_url(base: str, schema: str) -> str:
+    """``base`` with a search_path option putting every table in ``schema``."""
+    url = make_url(base).set(drivername="postgresql+psycopg")
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[str]:
+    if not POSTGRES_URL:
+        pytest.skip("COOPFLOW_TEST_POSTGRES_URL is not set")
+    yield make_url(POSTGRES_URL).set(drivername="postgresql+psycopg").render_as_string(
+        hide_password=False
+    )
+
+
+def new_database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A URL of an empty database of the given backend, cleaned up after the test."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'coopflow.db'}"
+    admin_url = request.getfixturevalue("postgres_admin")
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    request.addfinalizer(drop)
+    return postgres_schema_url(admin_url, schema)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """An empty database (not migrated)."""
+    return new_database(backend, tmp_path, request)
+
+
+@pytest.fixture
+def migrated_url(db_url: str) -> str:
+    coopflow.migrate(db_url)
+    return db_url
+
+
+@pytest.fixture
+def cf(migrated_url: str) -> Iterator[Coopflow]:
+    """A Coopflow on a fresh, migrated database; checks no connection was left checked out."""
+    instance = Coopflow(migrated_url)
+    yield instance
+    pool = instance.engine.pool
+    checked_out = pool.checkedout() if hasattr(pool, "checkedout") else 0
+    instance.close()
+    assert checked_out == 0, f"{checked_out} connection(s) left checked out"

@@ -1,0 +1,168 @@
+"""Builders of realistic partnerships at each stage of their lifecycle, for the tests.
+
+The data follows the real cases of the domain brief (Bordeaux Métropole, La Cali, Ville de
+Saintes...).  Each builder returns the partnership's reference."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from coopflow import Actor, Coopflow
+
+STAFF = Actor("marie.dupont", "staff")
+LEGAL = Actor("jean.martin", "legal")
+ELECTED = Actor("elu.cooperation", "elected")
+ADMIN = Actor("admin", "admin")
+
+PARTIES = {
+    "bordeaux-metropole": dict(
+        official_name="Bordeaux Métropole",
+        nature="METRO",
+        deliberative_body="conseil métropolitain",
+        executive_title="Président",
+        siren="243300316",
+        seat="Bordeaux",
+    ),
+    "la-cali": dict(
+        official_name="Communauté d'agglomération du Libournais",
+        usual_name="La Cali",
+        nature="CA",
+        deliberative_body="conseil communautaire",
+        executive_title="Président",
+        siren="200070142",
+        seat="Libourne",
+    ),
+    "ville-de-saintes": dict(
+        official_name="Ville de Saintes",
+        nature="COMMUNE",
+        deliberative_body="conseil municipal",
+        executive_title="Maire",
+        siren="211704150",
+        seat="Saintes",
+    ),
+}
+
+SIGNATORIES = {
+    # Fictitious people: tests do not put words in real officials' mouths.
+    "bordeaux-metropole": ("Claire", "Lefèvre", "Présidente"),
+    "la-cali": ("Étienne", "Marchal", "Président"),
+    "ville-de-saintes": ("Sophie", "Garnier", "Maire"),
+}
+
+START, END = dt.date(2027, 1, 1), dt.date(2029, 12, 31)
+SIGNED_ON = dt.date(2027, 3, 20)
+
+
+def add_parties(cf: Coopflow, *keys: str) -> None:
+    for key in keys or tuple(PARTIES):
+        fields = dict(PARTIES[key])
+        if key == "bordeaux-metropole":
+            fields["executive_title"] = "Présidente"
+        cf.add_party(key, **fields)  # type: ignore[arg-type]
+
+
+def in_accueil(cf: Coopflow, partner: str = "la-cali", reference: str | None = None) -> str:
+    add_parties(cf, "bordeaux-metropole", partner)
+    info = cf.create_partnership(
+        f"Coopération Bordeaux Métropole – {partner}",
+        scale="espace_regional",
+        parties=["bordeaux-metropole", partner],
+        home="bordeaux-metropole",
+        lead="bordeaux-metropole",
+        responsible=STAFF.id,
+        actor=STAFF,
+        reference=reference,
+    )
+    return info.reference
+
+
+def in_dialogue(cf: Coopflow, partner: str = "la-cali") -> str:
+    ref = in_accueil(cf, partner)
+    cf.log_exchange(
+        ref, date="2026-09-15", kind="reunion", summary="Première rencontre", actor=STAFF
+    )
+    cf.fire(ref, "ouvrir_dialogue", STAFF)
+    return ref
+
+
+def with_axes(cf: Coopflow, ref: str, parties: tuple[str, ...]) -> None:
+    axes = [
+        ("Accueil des habitants et mobilités", ["Faciliter les déplacements domicile-travail"]),
+        ("Développement économique et touristique", ["Promouvoir l'œnotourisme"]),
+        ("Circuits courts et ressources locales", ["Approvisionner la restauration collective"]),
+    ]
+    for title, objectives in axes:
+        n = cf.add_axis(ref, title, objectives=objectives)
+        cf.add_stake(ref, axis=n, title=f"Enjeu : {title.lower()}", description="Identifié en atelier")
+        for party in parties:
+            cf.add_commitment(ref, axis=n, party=party, text=f"{party} s'engage sur l'axe {n}")
+
+
+def in_drafting(cf: Coopflow, partner: str = "la-cali") -> str:
+    ref = in_dialogue(cf, partner)
+    with_axes(cf, ref, ("bordeaux-metropole", partner))
+    cf.fire(ref, "engager_contractualisation", STAFF)
+    cf.set_protocol(
+        ref,
+        start=START,
+        end=END,
+        preamble=["Les Parties partagent un bassin de vie et d'emploi."],
+        copil="Les élus des Parties, deux fois par an.",
+        cotech="Les services des Parties, chaque trimestre.",
+        meetings_per_year=2,
+        means="Le présent protocole n'a pas d'incidence financière propre.",
+    )
+    for party in ("bordeaux-metropole", partner):
+        first, last, title = SIGNATORIES[party]
+        cf.set_signatory(ref, party=party, first_name=first, last_name=last, title=title)
+    return ref
+
+
+def in_legal_review(cf: Coopflow, partner: str = "la-cali") -> str:
+    ref = in_drafting(cf, partner)
+    cf.fire(ref, "soumettre_revue_juridique", STAFF)
+    return ref
+
+
+def latest_protocol_sha(cf: Coopflow, ref: str) -> str:
+    docs = [d for d in cf.documents_of(ref) if d.kind == "protocole"]
+    return max(docs, key=lambda d: d.version).sha256
+
+
+def in_deliberations(cf: Coopflow, partner: str = "la-cali") -> str:
+    ref = in_legal_review(cf, partner)
+    cf.fire(ref, "approuver", LEGAL, data={"document_sha256": latest_protocol_sha(cf, ref)})
+    return ref
+
+
+def record_deliberations(cf: Coopflow, ref: str, parties: tuple[str, ...]) -> None:
+    for i, party in enumerate(parties):
+        cf.record_deliberation(
+            ref,
+            party=party,
+            number=f"2027-{120 + i}",
+            sitting_date="2027-02-10",
+            sent_to_prefecture="2027-02-12",
+            published="2027-02-13",
+        )
+
+
+def signed(cf: Coopflow, partner: str = "la-cali") -> str:
+    ref = in_deliberations(cf, partner)
+    record_deliberations(cf, ref, ("bordeaux-metropole", partner))
+    cf.fire(ref, "signer", ELECTED, data={"date_signature": SIGNED_ON, "lieu": "Libourne"})
+    return ref
+
+
+def with_programme(cf: Coopflow, ref: str, label: str = "2027-2028") -> str:
+    cf.add_programme(ref, label, start="2027-04-01", end="2028-03-31")
+    n = cf.add_action(
+        ref, label, axis=1, title="Navette Libourne – Bordeaux", lead="bordeaux-metropole",
+        contact="Marie DUPONT", partners=["SNCF Voyageurs"],
+        objectives="Tester une navette express.",
+    )
+    cf.add_milestone(ref, label, n, date="2027-09-01", label="Lancement de l'expérimentation")
+    cf.add_budget_line(ref, label, n, funder="bordeaux-metropole", amount="1234567.50")
+    cf.add_budget_line(ref, label, n, funder="Région Nouvelle-Aquitaine", amount="250000")
+    cf.add_indicator(ref, label, n, name="Voyageurs par jour", target="400", unit="voyageurs")
+    return label

@@ -1,0 +1,106 @@
+"""The journal: append-only in the database itself, hash-chained, verified."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from coopflow import Coopflow
+
+from . import scenario
+
+
+def _three_records(cf: Coopflow) -> str:
+    ref = scenario.in_dialogue(cf)
+    cf.fire(ref, "revenir_accueil", scenario.STAFF, comment="Pause estivale")
+    return ref
+
+
+def test_chain_links_each_record_to_the_previous_one(cf: Coopflow) -> None:
+    ref = _three_records(cf)
+    records = cf.history(ref)
+    assert [r.event for r in records] == ["creation", "ouvrir_dialogue", "revenir_accueil"]
+    assert records[0].prev_hash == "0" * 64
+    for before, after in zip(records, records[1:], strict=False):
+        assert after.prev_hash == before.hash
+    assert records[2].comment == "Pause estivale"
+    assert records[2].actor == scenario.STAFF.id and records[2].role == "staff"
+    assert records[2].at.tzinfo is not None
+    report = cf.verify()
+    assert report.ok and report.records == 3 and report.partnerships == 1
+
+
+@pytest.mark.parametrize("statement", ["UPDATE coopflow_journal SET comment = 'x'",
+                                       "DELETE FROM coopflow_journal"])
+def test_database_refuses_update_and_delete(cf: Coopflow, statement: str) -> None:
+    ref = _three_records(cf)
+    with pytest.raises(DBAPIError, match="append-only"), cf.engine.begin() as conn:
+        conn.execute(text(statement))
+    assert len(cf.history(ref)) == 3
+
+
+def _drop_protection(cf: Coopflow) -> None:
+    with cf.engine.begin() as conn:
+        if cf.engine.dialect.name == "postgresql":
+            conn.execute(text("DROP TRIGGER coopflow_journal_append_only ON coopflow_journal"))
+        else:
+            conn.execute(text("DROP TRIGGER coopflow_journal_no_update"))
+            conn.execute(text("DROP TRIGGER coopflow_journal_no_delete"))
+
+
+def test_verify_names_the_first_edited_record(cf: Coopflow) -> None:
+    ref = _three_records(cf)
+    _drop_protection(cf)
+    with cf.engine.begin() as conn:
+        conn.execute(text("UPDATE coopflow_journal SET actor = 'mallory' WHERE seq = 2"))
+    report = cf.verify()
+    assert not report.ok
+    assert report.first_broken is not None
+    assert (report.first_broken.reference, report.first_broken.seq) == (ref, 2)
+    assert "edited" in report.first_broken.message
+
+
+def test_verify_detects_a_deleted_last_record(cf: Coopflow) -> None:
+    ref = _three_records(cf)
+    _drop_protection(cf)
+    with cf.engine.begin() as conn:
+        conn.execute(text("DELETE FROM coopflow_journal WHERE seq = 3"))
+    problem = cf.verify(ref).first_broken
+    assert problem is not None and problem.seq == 3
+    assert "deleted" in problem.message
+
+
+def test_verify_detects_a_deleted_middle_record(cf: Coopflow) -> None:
+    ref = _three_records(cf)
+    _drop_protection(cf)
+    with cf.engine.begin() as conn:
+        conn.execute(text("DELETE FROM coopflow_journal WHERE seq = 2"))
+    problem = cf.verify(ref).first_broken
+    assert problem is not None and problem.seq == 2
+    assert "missing" in problem.message
+
+
+def test_verify_detects_a_state_changed_behind_the_journal(cf: Coopflow) -> None:
+    ref = _three_records(cf)
+    with cf.engine.begin() as conn:
+        conn.execute(text("UPDATE coopflow_partnership SET state = 'dialogue'"))
+    problem = cf.verify(ref).first_broken
+    assert problem is not None
+    assert "differs from the journal" in problem.message
+
+
+def test_a_chain_cannot_fork(cf: Coopflow) -> None:
+    """Two records may not share a predecessor: the database refuses the second."""
+    ref = _three_records(cf)
+    with pytest.raises(DBAPIError), cf.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO coopflow_journal (partnership_id, seq, event, target_state, actor,"
+                " role, at, data, workflow_name, workflow_version, prev_hash, hash)"
+                " SELECT partnership_id, 99, event, target_state, actor, role, at, data,"
+                " workflow_name, workflow_version, prev_hash, hash FROM coopflow_journal"
+                " WHERE seq = 2"
+            )
+        )
+    assert len(cf.history(ref)) == 3
