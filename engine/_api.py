@@ -19,7 +19,7 @@ from . import _core, _journal
 from . import _validate as v
 from ._context import Actor
 from ._db import WRITE_OPTION, create_owned_engine, is_sqlite, translated_errors
-from ._documents import DocumentInfo, DocumentStore, Kind, canonical_json
+from ._documents import SCALES, DocumentInfo, DocumentStore, Kind, canonical_json
 from ._migrate import check_schema, display_url, downgrade, upgrade
 from ._views import (
     Deadline,
@@ -29,7 +29,7 @@ from ._views import (
     PartnershipInfo,
     PartyInfo,
 )
-from ._workflow import Registry, WorkflowSet, load_folder
+from ._workflow import Registry, load_folder
 from .errors import CoopflowError, NotFoundError, ValidationError
 from .models import (
     Action,
@@ -218,7 +218,6 @@ class Coopflow:
             pending = session.info.pop("coopflow_pending", [])
         self._notify(pending)
 
-
     def on_fired(self, callback: Callable[[FireResult], object]) -> Callable[[FireResult], object]:
         """Call ``callback`` after each fired event's transaction commits."""
         self._fired.append(callback)
@@ -248,13 +247,14 @@ class Coopflow:
         for callback, payload in calls:
             try:
                 callback(payload)
-            except Exception as exc:  # noqa: BLE001 - a host callback may raise anything
+            except Exception as exc:
                 failure = failure or HookError(getattr(callback, "__qualname__", "?"), exc)
         if failure is not None:
             raise failure
 
-    def _after_commit(self, session: Session, calls: list[tuple[Callable[[Any], object], object]]
-                      ) -> None:
+    def _after_commit(
+        self, session: Session, calls: list[tuple[Callable[[Any], object], object]]
+    ) -> None:
         """Run ``calls`` once the transaction commits (now, if coopflow owns it)."""
         if not calls:
             return
@@ -311,9 +311,8 @@ class Coopflow:
                 with self._session.begin_nested():
                     yield self._session
                 return
-            with Session(self._write_engine, expire_on_commit=False) as session:
-                with session.begin():
-                    yield session
+            with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+                yield session
 
     def _lock(self, session: Session, reference: str) -> Partnership:
         """The partnership, locked for writing."""
@@ -429,11 +428,15 @@ class Coopflow:
                 self.documents.protocol_snapshot(s, p, final=False) if proto is not None else None
             )
             programmes = [
-                {"label": g.label, "state": g.state, "period": [
-                    g.period_start.isoformat(), g.period_end.isoformat()
-                ], "copil_date": g.copil_date.isoformat() if g.copil_date else None}
+                {
+                    "label": g.label,
+                    "state": g.state,
+                    "period": [g.period_start.isoformat(), g.period_end.isoformat()],
+                    "copil_date": g.copil_date.isoformat() if g.copil_date else None,
+                }
                 for g in s.scalars(
-                    select(Programme).where(Programme.partnership_id == p.id)
+                    select(Programme)
+                    .where(Programme.partnership_id == p.id)
                     .order_by(Programme.label)
                 )
             ]
@@ -441,9 +444,7 @@ class Coopflow:
 
             result: dict[str, Any] = as_jsonable(info)
             result["protocol"] = snap
-            result["approved_document_sha256"] = (
-                proto.approved_document_sha256 if proto else None
-            )
+            result["approved_document_sha256"] = proto.approved_document_sha256 if proto else None
             result["signed_document_sha256"] = proto.signed_document_sha256 if proto else None
             result["programmes"] = programmes
             return result
@@ -463,7 +464,7 @@ class Coopflow:
         if state is not None:
             stmt = stmt.where(Partnership.state.in_(self._states_within(state)))
         if scale is not None:
-            stmt = stmt.where(Partnership.scale == v.choice(scale, "scale", _core.SCALES))
+            stmt = stmt.where(Partnership.scale == v.choice(scale, "scale", SCALES))
         if party is not None:
             member = (
                 select(PartnershipParty.partnership_id)
@@ -510,7 +511,13 @@ class Coopflow:
         self._edit(
             reference,
             lambda s, p: _core.log_exchange(
-                s, self.workflows, p, date=date, kind=kind, summary=summary, actor=actor,
+                s,
+                self.workflows,
+                p,
+                date=date,
+                kind=kind,
+                summary=summary,
+                actor=actor,
                 participants=participants,
             ),
         )
@@ -559,8 +566,15 @@ class Coopflow:
         self._edit(
             reference,
             lambda s, p: _core.put_protocol(
-                s, p, start=start, end=end, preamble=preamble, copil=copil, cotech=cotech,
-                meetings_per_year=meetings_per_year, means=means,
+                s,
+                p,
+                start=start,
+                end=end,
+                preamble=preamble,
+                copil=copil,
+                cotech=cotech,
+                meetings_per_year=meetings_per_year,
+                means=means,
                 financial_commitments=financial_commitments,
             ),
         )
@@ -580,8 +594,14 @@ class Coopflow:
         self._edit(
             reference,
             lambda s, p: _core.put_deliberation(
-                s, p, party=party, number=number, sitting_date=sitting_date,
-                sent_to_prefecture=sent_to_prefecture, published=published, amendment=amendment,
+                s,
+                p,
+                party=party,
+                number=number,
+                sitting_date=sitting_date,
+                sent_to_prefecture=sent_to_prefecture,
+                published=published,
+                amendment=amendment,
             ),
         )
 
@@ -629,8 +649,16 @@ class Coopflow:
         def run(s: Session, p: Partnership) -> int:
             prog = _core.find_programme(s, p, programme)
             return _core.put_action(
-                s, p, prog, axis=axis, title=title, objectives=objectives, lead=lead,
-                contact=contact, partners=partners, number=number,
+                s,
+                p,
+                prog,
+                axis=axis,
+                title=title,
+                objectives=objectives,
+                lead=lead,
+                contact=contact,
+                partners=partners,
+                number=number,
             ).number
 
         return self._edit(reference, run)
@@ -656,7 +684,9 @@ class Coopflow:
         self, reference: str, programme: str, action: int, *, date: dt.date | str, label: str
     ) -> None:
         self._action_edit(
-            reference, programme, action,
+            reference,
+            programme,
+            action,
             lambda s, p, a: _core.add_milestone(s, p, a, date=date, label=label),
         )
 
@@ -665,7 +695,9 @@ class Coopflow:
     ) -> None:
         """Plan an amount (euros) for an action, by funder (a party key or a name)."""
         self._action_edit(
-            reference, programme, action,
+            reference,
+            programme,
+            action,
             lambda s, p, a: _core.put_budget_line(s, p, a, funder=funder, amount=amount),
         )
 
@@ -682,7 +714,9 @@ class Coopflow:
     ) -> None:
         """Add an indicator, or update it (a measured ``actual`` may be set at any time)."""
         self._action_edit(
-            reference, programme, action,
+            reference,
+            programme,
+            action,
             lambda s, p, a: _core.put_indicator(
                 s, p, a, name=name, target=target, unit=unit, actual=actual
             ),
@@ -692,15 +726,25 @@ class Coopflow:
     # ------------------------------------------------------------------ events
 
     def events(
-        self, reference: str, actor: Actor, *, programme: str | None = None,
+        self,
+        reference: str,
+        actor: Actor,
+        *,
+        programme: str | None = None,
         today: dt.date | None = None,
     ) -> list[EventStatus]:
         """The events leaving the current state: available to ``actor`` now, or why not."""
         with self._read() as s:
             return list(
                 _core.event_statuses(
-                    s, self.workflows, self.registry, self.documents, reference, actor,
-                    programme=programme, today=today,
+                    s,
+                    self.workflows,
+                    self.registry,
+                    self.documents,
+                    reference,
+                    actor,
+                    programme=programme,
+                    today=today,
                 )
             )
 
@@ -725,9 +769,18 @@ class Coopflow:
         try:
             with self._write(reference) as s:
                 p, ctx, record, source = _core.fire(
-                    s, self.workflows, self.registry, self.documents, reference, event, actor,
-                    comment=comment, data=data, programme=programme,
-                    expected_version=expected_version, today=today,
+                    s,
+                    self.workflows,
+                    self.registry,
+                    self.documents,
+                    reference,
+                    event,
+                    actor,
+                    comment=comment,
+                    data=data,
+                    programme=programme,
+                    expected_version=expected_version,
+                    today=today,
                     sqlite_write=self._needs_sqlite_lock(),
                 )
                 result = FireResult(
@@ -768,7 +821,9 @@ class Coopflow:
                 ).all()
             )
             return [
-                JournalEntry.of(r, reference, labels.get(r.programme_id) if r.programme_id else None)
+                JournalEntry.of(
+                    r, reference, labels.get(r.programme_id) if r.programme_id else None
+                )
                 for r in s.scalars(
                     select(JournalRecord)
                     .where(JournalRecord.partnership_id == p.id)
@@ -813,10 +868,18 @@ class Coopflow:
             if produced:
                 wf = self.workflows.get(p.workflow_name, p.workflow_version)
                 _journal.append(
-                    s, p, event="document", source_state=p.state, target_state=p.state,
-                    actor=actor.id, role=actor.role, at=doc.created_at, comment=None,
+                    s,
+                    p,
+                    event="document",
+                    source_state=p.state,
+                    target_state=p.state,
+                    actor=actor.id,
+                    role=actor.role,
+                    at=doc.created_at,
+                    comment=None,
                     data={"kind": kind, "subject": subject, "version": doc.version},
-                    workflow_name=wf.name, workflow_version=wf.version,
+                    workflow_name=wf.name,
+                    workflow_version=wf.version,
                     document_sha256=doc.sha256,
                 )
                 p.updated_at = doc.created_at
@@ -937,8 +1000,12 @@ class Coopflow:
                 .where(Programme.state == "revu_cotech", Programme.period_start <= horizon)
             ):
                 found.append(
-                    Deadline(ref, "copil_approval", start,
-                             f"programme {label} awaits COPIL approval (starts {start})")
+                    Deadline(
+                        ref,
+                        "copil_approval",
+                        start,
+                        f"programme {label} awaits COPIL approval (starts {start})",
+                    )
                 )
             for ref, number, sitting in s.execute(
                 select(Partnership.reference, Deliberation.number, Deliberation.sitting_date)
@@ -951,14 +1018,20 @@ class Coopflow:
                     Deliberation.sitting_date <= horizon,
                 )
             ):
-                due = sitting + dt.timedelta(days=15)
                 found.append(
-                    Deadline(ref, "deliberation", due,
-                             f"délibération n° {number} is not exécutoire yet")
+                    Deadline(
+                        ref,
+                        "deliberation",
+                        sitting + dt.timedelta(days=15),
+                        f"délibération n° {number} is not exécutoire yet",
+                    )
                 )
-            for ref, label, number, when, what in s.execute(
+            for ref, label, action_no, when, what in s.execute(
                 select(
-                    Partnership.reference, Programme.label, Action.number, Milestone.date,
+                    Partnership.reference,
+                    Programme.label,
+                    Action.number,
+                    Milestone.date,
                     Milestone.label,
                 )
                 .join(Programme, Programme.partnership_id == Partnership.id)
@@ -971,8 +1044,12 @@ class Coopflow:
                 )
             ):
                 found.append(
-                    Deadline(ref, "milestone", when,
-                             f"programme {label}, action {number}: {what} (due {when})")
+                    Deadline(
+                        ref,
+                        "milestone",
+                        when,
+                        f"programme {label}, action {action_no}: {what} (due {when})",
+                    )
                 )
         return sorted(found, key=lambda d: (d.due, d.reference, d.kind))
 

@@ -256,10 +256,7 @@ def create_partnership(
     if wf.subject != "partnership":
         raise ValidationError(f"workflow {wf.name} is for {wf.subject}s", field="workflow")
     rows = [find_party(session, k) for k in keys]
-    if reference is None:
-        reference = _next_reference(session, now.year)
-    else:
-        reference = v.reference(reference)
+    reference = _next_reference(session, now.year) if reference is None else v.reference(reference)
     if session.scalars(select(Partnership.id).where(Partnership.reference == reference)).first():
         raise AlreadyExistsError("partnership", reference)
     by_key = {r.key: r for r in rows}
@@ -446,9 +443,7 @@ def add_stake(
     row = find_axis(session, p, axis)
     clean_title = v.text(title, "title")
     clean_desc = (
-        v.text(description, "description", max_length=5000, multiline=True)
-        if description
-        else ""
+        v.text(description, "description", max_length=5000, multiline=True) if description else ""
     )
     for s in row.stakes:
         if s.title == clean_title:
@@ -495,9 +490,7 @@ def put_protocol(
     """Create or update the protocol's period, preamble, governance and means."""
     _editable(p, "changing the protocol")
     first, last = v.period(start, end, "period", max_years=10)
-    proto = session.scalars(
-        select(Protocol).where(Protocol.partnership_id == p.id)
-    ).one_or_none()
+    proto = session.scalars(select(Protocol).where(Protocol.partnership_id == p.id)).one_or_none()
     if proto is None:
         proto = Protocol(partnership_id=p.id, period_start=first, period_end=last)
         session.add(proto)
@@ -547,9 +540,7 @@ def put_deliberation(
         _require_state(p, ("contractualisation.deliberations",), "recording a délibération")
         document = _approved_sha(session, p)
     else:
-        _require_state(
-            p, ("contractualisation.avenant.deliberations",), "recording a délibération"
-        )
+        _require_state(p, ("contractualisation.avenant.deliberations",), "recording a délibération")
         open_amendment = session.scalars(
             select(Amendment).where(
                 Amendment.partnership_id == p.id,
@@ -609,7 +600,7 @@ def put_signatory(
 ) -> Signatory:
     _require_state(
         p,
-        CONTENT_EDITABLE + ("contractualisation.avenant",),
+        (*CONTENT_EDITABLE, "contractualisation.avenant"),
         "naming a signatory",
     )
     who = _member(session, p, party, "party")
@@ -659,9 +650,7 @@ def put_programme(
     _require_state(p, ("contractualisation",), "adding an annual programme")
     clean_label = v.text(label, "label", max_length=32)
     first, last = v.period(start, end, "period", max_years=2)
-    proto = session.scalars(
-        select(Protocol).where(Protocol.partnership_id == p.id)
-    ).one_or_none()
+    proto = session.scalars(select(Protocol).where(Protocol.partnership_id == p.id)).one_or_none()
     if proto is not None and not (proto.period_start <= first and last <= proto.period_end):
         raise ValidationError(
             f"{first.isoformat()} – {last.isoformat()} is not inside the protocol's period "
@@ -738,9 +727,7 @@ def put_action(
             select(Action).where(Action.programme_id == prog.id, Action.number == number)
         ).one_or_none()
     else:
-        last = session.scalar(
-            select(func.max(Action.number)).where(Action.programme_id == prog.id)
-        )
+        last = session.scalar(select(func.max(Action.number)).where(Action.programme_id == prog.id))
         number = (last or 0) + 1
     if row is None:
         row = Action(programme_id=prog.id, number=number, **fields)
@@ -859,9 +846,7 @@ def _previous_state(session: Session, p: Partnership, prog: Programme | None, st
     )
     found = session.scalar(
         select(JournalRecord.source_state)
-        .where(
-            JournalRecord.partnership_id == p.id, JournalRecord.target_state == state, subject
-        )
+        .where(JournalRecord.partnership_id == p.id, JournalRecord.target_state == state, subject)
         .order_by(JournalRecord.seq.desc())
         .limit(1)
     )
@@ -946,8 +931,18 @@ def fire(
     now = now or utcnow()
     today = today or now.date()
     ctx = make_context(
-        session, workflows, registry, documents, p, event, actor,
-        programme=programme, data=None, comment=clean_comment, today=today, checking_only=True,
+        session,
+        workflows,
+        registry,
+        documents,
+        p,
+        event,
+        actor,
+        programme=programme,
+        data=None,
+        comment=clean_comment,
+        today=today,
+        checking_only=True,
     )
     wf, ev, prog = ctx.workflow, ctx.event, ctx.programme
     if actor.role not in ev.roles:
@@ -1018,8 +1013,18 @@ def event_statuses(
     result = []
     for ev in wf.events_from(state):
         ctx = make_context(
-            session, workflows, registry, documents, p, ev.name, actor,
-            programme=programme, data=None, comment=None, today=today, checking_only=True,
+            session,
+            workflows,
+            registry,
+            documents,
+            p,
+            ev.name,
+            actor,
+            programme=programme,
+            data=None,
+            comment=None,
+            today=today,
+            checking_only=True,
         )
         reasons: list[str] = []
         if actor.role not in ev.roles:
@@ -1031,7 +1036,9 @@ def event_statuses(
                 label=ev.label,
                 target=ev.target,
                 roles=ev.roles,
-                inputs=tuple(EventInputInfo(i.name, i.type, i.required, i.label) for i in ev.inputs),
+                inputs=tuple(
+                    EventInputInfo(i.name, i.type, i.required, i.label) for i in ev.inputs
+                ),
                 available=not reasons,
                 reasons=tuple(reasons),
             )

@@ -438,10 +438,9 @@ class DocumentStore:
         status = "final" if final else "draft"
         if latest is not None and latest.status == status:
             same = self.snapshot(session, p, kind, subject, final=final, version=latest.version)
-            if (
-                latest.snapshot == canonical_json(same)
-                and latest.template_sha256 == renderer.template_sha256(kind)
-            ):
+            if latest.snapshot == canonical_json(
+                same
+            ) and latest.template_sha256 == renderer.template_sha256(kind):
                 return latest
         version = (latest.version if latest is not None else 0) + 1
         snap = self.snapshot(session, p, kind, subject, final=final, version=version)
@@ -483,9 +482,7 @@ class DocumentStore:
 
 
 def _protocol(session: Session, p: Partnership) -> Protocol:
-    proto = session.scalars(
-        select(Protocol).where(Protocol.partnership_id == p.id)
-    ).one_or_none()
+    proto = session.scalars(select(Protocol).where(Protocol.partnership_id == p.id)).one_or_none()
     if proto is None:
         raise ValidationError(
             f"{p.reference} has no protocol yet: set its period first (coopflow protocol set)",

@@ -237,7 +237,7 @@ def _verify_chain(
         )
 
 
-def _verify_documents(
+def _verify_documents(  # noqa: PLR0912 - one check per kind of evidence
     session: Session, p: Partnership, records: list[JournalRecord], docs: list[Document]
 ) -> Iterable[Problem]:
     from coopflow.documents import extract_snapshot
@@ -264,9 +264,7 @@ def _verify_documents(
             yield Problem(
                 p.reference, rec.seq, f"names document {rec.document_sha256}, which is missing"
             )
-    proto = session.scalars(
-        select(Protocol).where(Protocol.partnership_id == p.id)
-    ).one_or_none()
+    proto = session.scalars(select(Protocol).where(Protocol.partnership_id == p.id)).one_or_none()
     if proto is not None and proto.approved_document_sha256 is not None:
         approved = by_sha.get(proto.approved_document_sha256)
         if approved is None:

@@ -154,7 +154,5 @@ def positive_int(value: object, field: str, *, maximum: int = 10_000) -> int:
 
 def choice(value: object, field: str, choices: dict[str, str] | tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
-        raise ValidationError(
-            f"{value!r} is not one of: {', '.join(choices)}", field=field
-        )
+        raise ValidationError(f"{value!r} is not one of: {', '.join(choices)}", field=field)
     return value

@@ -123,7 +123,9 @@ class EventInput:
             try:
                 return int(str(value))
             except ValueError:
-                raise ValidationError(f"must be a whole number, got {value!r}", field=where)
+                raise ValidationError(
+                    f"must be a whole number, got {value!r}", field=where
+                ) from None
         if self.type == "date":
             if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
                 return value
@@ -167,6 +169,7 @@ class _Token:
     """The model transitions moves (it adds its trigger methods to it); never an ORM object."""
 
     state: str = ""
+    trigger: Callable[..., bool]  # set by Machine.add_model
 
 
 @dataclass
@@ -273,11 +276,11 @@ class Workflow:
         return "\n".join(lines) + "\n"
 
 
-class _State(NestedState):  # type: ignore[misc]  # transitions is untyped
+class _State(NestedState):
     separator = "."
 
 
-class _Machine(HierarchicalMachine):  # type: ignore[misc]
+class _Machine(HierarchicalMachine):
     state_cls = _State
 
 
@@ -342,7 +345,9 @@ def _check_keys(source: str, where: str, table: Mapping[str, Any], allowed: set[
     for key in table:
         if key not in allowed:
             raise _fail(
-                source, f"{where}.{key}", f"unknown key (expected one of: {', '.join(sorted(allowed))})"
+                source,
+                f"{where}.{key}",
+                f"unknown key (expected one of: {', '.join(sorted(allowed))})",
             )
 
 
@@ -362,7 +367,9 @@ def _names(source: str, where: str, value: object) -> tuple[str, ...]:
     return tuple(value)
 
 
-def parse_workflow(text: str, source: str, registry: Registry) -> Workflow:
+def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole definition
+    text: str, source: str, registry: Registry
+) -> Workflow:
     """Parse and validate one definition; raise InvalidWorkflowError naming source and key."""
     try:
         doc = tomllib.loads(text)
@@ -461,7 +468,9 @@ def parse_workflow(text: str, source: str, registry: Registry) -> Workflow:
         for i, role in enumerate(roles):
             if role not in ROLES:
                 raise _fail(
-                    source, f"{key}.roles[{i}]", f"unknown role {role!r} (roles: {', '.join(ROLES)})"
+                    source,
+                    f"{key}.roles[{i}]",
+                    f"unknown role {role!r} (roles: {', '.join(ROLES)})",
                 )
         guards = _names(source, key + ".guards", body.get("guards", []))
         for i, gname in enumerate(guards):
@@ -497,8 +506,9 @@ def parse_workflow(text: str, source: str, registry: Registry) -> Workflow:
             if not isinstance(required, bool):
                 raise _fail(source, ikey + ".required", "must be true or false")
             inputs.append(
-                EventInput(iname, itype, required, _str(source, ikey + ".label",
-                                                        spec.get("label", iname)))
+                EventInput(
+                    iname, itype, required, _str(source, ikey + ".label", spec.get("label", iname))
+                )
             )
         events[ename] = EventDef(
             name=ename,
@@ -509,8 +519,7 @@ def parse_workflow(text: str, source: str, registry: Registry) -> Workflow:
             guards=guards,
             effects=effects,
             inputs=tuple(inputs),
-            description=_str(source, key + ".description", body.get("description"),
-                             required=False),
+            description=_str(source, key + ".description", body.get("description"), required=False),
         )
 
     wf_states = states
@@ -581,7 +590,8 @@ class WorkflowSet:
         if wf.key in self._by_key:
             other = self._by_key[wf.key]
             raise InvalidWorkflowError(
-                wf.source, "workflow.version",
+                wf.source,
+                "workflow.version",
                 f"{wf.name} v{wf.version} is already defined by {other.source}",
             )
         self._by_key[wf.key] = wf
@@ -599,9 +609,7 @@ class WorkflowSet:
         try:
             return self._by_key[(name, version)]
         except KeyError:
-            raise ValidationError(
-                f"unknown workflow {name} v{version}", field="workflow"
-            ) from None
+            raise ValidationError(f"unknown workflow {name} v{version}", field="workflow") from None
 
     def names(self) -> list[str]:
         return sorted({n for (n, _) in self._by_key})

@@ -101,8 +101,9 @@ class ConcurrentModificationError(CoopflowError):
     def __init__(self, reference: str, detail: str | None = None) -> None:
         self.reference = reference
         msg = f"partnership {reference} was modified concurrently"
-        super().__init__(f"{msg} ({detail}); reload and try again" if detail else
-                         f"{msg}; reload and try again")
+        super().__init__(
+            f"{msg} ({detail}); reload and try again" if detail else f"{msg}; reload and try again"
+        )
 
 
 class InvalidWorkflowError(CoopflowError):

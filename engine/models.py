@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -56,7 +56,7 @@ class Base(DeclarativeBase):
     """Declarative base of coopflow's tables (never shared with a host's models)."""
 
     metadata = metadata
-    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[str]: JSON}
 
 
 class Party(Base):
@@ -157,9 +157,7 @@ class Axis(Base):
     objectives: Mapped[list[str]] = mapped_column(default=list)
 
     stakes: Mapped[list[Stake]] = relationship(order_by="Stake.id", lazy="selectin")
-    commitments: Mapped[list[Commitment]] = relationship(
-        order_by="Commitment.id", lazy="selectin"
-    )
+    commitments: Mapped[list[Commitment]] = relationship(order_by="Commitment.id", lazy="selectin")
 
 
 class Stake(Base):
@@ -315,12 +313,8 @@ class Action(Base):
     partners: Mapped[list[str]] = mapped_column(default=list)
     progress: Mapped[str] = mapped_column(String(32), default="à lancer")
 
-    milestones: Mapped[list[Milestone]] = relationship(
-        order_by="Milestone.date", lazy="selectin"
-    )
-    budget_lines: Mapped[list[BudgetLine]] = relationship(
-        order_by="BudgetLine.id", lazy="selectin"
-    )
+    milestones: Mapped[list[Milestone]] = relationship(order_by="Milestone.date", lazy="selectin")
+    budget_lines: Mapped[list[BudgetLine]] = relationship(order_by="BudgetLine.id", lazy="selectin")
     indicators: Mapped[list[Indicator]] = relationship(order_by="Indicator.id", lazy="selectin")
 
 

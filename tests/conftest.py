@@ -12,12 +12,11 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import coopflow
 import pytest
+from coopflow import Coopflow
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-
-import coopflow
-from coopflow import Coopflow
 
 POSTGRES_URL = os.environ.get("COOPFLOW_TEST_POSTGRES_URL")
 
@@ -39,8 +38,10 @@ def postgres_schema_url(base: str, schema: str) -> str:
 def postgres_admin() -> Iterator[str]:
     if not POSTGRES_URL:
         pytest.skip("COOPFLOW_TEST_POSTGRES_URL is not set")
-    yield make_url(POSTGRES_URL).set(drivername="postgresql+psycopg").render_as_string(
-        hide_password=False
+    return (
+        make_url(POSTGRES_URL)
+        .set(drivername="postgresql+psycopg")
+        .render_as_string(hide_password=False)
     )
 
 

@@ -93,7 +93,9 @@ def with_axes(cf: Coopflow, ref: str, parties: tuple[str, ...]) -> None:
     ]
     for title, objectives in axes:
         n = cf.add_axis(ref, title, objectives=objectives)
-        cf.add_stake(ref, axis=n, title=f"Enjeu : {title.lower()}", description="Identifié en atelier")
+        cf.add_stake(
+            ref, axis=n, title=f"Enjeu : {title.lower()}", description="Identifié en atelier"
+        )
         for party in parties:
             cf.add_commitment(ref, axis=n, party=party, text=f"{party} s'engage sur l'axe {n}")
 
@@ -157,8 +159,13 @@ def signed(cf: Coopflow, partner: str = "la-cali") -> str:
 def with_programme(cf: Coopflow, ref: str, label: str = "2027-2028") -> str:
     cf.add_programme(ref, label, start="2027-04-01", end="2028-03-31")
     n = cf.add_action(
-        ref, label, axis=1, title="Navette Libourne – Bordeaux", lead="bordeaux-metropole",
-        contact="Marie DUPONT", partners=["SNCF Voyageurs"],
+        ref,
+        label,
+        axis=1,
+        title="Navette Libourne – Bordeaux",
+        lead="bordeaux-metropole",
+        contact="Marie DUPONT",
+        partners=["SNCF Voyageurs"],
         objectives="Tester une navette express.",
     )
     cf.add_milestone(ref, label, n, date="2027-09-01", label="Lancement de l'expérimentation")

@@ -24,7 +24,7 @@ def _race(target: object, count: int) -> list[str]:
             outcome = "ok"
         except ConcurrentModificationError:
             outcome = "conflict"
-        except Exception as exc:  # noqa: BLE001 - any other outcome fails the test below
+        except Exception as exc:
             outcome = f"unexpected {type(exc).__name__}: {exc}"
         with lock:
             outcomes.append(outcome)
@@ -43,7 +43,10 @@ def test_same_partnership_exactly_one_wins(cf: Coopflow) -> None:
 
     def fire(i: int) -> None:
         cf.fire(
-            ref, "suspendre", Actor(f"agent-{i}", "staff"), data={"motif": f"motif {i}"},
+            ref,
+            "suspendre",
+            Actor(f"agent-{i}", "staff"),
+            data={"motif": f"motif {i}"},
             expected_version=seen,
         )
 
@@ -60,8 +63,13 @@ def test_same_partnership_without_expected_version_serialises(cf: Coopflow) -> N
     ref = scenario.in_accueil(cf)
 
     def fire(i: int) -> None:
-        cf.log_exchange(ref, date="2027-01-05", kind="reunion", summary=f"Réunion {i}",
-                        actor=Actor(f"agent-{i}", "staff"))
+        cf.log_exchange(
+            ref,
+            date="2027-01-05",
+            kind="reunion",
+            summary=f"Réunion {i}",
+            actor=Actor(f"agent-{i}", "staff"),
+        )
 
     outcomes = Counter(_race(fire, WORKERS))
     assert outcomes == {"ok": WORKERS}
@@ -72,9 +80,12 @@ def test_different_partnerships_all_succeed(cf: Coopflow) -> None:
     scenario.add_parties(cf, "bordeaux-metropole", "la-cali")
     refs = [
         cf.create_partnership(
-            f"Coopération {i}", scale="aire_metropolitaine",
-            parties=["bordeaux-metropole", "la-cali"], home="bordeaux-metropole",
-            responsible="x", actor=scenario.STAFF,
+            f"Coopération {i}",
+            scale="aire_metropolitaine",
+            parties=["bordeaux-metropole", "la-cali"],
+            home="bordeaux-metropole",
+            responsible="x",
+            actor=scenario.STAFF,
         ).reference
         for i in range(WORKERS)
     ]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
+from coopflow import Coopflow
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-
-from coopflow import Coopflow
 
 from . import scenario
 
@@ -22,7 +23,7 @@ def test_chain_links_each_record_to_the_previous_one(cf: Coopflow) -> None:
     records = cf.history(ref)
     assert [r.event for r in records] == ["creation", "ouvrir_dialogue", "revenir_accueil"]
     assert records[0].prev_hash == "0" * 64
-    for before, after in zip(records, records[1:], strict=False):
+    for before, after in itertools.pairwise(records):
         assert after.prev_hash == before.hash
     assert records[2].comment == "Pause estivale"
     assert records[2].actor == scenario.STAFF.id and records[2].role == "staff"
@@ -31,8 +32,9 @@ def test_chain_links_each_record_to_the_previous_one(cf: Coopflow) -> None:
     assert report.ok and report.records == 3 and report.partnerships == 1
 
 
-@pytest.mark.parametrize("statement", ["UPDATE coopflow_journal SET comment = 'x'",
-                                       "DELETE FROM coopflow_journal"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE coopflow_journal SET comment = 'x'", "DELETE FROM coopflow_journal"]
+)
 def test_database_refuses_update_and_delete(cf: Coopflow, statement: str) -> None:
     ref = _three_records(cf)
     with pytest.raises(DBAPIError, match="append-only"), cf.engine.begin() as conn:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import coopflow
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
-
-import coopflow
 from coopflow import Coopflow, SchemaOutOfDateError
 from coopflow._db import normalise_url
 from coopflow._migrate import VERSION_TABLE, head_revision
 from coopflow.models import metadata
+from sqlalchemy import create_engine, inspect, text
 
 
 def _diff(url: str) -> list[object]:
@@ -22,8 +21,10 @@ def _diff(url: str) -> list[object]:
                 conn,
                 opts={
                     "compare_type": True,
-                    "include_object": lambda obj, name, type_, *_: type_ != "table"
-                    or (name or "").startswith("coopflow_") and name != VERSION_TABLE,
+                    "include_object": lambda obj, name, type_, *_: (
+                        type_ != "table"
+                        or ((name or "").startswith("coopflow_") and name != VERSION_TABLE)
+                    ),
                 },
             )
             return list(compare_metadata(ctx, metadata))
@@ -52,8 +53,11 @@ def test_upgrade_downgrade_upgrade_round_trip(db_url: str) -> None:
     assert _diff(db_url) == []
     with Coopflow(db_url) as cf:
         cf.add_party(
-            "bordeaux-metropole", "Bordeaux Métropole", nature="METRO",
-            deliberative_body="conseil métropolitain", executive_title="Président",
+            "bordeaux-metropole",
+            "Bordeaux Métropole",
+            nature="METRO",
+            deliberative_body="conseil métropolitain",
+            executive_title="Président",
         )
         assert [p.key for p in cf.parties()] == ["bordeaux-metropole"]
 

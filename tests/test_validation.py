@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from coopflow import AlreadyExistsError, Coopflow, NotFoundError, ValidationError
 from coopflow._validate import luhn_ok, siren
 
@@ -109,7 +108,9 @@ def test_protocol_period_out_of_range(cf: Coopflow, start: str, end: str, messag
 def test_partnership_needs_two_distinct_parties_and_known_ones(cf: Coopflow) -> None:
     scenario.add_parties(cf, "bordeaux-metropole", "la-cali")
     common: dict[str, Any] = dict(
-        scale="espace_regional", home="bordeaux-metropole", responsible="x",
+        scale="espace_regional",
+        home="bordeaux-metropole",
+        responsible="x",
         actor=scenario.STAFF,
     )
     with pytest.raises(ValidationError, match="at least two parties"):
@@ -130,14 +131,22 @@ def test_explicit_reference_is_checked_and_unique(cf: Coopflow) -> None:
     assert ref == "COOP-2027-0042"
     with pytest.raises(AlreadyExistsError):
         cf.create_partnership(
-            "Again", scale="espace_regional", parties=["bordeaux-metropole", "la-cali"],
-            home="bordeaux-metropole", responsible="x", actor=scenario.STAFF,
+            "Again",
+            scale="espace_regional",
+            parties=["bordeaux-metropole", "la-cali"],
+            home="bordeaux-metropole",
+            responsible="x",
+            actor=scenario.STAFF,
             reference="COOP-2027-0042",
         )
     with pytest.raises(ValidationError, match="not a partnership reference"):
         cf.create_partnership(
-            "Bad", scale="espace_regional", parties=["bordeaux-metropole", "la-cali"],
-            home="bordeaux-metropole", responsible="x", actor=scenario.STAFF,
+            "Bad",
+            scale="espace_regional",
+            parties=["bordeaux-metropole", "la-cali"],
+            home="bordeaux-metropole",
+            responsible="x",
+            actor=scenario.STAFF,
             reference="coop'; DROP TABLE coopflow_party; --",
         )
     assert [p.reference for p in cf.partnerships()] == ["COOP-2027-0042"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from coopflow import InvalidWorkflowError, Registry, TransitionNotAllowed
 from coopflow._workflow import PREVIOUS, load_folder, parse_workflow
 from coopflow.workflows import BUILTIN_DIR, registry
@@ -87,26 +86,58 @@ def test_a_valid_minimal_definition_parses() -> None:
     [
         (lambda t: t.replace('name = "mini"', 'name = "Mini Flow"'), "workflow.name", "lower-case"),
         (lambda t: t.replace("version = 1", "version = 0"), "workflow.version", ">= 1"),
-        (lambda t: t.replace('initial = "a"', 'initial = "z"'), "workflow.initial", "unknown state"),
-        (lambda t: t.replace('from = "a"', 'from = "nowhere"'), "events.go.from[0]", "unknown state"),
+        (
+            lambda t: t.replace('initial = "a"', 'initial = "z"'),
+            "workflow.initial",
+            "unknown state",
+        ),
+        (
+            lambda t: t.replace('from = "a"', 'from = "nowhere"'),
+            "events.go.from[0]",
+            "unknown state",
+        ),
         (lambda t: t.replace('to = "b"', 'to = "nowhere"'), "events.go.to", "unknown state"),
-        (lambda t: t.replace('roles = ["staff"]', 'roles = ["mayor"]'), "events.go.roles[0]",
-         "unknown role"),
-        (lambda t: t.replace('roles = ["staff"]', 'roles = ["staff"]\nguards = ["nope"]'),
-         "events.go.guards[0]", "unknown guard 'nope'"),
-        (lambda t: t.replace('roles = ["staff"]', 'roles = ["staff"]\neffects = ["nope"]'),
-         "events.go.effects[0]", "unknown effect 'nope'"),
-        (lambda t: t.replace('roles = ["staff"]', 'roles = ["staff"]\ncolour = "red"'),
-         "events.go.colour", "unknown key"),
-        (lambda t: t + '\n[states.orphan]\n', "states.orphan", "unreachable"),
-        (lambda t: t + '\n[events.again]\nfrom = "c"\nto = "a"\nroles = ["staff"]\n',
-         "events.again.from[0]", "final"),
-        (lambda t: t.replace("[events.go]", "[events.go]\nlabel = 3"), "events.go.label",
-         "non-empty string"),
-        (lambda t: t.replace("[states.a]", "[states.a]\ninitial = \"b\""), "states.a.initial",
-         "only a state with children"),
-        (lambda t: t.replace("[events.go]", "[events.go]\ninputs.x = { type = \"colour\" }"),
-         "events.go.inputs.x.type", "must be one of"),
+        (
+            lambda t: t.replace('roles = ["staff"]', 'roles = ["mayor"]'),
+            "events.go.roles[0]",
+            "unknown role",
+        ),
+        (
+            lambda t: t.replace('roles = ["staff"]', 'roles = ["staff"]\nguards = ["nope"]'),
+            "events.go.guards[0]",
+            "unknown guard 'nope'",
+        ),
+        (
+            lambda t: t.replace('roles = ["staff"]', 'roles = ["staff"]\neffects = ["nope"]'),
+            "events.go.effects[0]",
+            "unknown effect 'nope'",
+        ),
+        (
+            lambda t: t.replace('roles = ["staff"]', 'roles = ["staff"]\ncolour = "red"'),
+            "events.go.colour",
+            "unknown key",
+        ),
+        (lambda t: t + "\n[states.orphan]\n", "states.orphan", "unreachable"),
+        (
+            lambda t: t + '\n[events.again]\nfrom = "c"\nto = "a"\nroles = ["staff"]\n',
+            "events.again.from[0]",
+            "final",
+        ),
+        (
+            lambda t: t.replace("[events.go]", "[events.go]\nlabel = 3"),
+            "events.go.label",
+            "non-empty string",
+        ),
+        (
+            lambda t: t.replace("[states.a]", '[states.a]\ninitial = "b"'),
+            "states.a.initial",
+            "only a state with children",
+        ),
+        (
+            lambda t: t.replace("[events.go]", '[events.go]\ninputs.x = { type = "colour" }'),
+            "events.go.inputs.x.type",
+            "must be one of",
+        ),
         (lambda t: t.replace("version = 1", "version = 1\nversion = 2"), "(syntax)", ""),
     ],
 )

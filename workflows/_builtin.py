@@ -10,8 +10,6 @@ import datetime as dt
 import unicodedata
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
-
 from coopflow._context import FireContext, party_name
 from coopflow._workflow import Registry
 from coopflow.errors import ValidationError
@@ -25,6 +23,7 @@ from coopflow.models import (
     Protocol,
     Signatory,
 )
+from sqlalchemy import func, select
 
 registry = Registry()
 """The registry of built-in guards and effects; a host extends it with ``registry.child()``."""
@@ -54,9 +53,7 @@ def has_exchange(ctx: FireContext) -> Iterable[str]:
 @registry.guard("stakes_and_commitments")
 def stakes_and_commitments(ctx: FireContext) -> Iterable[str]:
     """At least one axis with an identified stake and a commitment from every party."""
-    axes = list(
-        ctx.session.scalars(select(Axis).where(Axis.partnership_id == ctx.partnership.id))
-    )
+    axes = list(ctx.session.scalars(select(Axis).where(Axis.partnership_id == ctx.partnership.id)))
     if not axes:
         yield "no cooperation axis defined yet"
         return
@@ -106,8 +103,13 @@ def protocol_complete(ctx: FireContext) -> Iterable[str]:
 @registry.effect("render_protocol_draft")
 def render_protocol_draft(ctx: FireContext) -> None:
     doc = ctx.documents.produce(
-        ctx.session, ctx.partnership, "protocole", "", final=False,
-        created_by=ctx.actor.id, produced=ctx.produced,
+        ctx.session,
+        ctx.partnership,
+        "protocole",
+        "",
+        final=False,
+        created_by=ctx.actor.id,
+        produced=ctx.produced,
     )
     ctx.document_sha256 = doc.sha256
     ctx.record["document_version"] = doc.version
@@ -137,7 +139,8 @@ def approves_latest_document(ctx: FireContext) -> Iterable[str]:
 def approve_protocol(ctx: FireContext) -> None:
     latest = ctx.documents.latest(ctx.session, ctx.partnership, "protocole", "")
     proto = ctx.protocol()
-    assert latest is not None and proto is not None  # the guard checked both
+    assert latest is not None  # the guard checked both
+    assert proto is not None
     proto.approved_document_sha256 = latest.sha256
     proto.approved_content_sha256 = latest.content_sha256
     ctx.document_sha256 = latest.sha256
@@ -180,18 +183,21 @@ def _deliberation_reasons(ctx: FireContext, amendment: int) -> Iterable[str]:
         if d is None:
             yield f"no délibération of {party_name(party)} approving {what}"
             continue
-        missing = []
-        if d.sent_to_prefecture is None:
-            missing.append("not sent to the prefecture")
-        if d.published is None:
-            missing.append("not published")
-        if missing:
+        if d.sent_to_prefecture is None or d.published is None:
+            missing = [
+                what
+                for what, when in (
+                    ("not sent to the prefecture", d.sent_to_prefecture),
+                    ("not published", d.published),
+                )
+                if when is None
+            ]
             yield (
                 f"no délibération exécutoire for {party_name(party)}: délibération n° {d.number} "
                 f"is {' and '.join(missing)}"
             )
         elif signing is not None:
-            effective = max(d.sent_to_prefecture, d.published)  # type: ignore[type-var]
+            effective = max(d.sent_to_prefecture, d.published)
             if effective > signing:
                 yield (
                     f"délibération n° {d.number} of {party_name(party)} becomes exécutoire "
@@ -239,8 +245,13 @@ def sign_protocol(ctx: FireContext) -> None:
     _record_signature(ctx, proto)
     ctx.session.flush()
     doc = ctx.documents.produce(
-        ctx.session, ctx.partnership, "protocole", "", final=True,
-        created_by=ctx.actor.id, produced=ctx.produced,
+        ctx.session,
+        ctx.partnership,
+        "protocole",
+        "",
+        final=True,
+        created_by=ctx.actor.id,
+        produced=ctx.produced,
     )
     proto.signed_document_sha256 = doc.sha256
     ctx.document_sha256 = doc.sha256
@@ -289,8 +300,13 @@ def render_avenant_draft(ctx: FireContext) -> None:
     amendment = _open_amendment(ctx)
     assert amendment is not None
     doc = ctx.documents.produce(
-        ctx.session, ctx.partnership, "avenant", str(amendment.number), final=False,
-        created_by=ctx.actor.id, produced=ctx.produced,
+        ctx.session,
+        ctx.partnership,
+        "avenant",
+        str(amendment.number),
+        final=False,
+        created_by=ctx.actor.id,
+        produced=ctx.produced,
     )
     ctx.document_sha256 = doc.sha256
     ctx.record["avenant"] = amendment.number
@@ -312,8 +328,13 @@ def sign_amendment(ctx: FireContext) -> None:
     amendment.signed_on = ctx.data["date_signature"]
     ctx.session.flush()
     doc = ctx.documents.produce(
-        ctx.session, ctx.partnership, "avenant", str(amendment.number), final=True,
-        created_by=ctx.actor.id, produced=ctx.produced,
+        ctx.session,
+        ctx.partnership,
+        "avenant",
+        str(amendment.number),
+        final=True,
+        created_by=ctx.actor.id,
+        produced=ctx.produced,
     )
     amendment.signed_document_sha256 = doc.sha256
     ctx.document_sha256 = doc.sha256
@@ -355,9 +376,7 @@ def create_successor(ctx: FireContext) -> None:
 @registry.guard("programme_has_actions")
 def programme_has_actions(ctx: FireContext) -> Iterable[str]:
     assert ctx.programme is not None
-    count = ctx.session.scalar(
-        select(func.count()).where(Action.programme_id == ctx.programme.id)
-    )
+    count = ctx.session.scalar(select(func.count()).where(Action.programme_id == ctx.programme.id))
     if not count:
         yield f"programme {ctx.programme.label} has no action"
 
@@ -399,8 +418,13 @@ def approve_programme(ctx: FireContext) -> None:
     prog.copil_date = ctx.data["date_copil"]
     ctx.session.flush()
     doc = ctx.documents.produce(
-        ctx.session, ctx.partnership, "programme", prog.label, final=True,
-        created_by=ctx.actor.id, produced=ctx.produced,
+        ctx.session,
+        ctx.partnership,
+        "programme",
+        prog.label,
+        final=True,
+        created_by=ctx.actor.id,
+        produced=ctx.produced,
     )
     ctx.document_sha256 = doc.sha256
     ctx.record["document_version"] = doc.version
@@ -418,4 +442,3 @@ def indicators_measured(ctx: FireContext) -> Iterable[str]:
     )
     for number, name in rows:
         yield f"indicator {name!r} of action {number} has no measured value"
-
