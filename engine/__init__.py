@@ -21,6 +21,7 @@ from ._context import Actor, FireContext
 from ._db import configure_sqlite
 from ._documents import DocumentInfo
 from ._journal import Problem, VerifyReport
+from ._migrate import alembic_include_object
 from ._views import (
     Deadline,
     EventInputInfo,
@@ -86,6 +87,7 @@ __all__ = [
     "VerifyReport",
     "Workflow",
     "__version__",
+    "alembic_include_object",
     "configure_sqlite",
     "downgrade_schema",
     "metadata",

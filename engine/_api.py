@@ -216,7 +216,7 @@ class Coopflow:
                     outer.rollback()
                     return
             pending = session.info.pop("coopflow_pending", [])
-        self._notify(pending)
+        self._notify([call for _, batch in pending for call in batch])
 
     def on_fired(self, callback: Callable[[FireResult], object]) -> Callable[[FireResult], object]:
         """Call ``callback`` after each fired event's transaction commits."""
@@ -255,29 +255,45 @@ class Coopflow:
     def _after_commit(
         self, session: Session, calls: list[tuple[Callable[[Any], object], object]]
     ) -> None:
-        """Run ``calls`` once the transaction commits (now, if coopflow owns it)."""
+        """Run ``calls`` once the transaction commits (now, if coopflow owns it).
+
+        In a host's Session they wait for the host's outermost commit, and are dropped if the
+        host rolls back the transaction (or a savepoint) they were made in."""
         if not calls:
             return
         if self._session is None:
             self._notify(calls)
             return
-        pending: list[tuple[Callable[[Any], object], object]] = session.info.setdefault(
-            "coopflow_pending", []
+        where = session.get_nested_transaction() or session.get_transaction()
+        pending: list[tuple[Any, list[tuple[Callable[[Any], object], object]]]] = (
+            session.info.setdefault("coopflow_pending", [])
         )
-        pending.extend(calls)
-        if not self._tx_owned and not session.info.get("coopflow_listening"):
-            session.info["coopflow_listening"] = True
+        pending.append((where, calls))
+        if self._tx_owned or session.info.get("coopflow_listening"):
+            return
+        session.info["coopflow_listening"] = True
 
-            def committed(sess: Session) -> None:
-                todo = sess.info.pop("coopflow_pending", [])
-                sess.info["coopflow_pending"] = []
-                self._notify(todo)
+        def committed(sess: Session) -> None:
+            if sess.in_nested_transaction():
+                return  # a savepoint was released: the outer transaction may still roll back
+            todo = sess.info.get("coopflow_pending", [])
+            sess.info["coopflow_pending"] = []
+            self._notify([call for _, batch in todo for call in batch])
 
-            def rolled_back(sess: Session) -> None:
-                sess.info["coopflow_pending"] = []
+        def rolled_back(sess: Session, previous: Any) -> None:
+            def inside(transaction: Any) -> bool:
+                while transaction is not None:
+                    if transaction is previous:
+                        return True
+                    transaction = transaction.parent
+                return False
 
-            event.listen(session, "after_commit", committed)
-            event.listen(session, "after_rollback", rolled_back)
+            sess.info["coopflow_pending"] = [
+                entry for entry in sess.info.get("coopflow_pending", []) if not inside(entry[0])
+            ]
+
+        event.listen(session, "after_commit", committed)
+        event.listen(session, "after_soft_rollback", rolled_back)
 
     def _document_calls(
         self, session: Session, docs: Sequence[DocumentInfo]
@@ -808,6 +824,33 @@ class Coopflow:
         if self._session is None:
             self._notify(calls)
         return result
+
+    def migrate_workflow(
+        self,
+        name: str,
+        *,
+        from_version: int,
+        to_version: int,
+        actor: Actor,
+        mapping: Mapping[str, str] | None = None,
+        references: Sequence[str] | None = None,
+    ) -> list[str]:
+        """Move in-flight partnerships (or programmes) on ``name`` v``from_version`` to
+        v``to_version``, mapping old states to new ones; journaled, all or nothing.
+
+        Partnerships keep the version they started on until moved this way."""
+        with self._write() as s:
+            return _core.migrate_workflow(
+                s,
+                self.workflows,
+                name=name,
+                from_version=from_version,
+                to_version=to_version,
+                mapping=mapping or {},
+                actor=actor,
+                references=references,
+                sqlite_write=self._needs_sqlite_lock(),
+            )
 
     # ------------------------------------------------------------------ journal
 

@@ -73,6 +73,15 @@ def check_schema(bind: Engine | Connection, command_hint: str) -> None:
         raise SchemaOutOfDateError(current, head, command_hint)
 
 
+def alembic_include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """``include_object`` for a host's Alembic ``env.py``: leave coopflow's tables (and its
+    version table) to coopflow's own migrations, so the host's autogenerate neither creates nor
+    drops them."""
+    return not (type_ == "table" and (name or "").startswith("coopflow_"))
+
+
 def display_url(url: URL | str) -> str:
     from sqlalchemy.engine import make_url
 

@@ -41,6 +41,7 @@ EXPECTED = {
     "VerifyReport",
     "Workflow",
     "__version__",
+    "alembic_include_object",
     "configure_sqlite",
     "downgrade_schema",
     "metadata",

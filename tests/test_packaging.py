@@ -1,0 +1,90 @@
+"""The wheel installs one import package, coopflow, with its data, and nothing generic."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (found,) = out.glob("coopflow-*.whl")
+    return found
+
+
+def test_wheel_holds_only_the_coopflow_package(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/", 1)[0] for n in names}
+    assert tops == {"coopflow", next(t for t in tops if t.endswith(".dist-info"))}
+    for required in (
+        "coopflow/py.typed",
+        "coopflow/workflows/cooperation.v1.toml",
+        "coopflow/workflows/programme.v1.toml",
+        "coopflow/migrations/env.py",
+        "coopflow/migrations/versions/0001_initial_schema.py",
+        "coopflow/documents/templates/protocole.html.j2",
+        "coopflow/documents/fonts/LICENSE-Liberation.txt",
+    ):
+        assert required in names, required
+
+
+def test_installed_wheel_imports_and_runs_in_a_fresh_environment(
+    wheel: Path, tmp_path: Path
+) -> None:
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    # Dependencies come from the test environment's site-packages, after the fresh one's, so
+    # that coopflow itself can only be the installed wheel (the editable finder is not loaded).
+    deps = sysconfig.get_paths()["purelib"]
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    script = f"""
+import sys
+sys.path.append({deps!r})
+import coopflow
+from coopflow import Coopflow, Actor, migrate
+assert coopflow.__file__.startswith({site!r}), coopflow.__file__
+url = "sqlite:///{tmp_path / "wheel.db"}"
+migrate(url)
+with Coopflow(url) as cf:
+    assert cf.workflows.get("cooperation").initial == "accueil"
+print("ok")
+"""
+    result = subprocess.run(
+        [str(python), "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+    tops = {p.name for p in Path(site).iterdir()}
+    for generic in ("engine", "workflows", "documents", "migrations", "tests"):
+        assert generic not in tops
