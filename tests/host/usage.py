@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
-
 import coopflow
 from coopflow import Actor, Coopflow, FireContext, FireResult
 from coopflow.workflows import registry
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
 
 def crm_has_contact(ctx: FireContext) -> Iterable[str]:

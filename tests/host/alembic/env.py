@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import coopflow
 from alembic import context
 
-import coopflow
 from tests.host.models import HostBase
 
 # coopflow's metadata is included (so that the host's models could refer to its tables), and
