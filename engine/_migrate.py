@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
-from .errors import SchemaOutOfDateError
+from .errors import IntegrityError, SchemaOutOfDateError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -49,8 +49,24 @@ def _run(bind: Engine | Connection, fn: str, revision: str) -> None:
     if isinstance(bind, Connection):
         getattr(command, fn)(alembic_config(bind), revision)
         return
-    with bind.begin() as connection:
-        getattr(command, fn)(alembic_config(connection), revision)
+    with bind.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild tables: with foreign keys on, dropping the old table would
+            # cascade-delete its children.  The pragma only works outside a transaction.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                getattr(command, fn)(alembic_config(connection), revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise IntegrityError(
+                            f"migrating to {revision} would break foreign keys: {broken[:5]}"
+                        )
+        finally:
+            if sqlite:
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 def upgrade(bind: Engine | Connection, revision: str = "head") -> None:

@@ -100,6 +100,10 @@ class Partnership(Base):
     """
 
     __tablename__ = "coopflow_partnership"
+    __table_args__ = (
+        CheckConstraint("version >= 1 AND journal_seq >= 0", name="counters"),
+        Index("ix_coopflow_partnership_state_reference", "state", "reference"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
@@ -146,7 +150,10 @@ class Axis(Base):
     """A cooperation axis, numbered within its partnership."""
 
     __tablename__ = "coopflow_axis"
-    __table_args__ = (UniqueConstraint("partnership_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "number"),
+        CheckConstraint("number >= 1", name="number"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     partnership_id: Mapped[int] = mapped_column(
@@ -278,6 +285,7 @@ class Programme(Base):
     __table_args__ = (
         UniqueConstraint("partnership_id", "label"),
         CheckConstraint("period_end > period_start", name="period"),
+        Index("ix_coopflow_programme_state_start", "state", "period_start"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -289,7 +297,7 @@ class Programme(Base):
     period_end: Mapped[dt.date] = mapped_column(Date)
     workflow_name: Mapped[str] = mapped_column(String(64))
     workflow_version: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(120), index=True)
+    state: Mapped[str] = mapped_column(String(120))
     copil_date: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -12,6 +12,8 @@ from coopflow._migrate import VERSION_TABLE, head_revision
 from coopflow.models import metadata
 from sqlalchemy import create_engine, inspect, text
 
+from tests import scenario
+
 
 def _diff(url: str) -> list[object]:
     engine = create_engine(normalise_url(url))
@@ -89,3 +91,36 @@ def test_own_version_table_leaves_a_hosts_alembic_version_alone(db_url: str) -> 
 def test_migrate_is_idempotent(migrated_url: str) -> None:
     coopflow.migrate(migrated_url)
     assert _diff(migrated_url) == []
+
+
+def _counts(url: str) -> dict[str, int]:
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.connect() as conn:
+            return {
+                t.name: conn.execute(text(f"SELECT count(*) FROM {t.name}")).scalar_one()
+                for t in metadata.sorted_tables
+            }
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_a_filled_database_keeps_every_row(db_url: str) -> None:
+    """Created at the first revision and filled, then upgraded: SQLite's table rebuilds must
+    not cascade-delete child rows (axes' stakes and commitments, partnerships' members...)."""
+    coopflow.migrate(db_url, "0001")
+    with Coopflow(db_url, check=False) as cf:
+        ref = scenario.in_drafting(cf)
+        cf.fire(ref, "suspendre", scenario.STAFF, data={"motif": "élections"})
+    before = _counts(db_url)
+    assert before["coopflow_stake"] == 3
+    assert before["coopflow_commitment"] == 6
+    assert before["coopflow_journal"] == 4
+    coopflow.migrate(db_url)
+    assert _counts(db_url) == before
+    assert _diff(db_url) == []
+    with Coopflow(db_url) as cf:
+        assert cf.verify().ok
+        assert cf.partnership(ref).state == "suspendu"
+        cf.fire(ref, "reprendre", scenario.STAFF)
+        assert cf.partnership(ref).state == "contractualisation.redaction"
