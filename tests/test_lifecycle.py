@@ -204,7 +204,7 @@ def test_renewal_opens_a_successor_with_the_same_parties_and_axes(cf: Coopflow) 
 def test_suspension_resumes_where_it_left(cf: Coopflow) -> None:
     ref = scenario.in_legal_review(cf)
     cf.fire(ref, "suspendre", STAFF, data={"motif": "Renouvellement des conseils"})
-    with pytest.raises(ValidationError, match="data.motif: must be a non-empty text"):
+    with pytest.raises(ValidationError, match=r"data\.motif: must be a non-empty text"):
         cf.fire(ref, "abandonner", STAFF, data={"motif": " "})
     resumed = cf.fire(ref, "reprendre", STAFF)
     assert resumed.target_state == "contractualisation.revue_juridique"
