@@ -123,7 +123,7 @@ class Partnership(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     members: Mapped[list[PartnershipParty]] = relationship(
-        order_by=PartnershipParty.position, lazy="selectin", cascade="all, delete-orphan"
+        order_by=PartnershipParty.position, lazy="select", cascade="all, delete-orphan"
     )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declared form
