@@ -1,0 +1,134 @@
+"""``coopflow demo``: run the way a user runs it, its content checked against the domain brief,
+and run again (on its own folder, on a given SQLite database, on PostgreSQL) duplicating
+nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from pathlib import Path
+
+import coopflow
+import pytest
+from coopflow import Coopflow
+from coopflow._validate import siren
+
+from tests.conftest import new_database
+
+from .conftest import Invoke, dump, run_coopflow
+
+TODAY = dt.date(2026, 11, 25)
+IN_FORCE = ("contractualisation.en_vigueur", "contractualisation.avenant")
+
+
+@pytest.mark.slow
+def test_demo_as_a_user_runs_it(tmp_path: Path) -> None:
+    database = tmp_path / "coopflow-demo" / "coopflow-demo.db"
+    database.parent.mkdir()
+    coopflow.migrate(f"sqlite:///{database}")  # a demo database left by an earlier run...
+    with Coopflow(f"sqlite:///{database}") as cf:
+        cf.add_party("stale", "Stale", nature="CA", deliberative_body="c", executive_title="P")
+    env = {**os.environ, "COOPFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'mine.db'}"}
+    started = time.monotonic()
+    run = run_coopflow("demo", cwd=tmp_path, env=env)
+    elapsed = time.monotonic() - started
+    assert run.code == 0, run.err
+    assert elapsed < 60
+    lines = run.out.splitlines()
+    assert lines[0].split()[:4] == ["Reference", "Title", "Scale", "State"]
+    references = [line.split()[0] for line in lines if line.startswith("COOP-")]
+    assert references == [f"COOP-2026-000{i}" for i in range(1, 8)]
+    assert f"database: sqlite:///{database}" in lines
+    written = [Path(line.removeprefix("wrote ")) for line in lines if line.startswith("wrote ")]
+    pdfs = [tmp_path / p for p in written if p.suffix == ".pdf"]
+    manifests = [tmp_path / p for p in written if p.suffix == ".json"]
+    assert len(manifests) == 3  # the two signed protocols and the one approved by legal
+    assert all(p.read_bytes().startswith(b"%PDF-") for p in pdfs)
+    assert any(p.name == "COOP-2026-0001-avenant-1-v2-final.pdf" for p in pdfs)
+    manifest = json.loads(manifests[0].read_text("utf-8"))
+    assert manifest["verified"] is True
+    assert not (tmp_path / "mine.db").exists()  # the demo ignores COOPFLOW_DATABASE_URL
+    with Coopflow(f"sqlite:///{database}") as cf:  # ...was recreated
+        assert "stale" not in {p.key for p in cf.parties()}
+
+
+def test_demo_content_follows_the_brief(demo_url: str) -> None:
+    with Coopflow(demo_url) as cf:
+        items = list(cf.partnerships())
+        details = {p.reference: cf.detail(p.reference) for p in items}
+        parties = {p.key: p for p in cf.parties()}
+        documents = {p.reference: cf.documents_of(p.reference) for p in items}
+        assert cf.verify().ok
+    levels = {p.state.split(".")[0] for p in items}
+    assert levels == {"accueil", "dialogue", "contractualisation"}
+    assert {p.scale for p in items} == {"aire_metropolitaine", "espace_regional", "france_europe"}
+    assert parties["bordeaux-metropole"].siren == "243300316"
+    for party in parties.values():
+        assert party.siren is None or siren(party.siren) == party.siren
+    foreign = [p for p in parties.values() if p.nature == "ETRANGER"]
+    assert foreign and all(p.siren is None for p in foreign)
+
+    signed = [p for p in items if p.state in IN_FORCE]
+    assert len(signed) >= 2
+    for p in signed:
+        proto = details[p.reference]["protocol"]
+        assert proto["period"]["start"] <= TODAY.isoformat() <= proto["period"]["end"]
+        assert proto["signature"]["date"] < TODAY.isoformat()
+        for d in proto["deliberations"]:
+            assert d["executoire"] and d["published"] <= proto["signature"]["date"]
+        titles = {s["party_key"]: s["title"] for s in proto["signatories"]}
+        assert titles == {k: parties[k].executive_title for k in p.parties}
+        approved = [g for g in details[p.reference]["programmes"] if g["copil_date"]]
+        assert approved, p.reference
+        assert any(d.kind == "programme" and d.status == "final" for d in documents[p.reference])
+    three = [p for p in signed if len(p.parties) == 3]
+    assert three
+    amendments = details[three[0].reference]["protocol"]["amendments"]
+    assert amendments and amendments[0]["signed_on"] is not None
+    european = [p for p in items if set(p.parties) & {f.key for f in foreign}]
+    assert european[0].scale == "france_europe"
+    assert "€" in details[european[0].reference]["protocol"]["financial_commitments"]
+
+
+def test_demo_on_a_database_where_it_was_applied(
+    invoke_bare: Invoke, tmp_path: Path, demo_url: str
+) -> None:
+    out = str(tmp_path / "out")
+    first = invoke_bare("--db", demo_url, "demo", "--out", out, "--json")
+    assert first.code == 0, first.err
+    result = json.loads(first.out)
+    assert result["database"] == demo_url and result["report"]["ok"] is True
+    assert not (tmp_path / "out" / "coopflow-demo.db").exists()
+    assert len(result["files"]) == 11 and all(Path(f).is_file() for f in result["files"])
+    assert result["documents"]["COOP-2026-0001"] == [
+        "avenant 1 v2 final",
+        "programme 2026 v1 final",
+        "programme 2027 v1 draft",  # rendered by the demo: no event produces it
+        "protocole v2 final",
+    ]
+    rows = dump(demo_url)
+    second = invoke_bare("--db", demo_url, "demo", "--out", out, "--json")
+    assert second.code == 0, second.err
+    assert json.loads(second.out)["documents"] == result["documents"]
+    after = dump(demo_url)
+    assert after["coopflow_journal"] == rows["coopflow_journal"]
+    assert after["coopflow_document"] == rows["coopflow_document"]
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_demo_on_postgresql_twice(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    url = new_database("postgres", tmp_path, request)
+    first = run_coopflow("--db", url, "demo", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert first.code == 0, first.err
+    with Coopflow(url) as cf:
+        lengths = {p.reference: len(cf.history(p.reference)) for p in cf.partnerships()}
+    second = run_coopflow("--db", url, "demo", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert second.code == 0, second.err
+    assert second.out == first.out
+    with Coopflow(url) as cf:
+        assert {p.reference: len(cf.history(p.reference)) for p in cf.partnerships()} == lengths
+        assert cf.verify().ok
+    assert len(lengths) == 7
