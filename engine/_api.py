@@ -20,7 +20,7 @@ from . import _validate as v
 from ._context import Actor
 from ._db import WRITE_OPTION, create_owned_engine, is_sqlite, translated_errors
 from ._documents import SCALES, DocumentInfo, DocumentStore, Kind, canonical_json
-from ._migrate import check_schema, display_url, downgrade, upgrade
+from ._migrate import check_schema, display_url, downgrade, head_revision, upgrade
 from ._views import (
     Deadline,
     EventStatus,
@@ -30,7 +30,7 @@ from ._views import (
     PartyInfo,
 )
 from ._workflow import Registry, load_folder
-from .errors import CoopflowError, NotFoundError, ValidationError
+from .errors import CoopflowError, NotFoundError, SchemaOutOfDateError, ValidationError
 from .models import (
     Action,
     Deliberation,
@@ -168,6 +168,15 @@ class Coopflow:
     def check_schema(self) -> None:
         """Raise SchemaOutOfDateError (naming the command to run) unless the schema is current."""
         url = display_url(self._engine.url)
+        database = self._engine.url.database
+        if (
+            self._owned
+            and self._sqlite
+            and database not in (None, "", ":memory:")
+            and not Path(database).exists()
+        ):
+            # Checking would create an empty file: say what to run instead.
+            raise SchemaOutOfDateError(None, head_revision(), f"coopflow --db {url} init")
         with translated_errors():
             if self._session is not None:
                 check_schema(self._session.connection(), "coopflow.migrate(engine)")
@@ -706,6 +715,37 @@ class Coopflow:
             lambda s, p, a: _core.add_milestone(s, p, a, date=date, label=label),
         )
 
+    def set_milestone_done(
+        self,
+        reference: str,
+        programme: str,
+        action: int,
+        *,
+        date: dt.date | str,
+        label: str,
+        done: bool = True,
+    ) -> None:
+        """Mark a milestone done (it then no longer shows in :meth:`due`)."""
+        self._action_edit(
+            reference,
+            programme,
+            action,
+            lambda s, p, a: _core.set_milestone_done(s, p, a, date=date, label=label, done=done),
+            measuring=True,
+        )
+
+    def set_action_progress(
+        self, reference: str, programme: str, action: int, progress: str
+    ) -> None:
+        """Record an action's progress: à lancer, en cours, réalisée, reportée, abandonnée."""
+        self._action_edit(
+            reference,
+            programme,
+            action,
+            lambda s, p, a: _core.set_action_progress(s, p, a, progress),
+            measuring=True,
+        )
+
     def add_budget_line(
         self, reference: str, programme: str, action: int, *, funder: str, amount: object
     ) -> None:
@@ -817,9 +857,17 @@ class Coopflow:
                     self._after_commit(s, calls)
         except CoopflowError as exc:
             if self._refused and not isinstance(exc, HookError):
-                self._notify(
-                    [(cb, Refusal(reference, event, actor, programme, exc)) for cb in self._refused]
-                )
+                try:
+                    self._notify(
+                        [
+                            (cb, Refusal(reference, event, actor, programme, exc))
+                            for cb in self._refused
+                        ]
+                    )
+                except HookError as hook:
+                    # The refusal is what the caller must hear about; the failing callback is
+                    # noted on it.
+                    exc.add_note(str(hook))
             raise
         if self._session is None:
             self._notify(calls)
@@ -984,10 +1032,16 @@ class Coopflow:
             entries = []
             for d in docs:
                 info = DocumentInfo.of(d, reference)
-                (target / info.filename).write_bytes(d.content)
+                # The version legal approved is named so, whatever came after it.
+                name = (
+                    info.filename.replace(f"-{d.status}.pdf", "-approved.pdf")
+                    if d.sha256 == approved
+                    else info.filename
+                )
+                (target / name).write_bytes(d.content)
                 entries.append(
                     {
-                        "file": info.filename,
+                        "file": name,
                         "kind": d.kind,
                         "subject": d.subject,
                         "version": d.version,

@@ -155,6 +155,19 @@ def _touch(p: Partnership) -> None:
     p.updated_at = utcnow()
 
 
+def _assign(p: Partnership, row: object, **values: object) -> bool:
+    """Set the attributes of ``row`` that differ; count the change in the partnership's version
+    only if there was one (an upsert that changes nothing leaves the version alone)."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    if changed:
+        _touch(p)
+    return changed
+
+
 # ----------------------------------------------------------------------------- parties
 
 
@@ -423,8 +436,7 @@ def put_axis(
             select(Axis).where(Axis.partnership_id == p.id, Axis.number == number)
         ).one_or_none()
         if existing is not None:
-            existing.title, existing.objectives = clean_title, clean
-            _touch(p)
+            _assign(p, existing, title=clean_title, objectives=clean)
             return existing
     else:
         last = session.scalar(select(func.max(Axis.number)).where(Axis.partnership_id == p.id))
@@ -447,8 +459,7 @@ def add_stake(
     )
     for s in row.stakes:
         if s.title == clean_title:
-            s.description = clean_desc
-            _touch(p)
+            _assign(p, s, description=clean_desc)
             return s
     stake = Stake(axis_id=row.id, title=clean_title, description=clean_desc)
     session.add(stake)
@@ -494,25 +505,28 @@ def put_protocol(
     if proto is None:
         proto = Protocol(partnership_id=p.id, period_start=first, period_end=last)
         session.add(proto)
-    proto.period_start, proto.period_end = first, last
+        _touch(p)
+    values: dict[str, object] = {"period_start": first, "period_end": last}
     if preamble is not None:
-        proto.preamble = [
+        values["preamble"] = [
             v.text(par, f"preamble[{i}]", max_length=5000, multiline=True)
             for i, par in enumerate(preamble)
         ]
     if copil is not None:
-        proto.governance_copil = v.text(copil, "copil", max_length=5000, multiline=True)
+        values["governance_copil"] = v.text(copil, "copil", max_length=5000, multiline=True)
     if cotech is not None:
-        proto.governance_cotech = v.text(cotech, "cotech", max_length=5000, multiline=True)
+        values["governance_cotech"] = v.text(cotech, "cotech", max_length=5000, multiline=True)
     if meetings_per_year is not None:
-        proto.meetings_per_year = v.positive_int(meetings_per_year, "meetings_per_year", maximum=52)
+        values["meetings_per_year"] = v.positive_int(
+            meetings_per_year, "meetings_per_year", maximum=52
+        )
     if means is not None:
-        proto.means = v.text(means, "means", max_length=5000, multiline=True)
+        values["means"] = v.text(means, "means", max_length=5000, multiline=True)
     if financial_commitments is not None:
-        proto.financial_commitments = v.optional_text(
+        values["financial_commitments"] = v.optional_text(
             financial_commitments, "financial_commitments", max_length=5000, multiline=True
         )
-    _touch(p)
+    _assign(p, proto, **values)
     session.flush()
     return proto
 
@@ -581,10 +595,15 @@ def put_deliberation(
     if row is None:
         row = Deliberation(partnership_id=p.id, party_id=who.id, amendment=amendment)
         session.add(row)
-    row.number, row.sitting_date = clean_number, sitting
-    row.sent_to_prefecture, row.published = sent, pub
-    row.document_sha256 = document
-    _touch(p)
+    _assign(
+        p,
+        row,
+        number=clean_number,
+        sitting_date=sitting,
+        sent_to_prefecture=sent,
+        published=pub,
+        document_sha256=document,
+    )
     session.flush()
     return row
 
@@ -607,13 +626,15 @@ def put_signatory(
     row = session.scalars(
         select(Signatory).where(Signatory.partnership_id == p.id, Signatory.party_id == who.id)
     ).one_or_none()
+    values = {
+        "first_name": v.text(first_name, "first_name", max_length=100),
+        "last_name": v.text(last_name, "last_name", max_length=100),
+        "title": v.text(title, "title", max_length=200),
+    }
     if row is None:
         row = Signatory(partnership_id=p.id, party_id=who.id)
         session.add(row)
-    row.first_name = v.text(first_name, "first_name", max_length=100)
-    row.last_name = v.text(last_name, "last_name", max_length=100)
-    row.title = v.text(title, "title", max_length=200)
-    _touch(p)
+    _assign(p, row, **values)
     session.flush()
     return row
 
@@ -668,7 +689,7 @@ def put_programme(
             raise ValidationError(
                 f"programme {clean_label} is {row.state}: it can no longer change", field="label"
             )
-        row.period_start, row.period_end = first, last
+        _assign(p, row, period_start=first, period_end=last)
     else:
         row = Programme(
             partnership_id=p.id,
@@ -681,7 +702,7 @@ def put_programme(
             created_at=utcnow(),
         )
         session.add(row)
-    _touch(p)
+        _touch(p)
     session.flush()
     return row
 
@@ -732,10 +753,9 @@ def put_action(
     if row is None:
         row = Action(programme_id=prog.id, number=number, **fields)
         session.add(row)
+        _touch(p)
     else:
-        for k, val in fields.items():
-            setattr(row, k, val)
-    _touch(p)
+        _assign(p, row, **fields)
     session.flush()
     return row
 
@@ -755,6 +775,24 @@ def add_milestone(
     return row
 
 
+def set_milestone_done(
+    session: Session, p: Partnership, action: Action, *, date: object, label: str, done: bool
+) -> Milestone:
+    """Mark a milestone of an action done (or not done again)."""
+    when = v.date(date, "date")
+    for m in action.milestones:
+        if m.date == when and m.label == label:
+            _assign(p, m, done=done)
+            return m
+    raise NotFoundError("milestone", f"{label!r} of {when.isoformat()}")
+
+
+def set_action_progress(session: Session, p: Partnership, action: Action, progress: str) -> Action:
+    """Record how far an action has got (à lancer, en cours, réalisée, reportée, abandonnée)."""
+    _assign(p, action, progress=v.choice(progress, "progress", PROGRESS))
+    return action
+
+
 def put_budget_line(
     session: Session, p: Partnership, action: Action, *, funder: str, amount: object
 ) -> BudgetLine:
@@ -762,8 +800,7 @@ def put_budget_line(
     value = v.amount(amount, "amount")
     for b in action.budget_lines:
         if b.funder == clean:
-            b.amount = value
-            _touch(p)
+            _assign(p, b, amount=value)
             return b
     row = BudgetLine(action_id=action.id, funder=clean, amount=value)
     session.add(row)
@@ -788,10 +825,9 @@ def put_indicator(
     clean_unit = v.optional_text(unit, "unit", max_length=50) or ""
     for i in action.indicators:
         if i.name == clean:
-            i.target, i.unit = tgt, clean_unit
-            if act is not None:
-                i.actual = act
-            _touch(p)
+            _assign(
+                p, i, target=tgt, unit=clean_unit, **({"actual": act} if act is not None else {})
+            )
             return i
     row = Indicator(action_id=action.id, name=clean, unit=clean_unit, target=tgt, actual=act)
     session.add(row)

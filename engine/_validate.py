@@ -16,6 +16,7 @@ _BIDI = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _REFERENCE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 _SIREN = re.compile(r"^\d{9}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MIN_YEAR, MAX_YEAR = 1990, 2100
 
 
@@ -95,6 +96,8 @@ def date(value: object, field: str) -> dt.date:
         value = value.date()
     if not isinstance(value, dt.date):
         try:
+            if not _ISO_DATE.match(str(value)):
+                raise ValueError(value)
             value = dt.date.fromisoformat(str(value))
         except ValueError:
             raise ValidationError(

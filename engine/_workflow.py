@@ -14,7 +14,6 @@ would cost O(N²)) and a loaded partnership's state is never reset by the librar
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import threading
 import tomllib
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict
 from transitions.core import MachineError
 from transitions.extensions.nesting import HierarchicalMachine, NestedState
 
+from . import _validate
 from .errors import InvalidWorkflowError, TransitionNotAllowed, ValidationError
 
 if TYPE_CHECKING:
@@ -127,14 +127,7 @@ class EventInput:
                     f"must be a whole number, got {value!r}", field=where
                 ) from None
         if self.type == "date":
-            if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-                return value
-            try:
-                return dt.date.fromisoformat(str(value))
-            except ValueError:
-                raise ValidationError(
-                    f"must be a date written YYYY-MM-DD, got {value!r}", field=where
-                ) from None
+            return _validate.date(value, where)
         text = str(value).lower()
         if not _SHA256.match(text):
             raise ValidationError("must be a SHA-256 (64 hexadecimal digits)", field=where)

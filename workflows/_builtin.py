@@ -222,7 +222,10 @@ def signatories_match(ctx: FireContext) -> Iterable[str]:
         s = rows.get(party.id)
         if s is None:
             yield f"no signatory for {party_name(party)}"
-        elif _fold(s.title) != _fold(party.executive_title):
+        elif _fold(s.title) not in {
+            _fold(party.executive_title),
+            _fold(party.executive_title) + "e",
+        }:
             yield (
                 f"the signatory of {party_name(party)}, {s.first_name} {s.last_name.upper()}, "
                 f"is {s.title!r}, but its executive is {party.executive_title!r}"

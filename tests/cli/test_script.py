@@ -421,7 +421,7 @@ BAD = [
         _mutate("date_signature = 2026-03-27", 'date_signature = "2026-3-27"'),
         2,
         _at('"2026-3-27"'),
-        "steps[5].data.date_signature: must be a date written YYYY-MM-DD",
+        "steps[5].data.date_signature: '2026-3-27' is not a date written YYYY-MM-DD",
         id="bad-event-date",
     ),
     pytest.param(

@@ -1,0 +1,100 @@
+"""Data entry: upserts that change nothing change nothing, and measured progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from coopflow import Coopflow, GuardFailed, SchemaOutOfDateError, ValidationError
+
+from tests import scenario
+
+
+def test_an_upsert_that_changes_nothing_keeps_the_version(cf: Coopflow) -> None:
+    ref = scenario.in_drafting(cf)
+    version = cf.partnership(ref).version
+    cf.add_axis(
+        ref,
+        "Accueil des habitants et mobilités",
+        number=1,
+        objectives=["Faciliter les déplacements domicile-travail"],
+    )
+    cf.set_signatory(
+        ref, party="la-cali", first_name="Étienne", last_name="Marchal", title="Président"
+    )
+    cf.set_protocol(ref, start=scenario.START, end=scenario.END)
+    assert cf.partnership(ref).version == version
+    cf.set_signatory(
+        ref, party="la-cali", first_name="Étienne", last_name="Marchal", title="Vice-président"
+    )
+    assert cf.partnership(ref).version == version + 1
+
+
+def test_milestones_done_leave_the_deadlines_and_progress_is_recorded(cf: Coopflow) -> None:
+    ref = scenario.signed(cf)
+    label = scenario.with_programme(cf, ref)
+    cf.fire(ref, "revue_cotech", scenario.STAFF, programme=label)
+    cf.fire(
+        ref, "approuver_copil", scenario.ELECTED, programme=label, data={"date_copil": "2027-03-30"}
+    )
+    late = dt.date(2027, 9, 2)
+    assert [d.kind for d in cf.due(within_days=0, today=late)] == ["milestone"]
+    cf.set_milestone_done(ref, label, 1, date="2027-09-01", label="Lancement de l'expérimentation")
+    assert cf.due(within_days=0, today=late) == []
+    cf.set_action_progress(ref, label, 1, "en cours")
+    assert '"progress":"en cours"' in cf.snapshot(ref, "programme", label)
+    with pytest.raises(ValidationError, match="progress"):
+        cf.set_action_progress(ref, label, 1, "presque")
+
+
+def test_a_draft_asked_after_the_final_document_is_the_final_one(cf: Coopflow) -> None:
+    ref = scenario.signed(cf)
+    final = next(d for d in cf.documents_of(ref) if d.status == "final")
+    assert cf.render(ref, actor=scenario.STAFF) == final
+
+
+def test_dates_must_be_written_in_full(cf: Coopflow) -> None:
+    ref = scenario.in_accueil(cf)
+    with pytest.raises(ValidationError, match="YYYY-MM-DD"):
+        cf.log_exchange(ref, date="20270110", kind="reunion", summary="x", actor=scenario.STAFF)
+
+
+def test_a_feminine_title_matches_the_executive(cf: Coopflow) -> None:
+    ref = scenario.in_deliberations(cf)
+    scenario.record_deliberations(cf, ref, ("bordeaux-metropole", "la-cali"))
+    cf.set_signatory(ref, party="la-cali", first_name="Anne", last_name="Roux", title="Présidente")
+    cf.fire(ref, "signer", scenario.ELECTED, data={"date_signature": scenario.SIGNED_ON})
+
+
+def test_a_deputy_does_not_match_the_executive(cf: Coopflow) -> None:
+    ref = scenario.in_deliberations(cf)
+    scenario.record_deliberations(cf, ref, ("bordeaux-metropole", "la-cali"))
+    cf.set_signatory(
+        ref, party="la-cali", first_name="Anne", last_name="Roux", title="Vice-présidente"
+    )
+    with pytest.raises(GuardFailed) as refused:
+        cf.fire(ref, "signer", scenario.ELECTED, data={"date_signature": scenario.SIGNED_ON})
+    assert refused.value.reasons == (
+        "the signatory of La Cali, Anne ROUX, is 'Vice-présidente', but its executive is "
+        "'Président'",
+    )
+
+
+def test_opening_a_missing_sqlite_file_creates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "typo.db"
+    with pytest.raises(SchemaOutOfDateError, match="init"):
+        Coopflow(f"sqlite:///{path}")
+    assert not path.exists()
+
+
+def test_a_failing_refusal_callback_does_not_hide_the_refusal(cf: Coopflow) -> None:
+    ref = scenario.in_accueil(cf)
+
+    def broken(_: object) -> None:
+        raise RuntimeError("mail server down")
+
+    cf.on_refused(broken)
+    with pytest.raises(GuardFailed) as refused:
+        cf.fire(ref, "ouvrir_dialogue", scenario.STAFF)
+    assert any("mail server down" in note for note in refused.value.__notes__)
