@@ -22,6 +22,7 @@ from ._db import configure_sqlite
 from ._documents import DocumentInfo
 from ._journal import Problem, VerifyReport
 from ._migrate import alembic_include_object
+from ._script import ApplyReport, ScriptError, ScriptFailed, apply_script
 from ._views import (
     Deadline,
     EventInputInfo,
@@ -56,6 +57,7 @@ __all__ = [
     "ROLES",
     "Actor",
     "AlreadyExistsError",
+    "ApplyReport",
     "ConcurrentModificationError",
     "Coopflow",
     "CoopflowError",
@@ -80,6 +82,8 @@ __all__ = [
     "Refusal",
     "Registry",
     "SchemaOutOfDateError",
+    "ScriptError",
+    "ScriptFailed",
     "TemplateError",
     "TransitionNotAllowed",
     "UnknownEventError",
@@ -88,6 +92,7 @@ __all__ = [
     "Workflow",
     "__version__",
     "alembic_include_object",
+    "apply_script",
     "configure_sqlite",
     "downgrade_schema",
     "metadata",

@@ -39,6 +39,7 @@ from . import (
     VerifyReport,
     migrate,
 )
+from ._core import PROGRESS
 from ._documents import NATURES, SCALES, Kind
 from ._migrate import display_url, head_revision
 from ._script import ApplyReport, Outcome, ScriptFailed, apply_script
@@ -800,6 +801,20 @@ def action_add(
     click.echo(f"{reference}: programme {programme_label}, action {n}")
 
 
+@action.command("progress")
+@click.argument("reference")
+@click.argument("programme_label", metavar="PROGRAMME")
+@click.argument("action_number", metavar="ACTION", type=int)
+@click.argument("progress", type=click.Choice(PROGRESS))
+@click.pass_context
+def action_progress(
+    ctx: click.Context, reference: str, programme_label: str, action_number: int, progress: str
+) -> None:
+    """Record how far action ACTION of PROGRAMME has got."""
+    _open(ctx).set_action_progress(reference, programme_label, action_number, progress)
+    click.echo(f"{reference}: programme {programme_label}, action {action_number}: {progress}")
+
+
 @cli.group()
 def milestone() -> None:
     """Milestones of an action."""
@@ -823,6 +838,31 @@ def milestone_add(
     """Add a milestone to action ACTION of PROGRAMME."""
     _open(ctx).add_milestone(reference, programme_label, action_number, date=date, label=label)
     click.echo(f"{reference}: programme {programme_label}, action {action_number}: {date} {label}")
+
+
+@milestone.command("done")
+@click.argument("reference")
+@click.argument("programme_label", metavar="PROGRAMME")
+@click.argument("action_number", metavar="ACTION", type=int)
+@click.option("--date", required=True, help="YYYY-MM-DD")
+@click.option("--label", required=True)
+@click.option("--undo", is_flag=True, help="Mark it not done again.")
+@click.pass_context
+def milestone_done(
+    ctx: click.Context,
+    reference: str,
+    programme_label: str,
+    action_number: int,
+    date: str,
+    label: str,
+    undo: bool,
+) -> None:
+    """Mark a milestone of action ACTION of PROGRAMME done (it leaves `coopflow due`)."""
+    _open(ctx).set_milestone_done(
+        reference, programme_label, action_number, date=date, label=label, done=not undo
+    )
+    state = "not done" if undo else "done"
+    click.echo(f"{reference}: programme {programme_label}, action {action_number}: {label} {state}")
 
 
 @cli.group()

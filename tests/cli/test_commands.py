@@ -634,3 +634,54 @@ def test_read_commands_on_the_demo(invoke: Invoke, demo_url: str) -> None:
         "[script:bordeaux-demo#signature]"
         in ok(invoke("history", "COOP-2026-0001", db=demo_url)).out
     )
+
+
+def test_milestone_done_and_action_progress(tmp_path: Path) -> None:
+    """Progress is recorded from the command line; a done milestone leaves `due`."""
+    from click.testing import CliRunner
+    from coopflow.cli import cli
+
+    from tests import scenario
+
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    coopflow.migrate(url)
+    with Coopflow(url) as cf:
+        ref = scenario.signed(cf)
+        label = scenario.with_programme(cf, ref)
+        cf.fire(ref, "revue_cotech", scenario.STAFF, programme=label)
+        cf.fire(
+            ref,
+            "approuver_copil",
+            scenario.ELECTED,
+            programme=label,
+            data={"date_copil": "2027-03-30"},
+        )
+    runner = CliRunner()
+    base = ["--db", url]
+    due = runner.invoke(cli, [*base, "due", "--within", "0", "--today", "2027-09-02", "--json"])
+    assert due.exit_code == 0, due.output
+    assert [d["kind"] for d in json.loads(due.output)] == ["milestone"]
+    done = runner.invoke(
+        cli,
+        [
+            *base,
+            "milestone",
+            "done",
+            ref,
+            label,
+            "1",
+            "--date",
+            "2027-09-01",
+            "--label",
+            "Lancement de l'expérimentation",
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    due = runner.invoke(cli, [*base, "due", "--within", "0", "--today", "2027-09-02", "--json"])
+    assert json.loads(due.output) == []
+    progress = runner.invoke(cli, [*base, "action", "progress", ref, label, "1", "réalisée"])
+    assert progress.exit_code == 0, progress.output
+    bad = runner.invoke(cli, [*base, "action", "progress", ref, label, "1", "presque"])
+    assert bad.exit_code == 2
+    with Coopflow(url) as cf:
+        assert '"progress":"réalisée"' in cf.snapshot(ref, "programme", label)
