@@ -237,7 +237,8 @@ class ProtocolView:
     partnership_title: str
     scale_label: str
     parties: list[PartyView]
-    parties_enumeration: str
+    title_parties: str  # "Bordeaux Métropole, la Ville de Bordeaux et La Cali"
+    parties_enumeration: str  # the same, by official names
     visas: list[DeliberationVisa]
     signed_amendments: list[AmendmentSnapshot]
     preamble: list[str]
@@ -360,7 +361,9 @@ def _check_parties(parties: Sequence[PartySnapshot]) -> dict[str, PartySnapshot]
     by_key: dict[str, PartySnapshot] = {}
     for index, party in enumerate(parties):
         if party["key"] in by_key:
-            raise ValidationError(f"duplicate party key {party['key']!r}", field=f"parties[{index}]")
+            raise ValidationError(
+                f"duplicate party key {party['key']!r}", field=f"parties[{index}]"
+            )
         by_key[party["key"]] = party
     if not by_key:
         raise ValidationError("a document needs at least one party", field="parties")
@@ -463,11 +466,17 @@ def _period(period: Period, key: str = "period") -> tuple[str, str]:
     return period["start"], period["end"]
 
 
+def title_parties(parties: Sequence[PartySnapshot]) -> str:
+    """The parties as a title names them: ``Bordeaux Métropole, la Ville de Bordeaux et La Cali``
+    (usual names, else official names)."""
+    names = [fr.with_article(party["usual_name"] or party["official_name"]) for party in parties]
+    return fr.enumerate_names(names)
+
+
 def protocol_phrase(years: str, parties: Sequence[PartySnapshot]) -> str:
     """``protocole de coopération 2027-2029 entre Bordeaux Métropole, la Ville de Bordeaux et La
-    Cali``: the parties by their usual names, else their official names."""
-    names = [fr.with_article(party["usual_name"] or party["official_name"]) for party in parties]
-    return f"protocole de coopération {years} entre {fr.enumerate_names(names)}"
+    Cali``."""
+    return f"protocole de coopération {years} entre {title_parties(parties)}"
 
 
 def build_protocol(snapshot: ProtocolSnapshot) -> ProtocolView:
@@ -526,6 +535,7 @@ def build_protocol(snapshot: ProtocolSnapshot) -> ProtocolView:
         partnership_title=snapshot["title"],
         scale_label=snapshot["scale_label"],
         parties=party_views,
+        title_parties=title_parties(snapshot["parties"]),
         parties_enumeration=fr.enumerate_names([p.official_with_article for p in party_views]),
         visas=_visas(party_views),
         signed_amendments=sorted(signed, key=lambda amendment: amendment["number"]),
@@ -655,7 +665,7 @@ def build_programme(snapshot: ProgrammeSnapshot) -> ProgrammeView:
     rows: dict[str, tuple[str, list[Decimal]]] = {}
     for action in actions:
         for line in action.budget:
-            name, amounts = rows.setdefault(line.funder, (line.funder_name, [zero] * len(columns)))
+            _, amounts = rows.setdefault(line.funder, (line.funder_name, [zero] * len(columns)))
             amounts[columns[action.axis_number]] += line.amount
     funders = [
         FunderRow(funder, name, amounts, sum(amounts, zero))

@@ -7,9 +7,8 @@ import json
 from typing import Any
 
 import pypdf
-from pypdf.errors import PyPdfError
-
 from coopflow.errors import DocumentError
+from pypdf.errors import PyPdfError
 
 from ._render import SNAPSHOT_ATTACHMENT
 

@@ -25,7 +25,6 @@ from typing import Final, Literal
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
-
 from coopflow.errors import ValidationError
 
 LOCALE: Final = "fr_FR"
@@ -38,6 +37,8 @@ Gender = Literal["f", "m", "x"]  # feminine, masculine, either (epicene title: "
 
 _CENTS: Final = Decimal("0.01")
 _SPACES = re.compile("[\u0020\u00a0\u202f\u2009]")
+# The one form of date snapshots use (and that sorts as dates do).
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def parse_date(value: str | _dt.date) -> _dt.date:
@@ -46,7 +47,7 @@ def parse_date(value: str | _dt.date) -> _dt.date:
         return value.date()
     if isinstance(value, _dt.date):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
             return _dt.date.fromisoformat(value)
         except ValueError:
@@ -81,7 +82,9 @@ def parse_amount(value: str | Decimal | int) -> Decimal:
     if not amount.is_finite():
         raise ValidationError(f"invalid amount {value!r}: not a finite number")
     if amount != amount.quantize(_CENTS):
-        raise ValidationError(f"invalid amount {value!r}: an amount in euros has at most 2 decimals")
+        raise ValidationError(
+            f"invalid amount {value!r}: an amount in euros has at most 2 decimals"
+        )
     return amount
 
 
@@ -101,8 +104,9 @@ def french_amount(value: str | Decimal | int) -> str:
 def french_number(value: str | Decimal | int) -> str:
     """Format a quantity (an indicator's target, a count): ``1 500``, ``75,5``.
 
-    Groups of thousands are separated by U+202F NARROW NO-BREAK SPACE and the decimals written in
-    the value are kept as they are.  Not for years or identifiers, which are never grouped.
+    Groups of thousands are separated by U+202F NARROW NO-BREAK SPACE, decimals by a comma;
+    trailing zeros are dropped (``"2.00"`` is ``2``, ``"18.50"`` is ``18,5``) and no decimal is
+    rounded away.  Not for years or identifiers, which are never grouped.
     """
     if isinstance(value, bool) or not isinstance(value, str | Decimal | int):
         raise ValidationError(f"invalid number {value!r}: expected a decimal string")
@@ -112,7 +116,7 @@ def french_number(value: str | Decimal | int) -> str:
         raise ValidationError(f"invalid number {value!r}: expected a decimal string") from None
     if not number.is_finite():
         raise ValidationError(f"invalid number {value!r}: not a finite number")
-    text = format_decimal(number, locale=LOCALE, decimal_quantization=False)
+    text = format_decimal(number, format="#,##0.###", locale=LOCALE, decimal_quantization=False)
     return _SPACES.sub(NNBSP, text)
 
 
@@ -319,3 +323,8 @@ def sentence(text: str) -> str:
     if not stripped or stripped[-1] in ".!?…»)":
         return stripped
     return f"{stripped}."
+
+
+def no_break(text: str) -> str:
+    """Join the words of a short phrase (a person's name) with U+00A0 NO-BREAK SPACE."""
+    return NBSP.join(text.split())

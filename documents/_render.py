@@ -10,24 +10,28 @@ from the fonts themselves.
 from __future__ import annotations
 
 import datetime as _dt
+import gc
 import hashlib
+import io
 import json
 import multiprocessing
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
 import jinja2
 import weasyprint
+from coopflow.errors import CoopflowError, DocumentError, TemplateError, ValidationError
 from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
-
-from coopflow.errors import CoopflowError, DocumentError, TemplateError, ValidationError
 
 from . import _french as fr
 from ._assets import ASSET_BASE_URL, STATIC_DIR, TEMPLATES_DIR, AssetFetcher, AssetRefusedError
@@ -39,6 +43,9 @@ from .snapshot import Snapshot
 PDF_VARIANT: Final = "pdf/a-3a"
 #: The name of the attached snapshot inside the PDF.
 SNAPSHOT_ATTACHMENT: Final = "snapshot.json"
+#: The name of the sRGB output intent's colour profile (not "srgb": WeasyPrint would then load
+#: its own copy of the profile, leaving the file open).
+OUTPUT_INTENT: Final = "coopflow-srgb"
 #: The stylesheet, looked up in an organisation's template folder first, then in the package.
 STYLESHEET: Final = "coopflow.css"
 
@@ -59,6 +66,7 @@ FILTERS: Final[Mapping[str, Callable[..., Any]]] = {
     "de": fr.of_name,
     "paragraphs": fr.paragraphs,
     "sentence": fr.sentence,
+    "nbsp": fr.no_break,
 }
 
 
@@ -117,8 +125,9 @@ class Renderer:
     folder, its templates (and its ``coopflow.css``, if any) are used in an immutable sandbox,
     each missing one falling back to the built-in one.  Both environments autoescape and use
     ``StrictUndefined``.  The Jinja environment, WeasyPrint's font configuration, stylesheet and
-    URL fetcher are built once here and reused by every render.  A renderer is not thread-safe:
-    give each thread (or process) its own.
+    URL fetcher are built once here and reused by every render.  Renders through one renderer
+    are serialised by a lock (WeasyPrint's font machinery is not thread-safe): for parallelism,
+    use processes (:func:`render_many`).
     """
 
     def __init__(self, template_dir: Path | None = None) -> None:
@@ -154,7 +163,10 @@ class Renderer:
             )
         environment.filters.update(FILTERS)
         self._env = environment
-        self._css_source = stylesheet.read_text(encoding="utf-8")
+        try:
+            self._css_source = stylesheet.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise TemplateError(STYLESHEET, f"cannot read {stylesheet}: {error}") from None
         self._fetcher = AssetFetcher()
         self._font_config = FontConfiguration()
         try:
@@ -166,12 +178,28 @@ class Renderer:
             )
         except FatalURLFetchingError as error:
             raise TemplateError(STYLESHEET, _refusal(error)) from None
+        self._output_intent = _srgb_profile()
         self._digests: dict[str, str] = {}
+        self._lock = threading.Lock()
 
     @property
     def sandboxed(self) -> bool:
         """Whether templates run in Jinja's immutable sandbox (an organisation's templates)."""
         return self._sandboxed
+
+    def template_sha256(self, kind: str) -> str:
+        """The ``template_sha256`` a document of ``kind`` rendered now would record.
+
+        Lets a caller tell, without rendering, whether a stored document was produced with the
+        current templates.  Raises ``ValidationError`` for an unknown kind and ``TemplateError``
+        for templates that cannot be loaded.
+        """
+        name = TEMPLATE_NAMES.get(kind)
+        if name is None:
+            known = ", ".join(repr(known) for known in TEMPLATE_NAMES)
+            raise ValidationError(f"unknown document kind {kind!r} (known: {known})", field="kind")
+        with self._lock:
+            return self._template_digest(name)
 
     def render_html(self, snapshot: Snapshot) -> str:
         """Render ``snapshot`` to the HTML that :meth:`render` turns into a PDF.
@@ -179,7 +207,8 @@ class Renderer:
         Raises :class:`~coopflow.errors.ValidationError` for a malformed snapshot (the message
         names the key) and :class:`~coopflow.errors.TemplateError` for a template that fails.
         """
-        return self._html(snapshot)[0]
+        with self._lock:
+            return self._html(snapshot)[0]
 
     def render(self, snapshot: Snapshot) -> RenderedDocument:
         """Render ``snapshot`` to a PDF/A-3 with the canonical snapshot JSON attached.
@@ -189,6 +218,10 @@ class Renderer:
         for a resource other than coopflow's own assets) and
         :class:`~coopflow.errors.DocumentError` if WeasyPrint fails.
         """
+        with self._lock:
+            return self._render(snapshot)
+
+    def _render(self, snapshot: Snapshot) -> RenderedDocument:
         html, view, template_name = self._html(snapshot)
         payload = snapshot_json(snapshot)
         template_digest = self._template_digest(template_name)
@@ -209,6 +242,7 @@ class Renderer:
             metadata.created = metadata.modified = when.strftime("%Y-%m-%dT%H:%M:%SZ")
             metadata.attachments = []  # only the snapshot travels inside the document
             metadata.custom = {}
+            document.color_profiles[OUTPUT_INTENT] = self._output_intent
             attachment = weasyprint.Attachment(
                 string=payload,
                 name=SNAPSHOT_ATTACHMENT,
@@ -222,6 +256,8 @@ class Renderer:
                 pdf_variant=PDF_VARIANT,
                 pdf_identifier=identifier.encode(),
                 attachments=[attachment],
+                output_intent=OUTPUT_INTENT,
+                finisher=_finish_pdf,
             )
         except FatalURLFetchingError as error:
             raise TemplateError(template_name, _refusal(error)) from None
@@ -289,6 +325,42 @@ class Renderer:
         return result
 
 
+class _IccProfile(ColorProfile):  # type: ignore[misc]  # weasyprint ships no type information
+    """A colour profile whose bytes are the ICC file's own, identical at every render.
+
+    WeasyPrint re-serialises a profile through LittleCMS each time it writes one, and the bytes
+    differ between the first and later writes in a process: that would make the same snapshot
+    give different PDFs depending on what a renderer rendered before.
+    """
+
+    def __init__(self, data: bytes, name: str) -> None:
+        super().__init__(io.BytesIO(data), name, "relative-colorimetric", (["r"], ["g"], ["b"]))
+        self._data = data
+
+    @property
+    def content(self) -> bytes:
+        """The ICC profile, as shipped."""
+        return self._data
+
+
+def _srgb_profile() -> _IccProfile:
+    """The sRGB profile of the PDF/A output intent (the sRGB2014.icc WeasyPrint ships)."""
+    data = (resources.files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+    return _IccProfile(data, "sRGB2014.icc")
+
+
+def _finish_pdf(document: Any, pdf: Any) -> None:
+    """Last touches on WeasyPrint's PDF objects, before it writes them.
+
+    WeasyPrint 70 lists each attachment twice in the catalog's ``/AF`` (associated files)
+    array, once from the embedded-files name tree and once from the file specification
+    itself: keep each reference once.
+    """
+    associated = pdf.catalog.get("AF")
+    if associated is not None:
+        associated[:] = list(dict.fromkeys(associated))
+
+
 def _refusal(error: FatalURLFetchingError) -> str:
     cause = error.__cause__
     if isinstance(cause, AssetRefusedError):
@@ -304,6 +376,13 @@ _worker_renderer: Renderer | None = None
 def _init_worker(template_dir: Path | None) -> None:
     global _worker_renderer  # noqa: PLW0603 - one renderer per worker process, built once
     _worker_renderer = Renderer(template_dir)
+    # The worker process is coopflow's own: keep the cyclic garbage collector off the modules
+    # and the renderer built so far, and let it run less often.  WeasyPrint allocates many
+    # short-lived objects, and with two processes on two cores the collector's passes over
+    # the whole heap cost more in memory traffic than they free.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 @dataclass(frozen=True, slots=True)

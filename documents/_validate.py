@@ -44,49 +44,66 @@ def _where(path: str) -> str:
     return path or "snapshot"
 
 
+def _check_typed_dict(expected: Any, value: object, path: str) -> None:
+    if not isinstance(value, Mapping):
+        raise ValidationError(f"expected an object, got {type(value).__name__}", field=path)
+    required = cast(frozenset[str], expected.__required_keys__)
+    for key, hint in _hints(expected).items():
+        child = f"{path}.{key}" if path else key
+        if key in value:
+            _check(hint, value[key], child)
+        elif key in required:
+            raise ValidationError("missing key", field=child)
+
+
+def _check_list(expected: Any, value: object, path: str) -> None:
+    if not isinstance(value, list | tuple):
+        raise ValidationError(f"expected a list, got {type(value).__name__}", field=path)
+    (item_type,) = get_args(expected)
+    for index, item in enumerate(value):
+        _check(item_type, item, f"{path}[{index}]")
+
+
+def _check_union(expected: Any, value: object, path: str) -> None:
+    arms = get_args(expected)
+    if value is None and type(None) in arms:
+        return
+    others = [arm for arm in arms if arm is not type(None)]
+    if len(others) == 1:
+        _check(others[0], value, path)
+    elif not any(_matches(arm, value) for arm in others):
+        names = " or ".join(_describe(arm) for arm in arms)
+        raise ValidationError(f"expected {names}", field=_where(path))
+
+
+def _check_literal(expected: Any, value: object, path: str) -> None:
+    allowed = get_args(expected)
+    if value not in allowed:
+        choices = ", ".join(repr(choice) for choice in allowed)
+        raise ValidationError(f"{value!r} is not one of {choices}", field=_where(path))
+
+
+def _check_scalar(expected: Any, value: object, path: str) -> None:
+    # bool is an int to Python, never to a snapshot.
+    if expected is int and isinstance(value, bool):
+        raise ValidationError(f"expected an integer, got {value!r}", field=path)
+    if not isinstance(value, expected):
+        shown = repr(value) if expected is int else type(value).__name__
+        raise ValidationError(f"expected {_describe(expected)}, got {shown}", field=path)
+
+
 def _check(expected: Any, value: object, path: str) -> None:
     origin = get_origin(expected)
     if is_typeddict(expected):
-        if not isinstance(value, Mapping):
-            raise ValidationError(f"expected an object, got {type(value).__name__}", field=path)
-        required = cast(frozenset[str], expected.__required_keys__)
-        for key, hint in _hints(expected).items():
-            child = f"{path}.{key}" if path else key
-            if key not in value:
-                if key in required:
-                    raise ValidationError("missing key", field=child)
-                continue
-            _check(hint, value[key], child)
+        _check_typed_dict(expected, value, path)
     elif origin is list:
-        if not isinstance(value, list | tuple):
-            raise ValidationError(f"expected a list, got {type(value).__name__}", field=path)
-        (item_type,) = get_args(expected)
-        for index, item in enumerate(value):
-            _check(item_type, item, f"{path}[{index}]")
+        _check_list(expected, value, path)
     elif origin is types.UnionType or origin is typing.Union:
-        arms = get_args(expected)
-        if value is None and type(None) in arms:
-            return
-        others = [arm for arm in arms if arm is not type(None)]
-        if len(others) == 1:
-            _check(others[0], value, path)
-            return
-        if not any(_matches(arm, value) for arm in others):
-            names = " or ".join(_describe(arm) for arm in arms)
-            raise ValidationError(f"expected {names}", field=_where(path))
+        _check_union(expected, value, path)
     elif origin is Literal:
-        allowed = get_args(expected)
-        if value not in allowed:
-            choices = ", ".join(repr(choice) for choice in allowed)
-            raise ValidationError(f"{value!r} is not one of {choices}", field=_where(path))
-    elif expected is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValidationError(f"expected an integer, got {value!r}", field=path)
+        _check_literal(expected, value, path)
     elif isinstance(expected, type):
-        if not isinstance(value, expected):
-            raise ValidationError(
-                f"expected {_describe(expected)}, got {type(value).__name__}", field=path
-            )
+        _check_scalar(expected, value, path)
     else:  # pragma: no cover - every annotation of snapshot.py is handled above
         raise TypeError(f"unsupported annotation {expected!r} at {path}")
 
