@@ -185,7 +185,16 @@ class Coopflow:
 
     def migrate(self) -> None:
         """Create or upgrade the schema on this instance's database."""
-        if self._session is not None:
+        if self._session is not None and self._sqlite:
+            # SQLite's table rebuilds need foreign keys off, which a transaction cannot switch:
+            # migrate on a connection of coopflow's own, before the Session begins.
+            if self._session.in_transaction():
+                raise CoopflowError(
+                    "on SQLite, migrate before the Session begins a transaction "
+                    "(or call coopflow.migrate(engine))"
+                )
+            migrate(self._engine)
+        elif self._session is not None:
             with translated_errors():
                 upgrade(self._session.connection())
         else:
@@ -287,7 +296,13 @@ class Coopflow:
                 return  # a savepoint was released: the outer transaction may still roll back
             todo = sess.info.get("coopflow_pending", [])
             sess.info["coopflow_pending"] = []
-            self._notify([call for _, batch in todo for call in batch])
+            sess.info["coopflow_ready"] = [call for _, batch in todo for call in batch]
+
+        def ended(sess: Session, transaction: Any) -> None:
+            # Not in after_commit: SQLAlchemy is still closing the transaction there, and an
+            # exception would leave the host's Session stuck in its "committed" state.
+            if transaction.parent is None:
+                self._notify(sess.info.pop("coopflow_ready", []))
 
         def rolled_back(sess: Session, previous: Any) -> None:
             def inside(transaction: Any) -> bool:
@@ -302,6 +317,7 @@ class Coopflow:
             ]
 
         event.listen(session, "after_commit", committed)
+        event.listen(session, "after_transaction_end", ended)
         event.listen(session, "after_soft_rollback", rolled_back)
 
     def _document_calls(
@@ -931,7 +947,10 @@ class Coopflow:
                 targets = s.scalars(
                     select(Partnership).order_by(Partnership.id).execution_options(yield_per=200)
                 )
-            return _journal.verify(s, targets)
+            report = _journal.verify(s, targets)
+            if reference is None:
+                report = _journal.with_orphans(s, report)
+            return report
 
     # ------------------------------------------------------------------ documents
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from . import _journal
@@ -22,6 +23,8 @@ from ._workflow import PREVIOUS, ROLES, EventDef, Registry, Workflow, WorkflowSe
 from .errors import (
     AlreadyExistsError,
     ConcurrentModificationError,
+    CoopflowError,
+    ExtensionError,
     GuardFailed,
     NotFoundError,
     PermissionDenied,
@@ -933,7 +936,12 @@ def _guard_reasons(registry: Registry, ctx: FireContext) -> list[str]:
     for name in ctx.event.guards:
         guard = registry.get_guard(name)
         assert guard is not None  # definitions are validated against the registry
-        reasons.extend(guard(ctx))
+        try:
+            reasons.extend(guard(ctx))
+        except CoopflowError:
+            raise
+        except Exception as exc:
+            raise ExtensionError("guard", name, exc) from exc
     return reasons
 
 
@@ -996,7 +1004,12 @@ def fire(
     for name in ev.effects:
         effect = registry.get_effect(name)
         assert effect is not None
-        effect(ctx)
+        try:
+            effect(ctx)
+        except (CoopflowError, SQLAlchemyError):
+            raise  # the unit of work translates database errors
+        except Exception as exc:
+            raise ExtensionError("effect", name, exc) from exc
     if prog is not None:
         prog.state = target
     else:

@@ -8,12 +8,14 @@ truncated tail is detected as surely as an edited row.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ._documents import canonical_json, sha256_hex
@@ -166,11 +168,13 @@ def verify(session: Session, partnerships: Iterable[Partnership]) -> VerifyRepor
     n_partnerships = n_records = n_documents = 0
     for p in partnerships:
         n_partnerships += 1
-        labels = dict(
-            session.execute(
-                select(Programme.id, Programme.label).where(Programme.partnership_id == p.id)
-            ).all()
-        )
+        programmes = session.execute(
+            select(Programme.id, Programme.label, Programme.state).where(
+                Programme.partnership_id == p.id
+            )
+        ).all()
+        labels = {pid: label for pid, label, _ in programmes}
+        states = {pid: state for pid, _, state in programmes}
         records = list(
             session.scalars(
                 select(JournalRecord)
@@ -179,7 +183,7 @@ def verify(session: Session, partnerships: Iterable[Partnership]) -> VerifyRepor
             )
         )
         n_records += len(records)
-        problems.extend(_verify_chain(p, records, labels))
+        problems.extend(_verify_chain(p, records, labels, states))
         docs = list(session.scalars(select(Document).where(Document.partnership_id == p.id)))
         n_documents += len(docs)
         problems.extend(_verify_documents(session, p, records, docs))
@@ -187,7 +191,10 @@ def verify(session: Session, partnerships: Iterable[Partnership]) -> VerifyRepor
 
 
 def _verify_chain(
-    p: Partnership, records: list[JournalRecord], labels: dict[int, str]
+    p: Partnership,
+    records: list[JournalRecord],
+    labels: dict[int, str],
+    states: dict[int, str],
 ) -> Iterable[Problem]:
     prev = GENESIS
     last_state: str | None = None
@@ -224,7 +231,13 @@ def _verify_chain(
             last_state = rec.target_state
         else:
             programme_states[rec.programme_id] = rec.target_state
-    if p.journal_seq != len(records) or p.journal_head != prev:
+    if len(records) > p.journal_seq:
+        yield Problem(
+            p.reference,
+            p.journal_seq + 1,
+            f"is not in the partnership's chain, which ends at record {p.journal_seq} (added)",
+        )
+    elif p.journal_seq != len(records) or p.journal_head != prev:
         yield Problem(
             p.reference,
             len(records) + 1,
@@ -235,6 +248,14 @@ def _verify_chain(
         yield Problem(
             p.reference, None, f"state {p.state!r} differs from the journal's {last_state!r}"
         )
+    for pid, journaled in programme_states.items():
+        if states.get(pid) != journaled:
+            yield Problem(
+                p.reference,
+                None,
+                f"programme {labels.get(pid, pid)} is in state {states.get(pid)!r}, "
+                f"the journal's is {journaled!r}",
+            )
 
 
 def _verify_documents(  # noqa: PLR0912 - one check per kind of evidence
@@ -271,6 +292,21 @@ def _verify_documents(  # noqa: PLR0912 - one check per kind of evidence
             yield Problem(p.reference, None, "the approved protocol document is missing")
         elif approved.content_sha256 != proto.approved_content_sha256:
             yield Problem(p.reference, None, "the approved protocol document was swapped")
+        signing = next(
+            (r for r in reversed(records) if "approved_document_sha256" in json.loads(r.data)),
+            None,
+        )
+        if signing is not None and (
+            signing.document_sha256 != proto.signed_document_sha256
+            or json.loads(signing.data)["approved_document_sha256"]
+            != proto.approved_document_sha256
+        ):
+            yield Problem(
+                p.reference,
+                signing.seq,
+                "the protocol's approved or signed document is not the one this signature "
+                "record names",
+            )
         if proto.signed_document_sha256 is not None:
             signed = by_sha.get(proto.signed_document_sha256)
             if signed is None:
@@ -279,3 +315,22 @@ def _verify_documents(  # noqa: PLR0912 - one check per kind of evidence
                 yield Problem(
                     p.reference, None, "the signed protocol differs from the approved content"
                 )
+
+
+def with_orphans(session: Session, report: VerifyReport) -> VerifyReport:
+    """``report`` plus the journal records whose partnership row is gone."""
+    orphans = session.execute(
+        select(JournalRecord.partnership_id, func.count())
+        .where(
+            ~select(Partnership.id).where(Partnership.id == JournalRecord.partnership_id).exists()
+        )
+        .group_by(JournalRecord.partnership_id)
+        .order_by(JournalRecord.partnership_id)
+    ).all()
+    found = tuple(
+        Problem(
+            f"partnership #{pid}", None, f"{n} journal records whose partnership row is missing"
+        )
+        for pid, n in orphans
+    )
+    return dataclasses.replace(report, problems=report.problems + found) if found else report

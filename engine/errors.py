@@ -130,6 +130,16 @@ class SchemaOutOfDateError(CoopflowError):
         )
 
 
+class ExtensionError(CoopflowError):
+    """A registered guard or effect failed (the fire was rolled back)."""
+
+    def __init__(self, kind: str, name: str, error: BaseException) -> None:
+        self.kind = kind
+        self.name = name
+        self.error = error
+        super().__init__(f"{kind} {name!r} failed: {type(error).__name__}: {error}")
+
+
 class DocumentError(CoopflowError):
     """A document could not be produced."""
 

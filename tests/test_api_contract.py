@@ -17,6 +17,7 @@ EXPECTED = {
     "Deadline",
     "DocumentError",
     "DocumentInfo",
+    "ExtensionError",
     "EventInputInfo",
     "EventStatus",
     "FinalDocument",

@@ -1,0 +1,1 @@
+"""Tests that try hard to break coopflow: concurrency, crashes, hostile input, tampering."""

@@ -1,0 +1,161 @@
+"""Upgrading a database that holds a realistic history: every row of every table is kept.
+
+The database is created at the first revision ("0001") and filled with partnerships at every
+stage: in accueil with exchanges, suspended in dialogue, abandoned, in legal review (a draft
+document), signed with an approved, running programme (final documents, superseded versions,
+milestones, budget lines, indicators) and an avenant being drafted.  After the upgrade to head
+the full dump is identical, the evidence verifies, the database still refuses changes to the
+journal and the documents, and every partnership can go on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import coopflow
+import pytest
+from coopflow import Coopflow
+from coopflow._db import normalise_url
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from tests import scenario
+
+from .support import check_evidence, dump, row_count
+
+
+def _fill(cf: Coopflow) -> dict[str, str]:
+    refs = {"accueil": scenario.in_accueil(cf, "ville-de-saintes")}
+    cf.log_exchange(
+        refs["accueil"], date="2026-10-02", kind="visio", summary="Visio", actor=scenario.STAFF
+    )
+    refs["suspended"] = scenario.in_dialogue(cf)
+    cf.fire(refs["suspended"], "suspendre", scenario.STAFF, data={"motif": "élections"})
+    refs["abandoned"] = scenario.in_accueil(cf)
+    cf.fire(refs["abandoned"], "abandonner", scenario.STAFF, data={"motif": "pas de suite"})
+    refs["review"] = scenario.in_legal_review(cf)
+    refs["signed"] = ref = scenario.signed(cf)
+    label = scenario.with_programme(cf, ref)
+    cf.fire(ref, "revue_cotech", scenario.STAFF, programme=label)
+    cf.fire(
+        ref, "approuver_copil", scenario.ELECTED, programme=label, data={"date_copil": "2027-03-30"}
+    )
+    cf.fire(ref, "demarrer", scenario.STAFF, programme=label)
+    cf.add_indicator(ref, label, 1, name="Voyageurs par jour", target="400", actual="380")
+    cf.fire(ref, "proposer_avenant", scenario.STAFF, data={"objet": "Nouvel axe culturel"})
+    cf.add_amendment_change(ref, "Un axe « culture » est ajouté.")
+    return refs
+
+
+def _check_filled(before: dict[str, list[object]]) -> None:
+    """The fill is as rich as intended (so that "every row kept" means something)."""
+    for table in (
+        "coopflow_party",
+        "coopflow_partnership",
+        "coopflow_partnership_party",
+        "coopflow_exchange",
+        "coopflow_axis",
+        "coopflow_stake",
+        "coopflow_commitment",
+        "coopflow_protocol",
+        "coopflow_deliberation",
+        "coopflow_signatory",
+        "coopflow_amendment",
+        "coopflow_programme",
+        "coopflow_action",
+        "coopflow_milestone",
+        "coopflow_budget_line",
+        "coopflow_indicator",
+        "coopflow_document",
+        "coopflow_journal",
+    ):
+        assert before[table], f"{table} is empty"
+    assert len(before["coopflow_document"]) == 4  # two protocol drafts, the final, the programme
+
+
+def _still_protected(cf: Coopflow) -> None:
+    for statement in (
+        "UPDATE coopflow_journal SET actor = 'mallory'",
+        "DELETE FROM coopflow_journal",
+        "UPDATE coopflow_document SET content = content",
+        "DELETE FROM coopflow_document",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), cf.engine.begin() as conn:
+            conn.execute(text(statement))
+
+
+def _goes_on(cf: Coopflow, refs: dict[str, str]) -> None:
+    cf.fire(refs["accueil"], "ouvrir_dialogue", scenario.STAFF)
+    cf.fire(refs["suspended"], "reprendre", scenario.STAFF)
+    assert cf.partnership(refs["suspended"]).state == "dialogue"
+    cf.fire(refs["review"], "demander_modifications", scenario.LEGAL, data={"motif": "Art. 6"})
+    cf.fire(refs["signed"], "soumettre_avenant", scenario.STAFF)
+    assert cf.partnership(refs["signed"]).state == "contractualisation.avenant.deliberations"
+    check_evidence(cf)
+
+
+def test_upgrading_a_filled_database_keeps_every_row(db_url: str) -> None:
+    """0001 -> head: the full dump is unchanged, foreign keys hold, the triggers still refuse
+    changes, and every partnership goes on."""
+    coopflow.migrate(db_url, "0001")
+    with Coopflow(db_url, check=False) as cf:
+        refs = _fill(cf)
+    before = dump(db_url)
+    _check_filled(before)
+
+    coopflow.migrate(db_url)
+
+    assert dump(db_url) == before
+    with Coopflow(db_url) as cf:
+        check_evidence(cf)
+        _still_protected(cf)
+        if cf.engine.dialect.name == "sqlite":
+            with cf.engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        _goes_on(cf, refs)
+
+
+def test_downgrading_and_upgrading_again_keeps_every_row(db_url: str) -> None:
+    """head -> 0001 -> head on the filled database: the full dump is unchanged at each step."""
+    coopflow.migrate(db_url, "0001")
+    with Coopflow(db_url, check=False) as cf:
+        _fill(cf)
+    coopflow.migrate(db_url)
+    before = dump(db_url)
+    coopflow.downgrade_schema(db_url, "0001")
+    assert dump(db_url) == before
+    coopflow.migrate(db_url)
+    assert dump(db_url) == before
+    with Coopflow(db_url) as cf:
+        check_evidence(cf)
+        _still_protected(cf)
+    assert row_count(before) > 80
+
+
+@pytest.fixture
+def host_engine(db_url: str) -> Iterator[Engine]:
+    engine = create_engine(normalise_url(db_url))
+    if engine.dialect.name == "sqlite":
+        coopflow.configure_sqlite(engine)  # what coopflow asks a host to do on SQLite
+    yield engine
+    engine.dispose()
+
+
+def test_upgrading_a_filled_database_through_a_hosts_session(
+    db_url: str, host_engine: Engine
+) -> None:
+    """A host embedding coopflow upgrades it inside its own Session (``Coopflow.migrate``)."""
+    coopflow.migrate(db_url, "0001")
+    with Coopflow(db_url, check=False) as cf:
+        refs = _fill(cf)
+    before = dump(db_url)
+
+    with Session(host_engine) as session:
+        Coopflow(session, check=False).migrate()
+        session.commit()
+
+    assert dump(db_url) == before
+    with Coopflow(db_url) as cf:
+        check_evidence(cf)
+        _goes_on(cf, refs)
