@@ -294,7 +294,6 @@ def create_partnership(
         members=[PartnershipParty(party_id=r.id, position=i) for i, r in enumerate(rows)],
     )
     session.add(p)
-    session.flush()
     _journal.append(
         session,
         p,
@@ -309,6 +308,7 @@ def create_partnership(
         workflow_name=wf.name,
         workflow_version=wf.version,
     )
+    session.flush()
     return p
 
 

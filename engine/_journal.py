@@ -108,7 +108,7 @@ def append(
         prev_hash=prev,
     )
     record = JournalRecord(
-        partnership_id=partnership.id,
+        partnership=partnership,
         seq=seq,
         programme_id=programme.id if programme is not None else None,
         event=event,

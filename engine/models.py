@@ -426,6 +426,9 @@ class JournalRecord(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
+    # Lets a creation record be added with its (not yet flushed) partnership in one flush.
+    partnership: Mapped[Partnership] = relationship(lazy="raise")
+
 
 Index("ix_coopflow_partnership_party_party", PartnershipParty.party_id)
 Index("ix_coopflow_deliberation_pending", Deliberation.published, Deliberation.sent_to_prefecture)

@@ -33,3 +33,13 @@ def test_readme_example_runs(heading: str, tmp_path: Path) -> None:
         assert re.search(r"COOP-\d{4}-0001 is in dialogue", result.stdout)
     else:
         assert result.stdout.strip().endswith("True")
+
+
+def test_readme_script_example_is_the_tested_one() -> None:
+    """The script format documented in the README is the file the CLI tests apply."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("\n## Scripted transitions\n", 1)[1].split("\n## ", 1)[0]
+    match = re.search(r"```toml\n(.*?)```", section, re.S)
+    assert match is not None
+    example = Path(__file__).resolve().parent / "cli" / "example_script.toml"
+    assert match.group(1) == example.read_text(encoding="utf-8")
