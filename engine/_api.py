@@ -32,6 +32,7 @@ from ._views import (
 from ._workflow import Registry, load_folder
 from .errors import CoopflowError, NotFoundError, SchemaOutOfDateError, ValidationError
 from .models import (
+    DELIBERATION_PENDING,
     Action,
     Deliberation,
     Document,
@@ -1126,13 +1127,7 @@ class Coopflow:
             for ref, number, sitting in s.execute(
                 select(Partnership.reference, Deliberation.number, Deliberation.sitting_date)
                 .join(Deliberation, Deliberation.partnership_id == Partnership.id)
-                .where(
-                    or_(
-                        Deliberation.published.is_(None),
-                        Deliberation.sent_to_prefecture.is_(None),
-                    ),
-                    Deliberation.sitting_date <= horizon,
-                )
+                .where(DELIBERATION_PENDING, Deliberation.sitting_date <= horizon)
             ):
                 found.append(
                     Deadline(

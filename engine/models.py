@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    or_,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -431,4 +432,13 @@ class JournalRecord(Base):
 
 
 Index("ix_coopflow_partnership_party_party", PartnershipParty.party_id)
-Index("ix_coopflow_deliberation_pending", Deliberation.published, Deliberation.sent_to_prefecture)
+#: A délibération that is not exécutoire yet (the deadlines query, served by a partial index).
+DELIBERATION_PENDING = or_(
+    Deliberation.published.is_(None), Deliberation.sent_to_prefecture.is_(None)
+)
+Index(
+    "ix_coopflow_deliberation_pending",
+    Deliberation.sitting_date,
+    sqlite_where=DELIBERATION_PENDING,
+    postgresql_where=DELIBERATION_PENDING,
+)
