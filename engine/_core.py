@@ -1012,12 +1012,11 @@ def fire(
             raise ExtensionError("effect", name, exc) from exc
     if prog is not None:
         prog.state = target
-    else:
-        p.state = target
-    p.updated_at = now
-    record = _journal.append(
+    session.flush()  # what the effects changed, and the programme's state
+    record = _journal.advance(
         session,
         p,
+        state=None if prog is not None else target,
         event=event,
         source_state=source,
         target_state=target,
@@ -1031,7 +1030,6 @@ def fire(
         document_sha256=ctx.document_sha256,
         programme=prog,
     )
-    session.flush()
     return p, ctx, record, source
 
 

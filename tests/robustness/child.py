@@ -1,7 +1,7 @@
 """The child processes of the robustness tests: ``python -m tests.robustness.child CMD SPEC``.
 
 ``crash``  runs one operation (see ``operations.py``) and SIGKILLs itself at a given point:
-           ``append:N:before|after`` (around the N-th journal append), ``produce:after`` (a
+           ``append:N:before|after`` (around the N-th journal record written), ``produce:after`` (a
            document stored, not yet journaled), ``write_pdf`` (in the middle of WeasyPrint's
            PDF writing), ``commit:before`` (every statement sent, COMMIT not yet) or
            ``commit:after`` (committed, callbacks not yet run).  It prints ``KILL <point>``
@@ -47,18 +47,23 @@ def install_kill(point: str) -> None:
         from coopflow import _journal
 
         nth_text, when = rest.split(":")
-        nth, original, calls = int(nth_text), _journal.append, [0]
+        nth, calls = int(nth_text), [0]
 
-        def append(*args: Any, **kwargs: Any) -> Any:
-            calls[0] += 1
-            if calls[0] == nth and when == "before":
-                _die(point)
-            record = original(*args, **kwargs)
-            if calls[0] == nth and when == "after":
-                _die(point)
-            return record
+        def counted(original: Any) -> Any:
+            def write(*args: Any, **kwargs: Any) -> Any:
+                calls[0] += 1
+                if calls[0] == nth and when == "before":
+                    _die(point)
+                record = original(*args, **kwargs)
+                if calls[0] == nth and when == "after":
+                    _die(point)
+                return record
 
-        _journal.append = append  # type: ignore[assignment]
+            return write
+
+        # fire writes its record with advance(); creation, migration and scripts with append()
+        _journal.append = counted(_journal.append)  # type: ignore[method-assign]
+        _journal.advance = counted(_journal.advance)  # type: ignore[method-assign]
     elif name == "produce":
         from coopflow._documents import DocumentStore
 
