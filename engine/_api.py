@@ -863,7 +863,7 @@ class Coopflow:
                     source_state=source,
                     target_state=record.target_state,
                     version=p.version,
-                    record=JournalEntry.of(record, reference, programme),
+                    record=record,
                     documents=tuple(ctx.produced),
                 )
                 calls: list[tuple[Callable[[Any], object], object]] = [

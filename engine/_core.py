@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from . import _journal
 from . import _validate as v
 from ._context import Actor, FireContext
 from ._documents import NATURES, SCALES, DocumentStore
+from ._views import JournalEntry
 from ._workflow import PREVIOUS, ROLES, EventDef, Registry, Workflow, WorkflowSet
 from .errors import (
     AlreadyExistsError,
@@ -79,12 +80,29 @@ def check_role(role: str) -> str:
 # ----------------------------------------------------------------------------- lookups
 
 
+# The statements of the hot path, built once: SQLAlchemy caches their compiled form under a
+# cache key computed once per statement object, and the values travel as parameters.
+_BY_REFERENCE = select(Partnership).where(Partnership.reference == bindparam("reference"))
+_BY_REFERENCE_FOR_UPDATE = _BY_REFERENCE.with_for_update()
+_JOURNAL = cast(Table, JournalRecord.__table__)
+_CAME_FROM = (
+    select(_JOURNAL.c.source_state)
+    .where(
+        _JOURNAL.c.partnership_id == bindparam("partnership_id"),
+        _JOURNAL.c.target_state == bindparam("state"),
+    )
+    .order_by(_JOURNAL.c.seq.desc())
+    .limit(1)
+)
+_CAME_FROM_PARTNERSHIP = _CAME_FROM.where(_JOURNAL.c.programme_id.is_(None))
+_CAME_FROM_PROGRAMME = _CAME_FROM.where(_JOURNAL.c.programme_id == bindparam("programme_id"))
+
+
 def find_partnership(session: Session, reference: str, *, lock: bool = False) -> Partnership:
     """The partnership with this reference; ``lock`` takes its row lock on PostgreSQL."""
-    stmt = select(Partnership).where(Partnership.reference == reference)
-    if lock and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    found = session.scalars(stmt).one_or_none()
+    for_update = lock and session.get_bind().dialect.name == "postgresql"
+    stmt = _BY_REFERENCE_FOR_UPDATE if for_update else _BY_REFERENCE
+    found = session.scalars(stmt, {"reference": reference}).one_or_none()
     if found is None:
         raise NotFoundError("partnership", reference)
     return found
@@ -880,14 +898,16 @@ def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _previous_state(session: Session, p: Partnership, prog: Programme | None, state: str) -> str:
-    subject = (
-        JournalRecord.programme_id == prog.id if prog else JournalRecord.programme_id.is_(None)
+    """The state the partnership (or programme) was in when it last entered ``state``."""
+    stmt, params = (
+        (_CAME_FROM_PROGRAMME, {"programme_id": prog.id})
+        if prog is not None
+        else (_CAME_FROM_PARTNERSHIP, {})
     )
-    found = session.scalar(
-        select(JournalRecord.source_state)
-        .where(JournalRecord.partnership_id == p.id, JournalRecord.target_state == state, subject)
-        .order_by(JournalRecord.seq.desc())
-        .limit(1)
+    found: str | None = (
+        session.connection()
+        .execute(stmt, {"partnership_id": p.id, "state": state, **params})
+        .scalar()
     )
     if found is None:
         raise ValidationError(f"the journal does not say which state led to {state}")
@@ -961,7 +981,7 @@ def fire(
     today: dt.date | None = None,
     now: dt.datetime | None = None,
     sqlite_write: bool = False,
-) -> tuple[Partnership, FireContext, JournalRecord, str]:
+) -> tuple[Partnership, FireContext, JournalEntry, str]:
     """Check and fire one event: lock, role, state, inputs, guards, effects, journal.
 
     Returns the partnership, the context, the new journal record and the source state."""

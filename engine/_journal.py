@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ._documents import canonical_json, sha256_hex
+from ._views import JournalEntry
 from .errors import ConcurrentModificationError, DocumentError
-from .models import Document, JournalRecord, Partnership, Programme, Protocol
+from .models import Document, JournalRecord, Partnership, Programme, Protocol, aware
 
 GENESIS = "0" * 64
 
@@ -161,55 +162,90 @@ def advance(
     workflow_version: int,
     document_sha256: str | None = None,
     programme: Programme | None = None,
-) -> JournalRecord:
-    """A fire's writes, as two Core statements: the versioned UPDATE of the partnership (its
-    ``state`` unless None, its version and journal head) and the INSERT of the next record.
+) -> JournalEntry:
+    """A fire's writes, as two Core statements on the session's connection: the versioned
+    UPDATE of the partnership (its ``state`` unless None, its version and journal head) and
+    the INSERT of the next record.
 
     Cheaper than the ORM's unit of work on the hot path; the loaded partnership is brought up
     to date without being marked dirty.  A concurrent change of the version raises
-    ConcurrentModificationError.  Returns the (transient) record."""
-    seq = partnership.journal_seq + 1
+    ConcurrentModificationError.  Returns the record as the API shows it."""
+    seq, previous = partnership.journal_seq + 1, partnership.journal_head
     data_text = canonical_json(data)
-    values: dict[str, Any] = {
-        "partnership_id": partnership.id,
-        "seq": seq,
-        "programme_id": programme.id if programme is not None else None,
-        "event": event,
-        "source_state": source_state,
-        "target_state": target_state,
-        "actor": actor,
-        "role": role,
-        "at": at,
-        "comment": comment,
-        "data": data_text,
-        "workflow_name": workflow_name,
-        "workflow_version": workflow_version,
-        "document_sha256": document_sha256,
-        "prev_hash": partnership.journal_head,
-    }
-    values["hash"] = record_hash(
+    label = programme.label if programme is not None else None
+    digest = record_hash(
         reference=partnership.reference,
-        programme=programme.label if programme is not None else None,
-        **{k: v for k, v in values.items() if k not in ("partnership_id", "programme_id")},
+        seq=seq,
+        programme=label,
+        event=event,
+        source_state=source_state,
+        target_state=target_state,
+        actor=actor,
+        role=role,
+        at=at,
+        comment=comment,
+        data=data_text,
+        workflow_name=workflow_name,
+        workflow_version=workflow_version,
+        document_sha256=document_sha256,
+        prev_hash=previous,
     )
     changes: dict[str, Any] = {
         "version": partnership.version + 1,
         "journal_seq": seq,
-        "journal_head": values["hash"],
+        "journal_head": digest,
         "updated_at": at,
     }
     if state is not None:
         changes["state"] = state
-    updated = session.execute(
+    connection = session.connection()
+    updated = connection.execute(
         _ADVANCE_STATE if state is not None else _ADVANCE,
         {**changes, "_id": partnership.id, "_version": partnership.version},
     )
-    if updated.rowcount != 1:  # type: ignore[attr-defined]
+    if updated.rowcount != 1:
         raise ConcurrentModificationError(partnership.reference, "its version changed")
-    session.execute(_INSERT_RECORD, values)
+    connection.execute(
+        _INSERT_RECORD,
+        {
+            "partnership_id": partnership.id,
+            "seq": seq,
+            "programme_id": programme.id if programme is not None else None,
+            "event": event,
+            "source_state": source_state,
+            "target_state": target_state,
+            "actor": actor,
+            "role": role,
+            "at": at,
+            "comment": comment,
+            "data": data_text,
+            "workflow_name": workflow_name,
+            "workflow_version": workflow_version,
+            "document_sha256": document_sha256,
+            "prev_hash": previous,
+            "hash": digest,
+        },
+    )
     for name, value in changes.items():
         set_committed_value(partnership, name, value)
-    return JournalRecord(**values)
+    return JournalEntry(
+        reference=partnership.reference,
+        seq=seq,
+        programme=label,
+        event=event,
+        source_state=source_state,
+        target_state=target_state,
+        actor=actor,
+        role=role,
+        at=aware(at),
+        comment=comment,
+        data=json.loads(data_text),
+        workflow=workflow_name,
+        workflow_version=workflow_version,
+        document_sha256=document_sha256,
+        prev_hash=previous,
+        hash=digest,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -180,6 +180,10 @@ class Workflow:
     _machine: HierarchicalMachine = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _tokens: list[_Token] = field(default_factory=list, init=False, repr=False)
+    # The machine's answers: its transitions depend on (state, event, previous) alone.
+    _targets: dict[tuple[str, str, str | None], str] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         self._machine = _build_machine(self)
@@ -216,7 +220,13 @@ class Workflow:
         """Move a token from ``state`` by ``event`` and return the new state.
 
         ``previous`` is the state to return to for an event whose target is ``@previous``.
-        The machine is shared, so triggering holds a lock (no I/O happens under it)."""
+        The machine is shared, so triggering holds a lock (no I/O happens under it).  Its
+        conditions look at ``previous`` only, so each answer is remembered: the machine runs
+        once per (state, event, previous), not once per fire."""
+        key = (state, event, previous)
+        known = self._targets.get(key)
+        if known is not None:
+            return known
         with self._lock:
             token = self._tokens.pop() if self._tokens else None
             if token is None:
@@ -235,6 +245,7 @@ class Workflow:
                 self._tokens.append(token)
         if not done:
             raise TransitionNotAllowed(event, state, [e.name for e in self.events_from(state)])
+        self._targets[key] = new_state
         return new_state
 
     def mermaid(self) -> str:
