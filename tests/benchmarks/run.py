@@ -1,0 +1,164 @@
+"""coopflow's benchmark: one command, one table of ratios measured side by side in one run.
+
+    python tests/benchmarks/run.py [--quick] [--postgres URL] [--only NAME ...]
+
+Every figure is a ratio of two things measured in the same run, interleaved, as medians (the
+machines are noisy: no absolute time is a target).  Measures (``--only`` names):
+
+``fire``         ``cf.fire`` against the raw-SQL floor (same statements, same transaction shape,
+                 same driver), on SQLite and PostgreSQL.  Targets: 2x and 1.5x.
+``scale``        ``cf.fire`` at 100,000 partnerships against 1,000.  Target: 1.2x.
+``memory``       resident memory after 100,000 fires on 100,000 different partnerships, minus
+                 at start, in a fresh process (SQLite; PostgreSQL too with ``--quick``).
+                 Target: < 50 MB.
+``queries``      ``cf.due()`` at 100,000 partnerships against 1,000 (target: 3x); first pages of
+                 ``cf.partnerships(state=/scale=/party=)``; memory while listing them all.
+``concurrency``  PostgreSQL: 8 processes against 1 on different partnerships (target: 2x); 8
+                 processes on one partnership with ``expected_version``: share refused, nothing
+                 lost.
+``documents``    the document benchmark (``bench_documents.py``): full render of a ~10-page
+                 protocol against WeasyPrint alone (1.15x), 50 programmes with 2 workers vs 1
+                 (1.6x).
+
+SQLite databases are temporary files with coopflow's own settings (WAL, ``synchronous=FULL``);
+PostgreSQL ones are schemas created and dropped by the benchmark on the server given by
+``--postgres`` or ``COOPFLOW_TEST_POSTGRES_URL`` (without either, PostgreSQL is skipped).
+``--quick`` shrinks everything (200 vs 2,000 partnerships, 500 fires...) for CI's smoke run.
+The exit status is 0 whatever the ratios; it is not 0 only if something crashed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parents[2]
+if str(_ROOT) not in sys.path:  # run as a script: make ``tests`` importable
+    sys.path.insert(0, str(_ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from tests.benchmarks import bench_concurrency, bench_engine  # noqa: E402
+from tests.benchmarks._lab import Lab, Sizes  # noqa: E402
+from tests.benchmarks._report import Row, machine, table  # noqa: E402
+
+SECTIONS = ("fire", "scale", "memory", "queries", "concurrency", "documents")
+
+
+def _log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def postgres_version(url: str) -> str:
+    """The server's version, which also checks that it can be reached."""
+    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    try:
+        with engine.connect() as conn:
+            return str(conn.execute(text("SHOW server_version")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def document_rows(quick: bool) -> list[Row]:
+    """The document benchmark's ratios, as rows of this table."""
+    from tests.benchmarks import bench_documents  # loads WeasyPrint: only when needed
+
+    return [
+        Row(
+            f"documents: {ratio.name}",
+            f"{ratio.candidate}: {ratio.candidate_seconds:.3f} s",
+            f"{ratio.baseline}: {ratio.baseline_seconds:.3f} s",
+            ratio.ratio,
+            f"{'>=' if ratio.higher_is_better else '<='} {ratio.target:.2f}x",
+            ratio.met,
+        )
+        for ratio in bench_documents.collect(quick=quick)
+    ]
+
+
+def plan(
+    lab: Lab, backends: Sequence[str], only: set[str], quick: bool
+) -> list[tuple[str, Callable[[], list[Row]]]]:
+    """The measures to take, in order: (section, function returning its rows)."""
+    steps: list[tuple[str, Callable[[], list[Row]]]] = []
+
+    def add(section: str, function: Callable[[Lab, str], list[Row]], backend: str) -> None:
+        if section in only:
+            steps.append((section, lambda: function(lab, backend)))
+
+    for backend in backends:
+        add("fire", bench_engine.fire_latency, backend)
+    for backend in backends:
+        add("scale", bench_engine.scale, backend)
+    for backend in backends:
+        add("queries", bench_engine.queries, backend)
+    if "postgresql" in backends:
+        add("concurrency", bench_concurrency.throughput, "postgresql")
+        add("concurrency", bench_concurrency.contention, "postgresql")
+    for backend in backends:
+        if backend == "sqlite" or quick:
+            add("memory", bench_engine.memory, backend)
+    if "documents" in only:
+        steps.append(("documents", lambda: document_rows(quick)))
+    return steps
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="coopflow's benchmark: a table of ratios measured side by side.",
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes (CI smoke run)")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=os.environ.get("COOPFLOW_TEST_POSTGRES_URL"),
+        help="PostgreSQL server to measure on (default: $COOPFLOW_TEST_POSTGRES_URL)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=SECTIONS,
+        metavar="NAME",
+        help=f"run only this measure (repeatable): {', '.join(SECTIONS)}",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Measure, then print the machine, the table and the notes."""
+    arguments = parse(argv)
+    started = time.perf_counter()
+    pg_version = postgres_version(arguments.postgres) if arguments.postgres else None
+    backends = ["sqlite"] + (["postgresql"] if arguments.postgres else [])
+    sizes = Sizes.of(arguments.quick)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="coopflow-bench-") as folder:
+        lab = Lab(Path(folder), arguments.postgres, sizes, _log)
+        try:
+            only = set(arguments.only or SECTIONS)
+            for section, step in plan(lab, backends, only, arguments.quick):
+                _log(f"- {section}")
+                rows.extend(step())
+        finally:
+            lab.close()
+    mode = "quick" if arguments.quick else "full"
+    print(f"coopflow benchmark ({mode}): ratios of medians measured side by side in one run\n")
+    for name, value in machine(pg_version):
+        print(f"  {name:<11} {value}")
+    print()
+    print(table(rows))
+    notes = lab.notes + ([] if arguments.postgres else ["PostgreSQL: not measured (--postgres)"])
+    if notes:
+        print("\nnotes:\n" + "\n".join(f"  - {note}" for note in notes))
+    print(f"\n{mode} run: {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
