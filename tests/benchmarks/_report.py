@@ -133,5 +133,21 @@ def rss_bytes() -> int:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
+def machine_cpu() -> tuple[int, int]:
+    """(busy, total) clock ticks of the whole machine since boot, every core (``/proc/stat``):
+    two samples give the share of the machine's CPU used in between, by every process,
+    the database server's included."""
+    with open("/proc/stat", encoding="utf-8") as f:
+        ticks = [int(value) for value in f.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle and iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
+def busy_share(first: tuple[int, int], last: tuple[int, int]) -> float:
+    """The share of the machine's CPU (all cores) busy between two :func:`machine_cpu`."""
+    total = last[1] - first[1]
+    return (last[0] - first[0]) / total if total else 0.0
+
+
 def mib(value: float) -> str:
     return f"{value / 1024 / 1024:.1f} MB"

@@ -12,7 +12,7 @@ from typing import Any
 from coopflow import Actor, ConcurrentModificationError, Coopflow, CoopflowError
 
 from ._data import reference_of
-from ._report import rss_bytes
+from ._report import machine_cpu, rss_bytes
 
 STAFF = Actor("marie.dupont", "staff")
 MOTIF = {"motif": "attente de la délibération du partenaire"}
@@ -62,16 +62,18 @@ def throughput_worker(
     url: str, references: list[str], loops: int, barrier: Any, results: Any
 ) -> None:
     """Fire suspendre/reprendre pairs on this worker's own partnerships, ``loops`` times, once
-    every worker is ready; report (fires, start, end) on the monotonic clock."""
+    every worker is ready; report (fires, start, end) on the monotonic clock, and the
+    machine's CPU ticks (:func:`machine_cpu`) at start and end."""
     cf = Coopflow(url)
     try:
         fire_pair(cf, references[0])  # connect and warm up before the clock starts
         barrier.wait()
-        start = time.monotonic()
+        start, cpu_start = time.monotonic(), machine_cpu()
         for _ in range(loops):
             for reference in references:
                 fire_pair(cf, reference)
-        results.put((2 * loops * len(references), start, time.monotonic()))
+        end, cpu_end = time.monotonic(), machine_cpu()
+        results.put((2 * loops * len(references), start, end, cpu_start, cpu_end))
     except BaseException as exc:
         results.put(exc)
         raise

@@ -15,6 +15,7 @@ Run through ``tests/benchmarks/run.py``.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import statistics
 from collections.abc import Callable
 from typing import Any
@@ -23,7 +24,7 @@ from coopflow import Coopflow
 
 from . import _workers
 from ._lab import Lab
-from ._report import Row, speedup
+from ._report import Row, busy_share, speedup
 
 THROUGHPUT_TARGET = 2.0
 TIMEOUT = 600
@@ -51,12 +52,13 @@ def _run_workers(target: Callable[..., None], arguments: list[tuple[Any, ...]]) 
     return reported
 
 
-def _throughput(url: str, shares: list[list[str]], loops: int) -> float:
-    """Fires per second of one process per share of partnerships, all at once."""
+def _throughput(url: str, shares: list[list[str]], loops: int) -> tuple[float, float]:
+    """(fires per second, share of the machine's CPU busy) of one process per share of
+    partnerships, all at once."""
     reported = _run_workers(_workers.throughput_worker, [(url, share, loops) for share in shares])
-    fires = sum(count for count, _, _ in reported)
-    span = max(end for _, _, end in reported) - min(start for _, start, _ in reported)
-    return float(fires / span)
+    fires = sum(r[0] for r in reported)
+    first, last = min(reported, key=lambda r: r[1]), max(reported, key=lambda r: r[2])
+    return float(fires / (last[2] - first[1])), busy_share(first[3], last[4])
 
 
 def throughput(lab: Lab, backend: str = "postgresql") -> list[Row]:
@@ -74,7 +76,16 @@ def throughput(lab: Lab, backend: str = "postgresql") -> list[Row]:
     for _ in range(sizes.rounds):
         alone.append(_throughput(built.url, shares[:1], sizes.worker_loops))
         together.append(_throughput(built.url, shares, sizes.worker_loops))
-    one, many = statistics.median(alone), statistics.median(together)
+    one, many = (statistics.median(rate for rate, _ in runs) for runs in (alone, together))
+    busy_one, busy_many = (
+        statistics.median(busy for _, busy in runs) for runs in (alone, together)
+    )
+    cores = os.cpu_count() or 1
+    lab.notes.append(
+        f"throughput, {backend}: the machine's {cores} cores were {busy_one:.0%} busy with 1 "
+        f"process (client and server), {busy_many:.0%} with {workers}: with the database on the "
+        f"same cores, the speed-up cannot exceed about {1 / busy_one:.1f}x here"
+    )
     return [
         speedup(
             f"throughput, {workers} processes vs 1, different partnerships, {backend}",
