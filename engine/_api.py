@@ -33,6 +33,7 @@ from ._workflow import Registry, load_folder
 from .errors import CoopflowError, NotFoundError, SchemaOutOfDateError, ValidationError
 from .models import (
     DELIBERATION_PENDING,
+    MILESTONE_OPEN,
     Action,
     Deliberation,
     Document,
@@ -1149,8 +1150,8 @@ class Coopflow:
                 .join(Action, Action.programme_id == Programme.id)
                 .join(Milestone, Milestone.action_id == Action.id)
                 .where(
+                    MILESTONE_OPEN,
                     Milestone.date < today,
-                    Milestone.done.is_(False),
                     Programme.state.in_(("approuve_copil", "en_cours")),
                 )
             ):

@@ -336,7 +336,7 @@ class Milestone(Base):
     action_id: Mapped[int] = mapped_column(
         ForeignKey("coopflow_action.id", ondelete="CASCADE"), index=True
     )
-    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    date: Mapped[dt.date] = mapped_column(Date)
     label: Mapped[str] = mapped_column(String(300))
     done: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -441,4 +441,12 @@ Index(
     Deliberation.sitting_date,
     sqlite_where=DELIBERATION_PENDING,
     postgresql_where=DELIBERATION_PENDING,
+)
+#: A milestone not done yet (the deadlines query, served by a partial index).
+MILESTONE_OPEN = Milestone.done.is_(False)
+Index(
+    "ix_coopflow_milestone_open",
+    Milestone.date,
+    sqlite_where=MILESTONE_OPEN,
+    postgresql_where=MILESTONE_OPEN,
 )
