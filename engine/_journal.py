@@ -22,7 +22,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ._documents import canonical_json, sha256_hex
 from ._views import JournalEntry
 from .errors import ConcurrentModificationError, DocumentError
-from .models import Document, JournalRecord, Partnership, Programme, Protocol, aware
+from .models import (
+    Deliberation,
+    Document,
+    JournalRecord,
+    Partnership,
+    Programme,
+    Protocol,
+    aware,
+)
 
 GENESIS = "0" * 64
 
@@ -432,6 +440,18 @@ def _verify_documents(  # noqa: PLR0912 - one check per kind of evidence
                 yield Problem(
                     p.reference, None, "the signed protocol differs from the approved content"
                 )
+            for number, deliberated in session.execute(
+                select(Deliberation.number, Deliberation.document_sha256).where(
+                    Deliberation.partnership_id == p.id, Deliberation.amendment == 0
+                )
+            ):
+                if deliberated != proto.approved_document_sha256:
+                    yield Problem(
+                        p.reference,
+                        None,
+                        f"délibération n° {number} names document {deliberated}, not the "
+                        "approved protocol the parties signed",
+                    )
 
 
 def with_orphans(session: Session, report: VerifyReport) -> VerifyReport:

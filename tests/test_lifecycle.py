@@ -145,6 +145,26 @@ def test_data_changed_after_approval_goes_back_through_legal_review(cf: Coopflow
     assert cf.partnership(ref).state == "contractualisation.en_vigueur"
 
 
+def test_deliberations_on_a_superseded_version_do_not_authorise_signing(cf: Coopflow) -> None:
+    ref = scenario.in_deliberations(cf)
+    first = scenario.latest_protocol_sha(cf, ref)
+    scenario.record_deliberations(cf, ref, ("bordeaux-metropole", "la-cali"))
+    cf.add_commitment(ref, axis=1, party="la-cali", text="Ouvrir ses données de mobilité")
+    cf.fire(ref, "resoumettre_revue_juridique", STAFF)
+    second = scenario.latest_protocol_sha(cf, ref)
+    assert second != first
+    cf.fire(ref, "approuver", LEGAL, data={"document_sha256": second})
+    # The councils deliberated on the first version: that does not authorise signing the second.
+    with pytest.raises(GuardFailed) as refused:
+        cf.fire(ref, "signer", ELECTED, data={"date_signature": scenario.SIGNED_ON})
+    superseded = [r for r in refused.value.reasons if "not the version the legal" in r]
+    assert len(superseded) == 2
+    assert all(first in r and second in r for r in superseded)
+    scenario.record_deliberations(cf, ref, ("bordeaux-metropole", "la-cali"))
+    cf.fire(ref, "signer", ELECTED, data={"date_signature": scenario.SIGNED_ON})
+    assert cf.partnership(ref).state == "contractualisation.en_vigueur"
+
+
 def test_rendering_unchanged_data_returns_the_existing_version(cf: Coopflow) -> None:
     ref = scenario.in_drafting(cf)
     first = cf.render(ref, actor=STAFF)

@@ -178,11 +178,19 @@ def _deliberation_reasons(ctx: FireContext, amendment: int) -> Iterable[str]:
     }
     signing: dt.date | None = ctx.data.get("date_signature")
     what = "the protocol" if amendment == 0 else f"avenant n° {amendment}"
+    proto = ctx.protocol() if amendment == 0 else None
+    approved = proto.approved_document_sha256 if proto is not None else None
     for party in ctx.parties():
         d = rows.get(party.id)
         if d is None:
             yield f"no délibération of {party_name(party)} approving {what}"
             continue
+        if approved is not None and d.document_sha256 != approved:
+            yield (
+                f"délibération n° {d.number} of {party_name(party)} approved document "
+                f"{d.document_sha256}, not the version the legal department approved last "
+                f"({approved}): record the council's délibération on that version"
+            )
         if d.sent_to_prefecture is None or d.published is None:
             missing = [
                 what

@@ -16,7 +16,7 @@ from coopflow import Coopflow, DocumentInfo
 from coopflow._documents import canonical_json, content_sha256, sha256_hex
 from coopflow._journal import record_hash
 from coopflow.documents import Renderer
-from coopflow.models import Document, JournalRecord, Protocol
+from coopflow.models import Deliberation, Document, JournalRecord, Protocol
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -296,7 +296,7 @@ def signed_db(
 def signed(signed_db: Signed) -> Iterator[Signed]:
     """The signed partnership, verified before the test and restored row by row after it."""
     assert signed_db.cf.verify().ok
-    tables = (DOCUMENTS, Protocol.__table__)
+    tables = (DOCUMENTS, Protocol.__table__, Deliberation.__table__)
     with signed_db.cf.engine.connect() as conn:
         saved = {t: [dict(r) for r in conn.execute(select(t)).mappings()] for t in tables}
     original = dump(signed_db.url)
@@ -407,3 +407,17 @@ def test_verify_detects_the_signed_protocol_pointing_at_the_draft(signed: Signed
     )
     assert signed.cf.detail(signed.ref)["signed_document_sha256"] == signed.draft.sha256
     assert not signed.cf.verify(signed.ref).ok, "the signed protocol now names the draft"
+
+
+def test_verify_detects_a_deliberation_redirected_to_another_document(signed: Signed) -> None:
+    """A délibération edited to name another document than the approved protocol the parties
+    signed (as if the council had approved a different version)."""
+    _execute(
+        signed.cf,
+        "UPDATE coopflow_deliberation SET document_sha256 = :h WHERE amendment = 0",
+        h="b" * 64,
+    )
+    assert (
+        f"names document {'b' * 64}, not the approved protocol the parties signed"
+        in signed.problems()
+    )
