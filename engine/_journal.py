@@ -79,6 +79,48 @@ def record_hash(
     return sha256_hex(canonical_json(content))
 
 
+def _next_record(
+    partnership: Partnership,
+    *,
+    event: str,
+    source_state: str | None,
+    target_state: str,
+    actor: str,
+    role: str,
+    at: dt.datetime,
+    comment: str | None,
+    data: dict[str, Any],
+    workflow_name: str,
+    workflow_version: int,
+    document_sha256: str | None,
+    programme: Programme | None,
+) -> dict[str, Any]:
+    """The column values of the partnership's next journal record, its hash included (all
+    but ``partnership_id``)."""
+    values: dict[str, Any] = {
+        "seq": partnership.journal_seq + 1,
+        "event": event,
+        "source_state": source_state,
+        "target_state": target_state,
+        "actor": actor,
+        "role": role,
+        "at": at,
+        "comment": comment,
+        "data": canonical_json(data),
+        "workflow_name": workflow_name,
+        "workflow_version": workflow_version,
+        "document_sha256": document_sha256,
+        "prev_hash": partnership.journal_head,
+    }
+    values["hash"] = record_hash(
+        reference=partnership.reference,
+        programme=programme.label if programme is not None else None,
+        **values,
+    )
+    values["programme_id"] = programme.id if programme is not None else None
+    return values
+
+
 def append(
     session: Session,
     partnership: Partnership,
@@ -96,14 +138,11 @@ def append(
     document_sha256: str | None = None,
     programme: Programme | None = None,
 ) -> JournalRecord:
-    """Add the next record of the partnership's chain (the caller holds the partnership's lock)."""
-    seq = partnership.journal_seq + 1
-    prev = partnership.journal_head
-    data_text = canonical_json(data)
-    digest = record_hash(
-        reference=partnership.reference,
-        seq=seq,
-        programme=programme.label if programme is not None else None,
+    """Add the next record of the partnership's chain (the caller holds the partnership's lock),
+    through the unit of work: for a partnership created in the same flush, a migration or a
+    script."""
+    values = _next_record(
+        partnership,
         event=event,
         source_state=source_state,
         target_state=target_state,
@@ -111,33 +150,16 @@ def append(
         role=role,
         at=at,
         comment=comment,
-        data=data_text,
+        data=data,
         workflow_name=workflow_name,
         workflow_version=workflow_version,
         document_sha256=document_sha256,
-        prev_hash=prev,
+        programme=programme,
     )
-    record = JournalRecord(
-        partnership=partnership,
-        seq=seq,
-        programme_id=programme.id if programme is not None else None,
-        event=event,
-        source_state=source_state,
-        target_state=target_state,
-        actor=actor,
-        role=role,
-        at=at,
-        comment=comment,
-        data=data_text,
-        workflow_name=workflow_name,
-        workflow_version=workflow_version,
-        document_sha256=document_sha256,
-        prev_hash=prev,
-        hash=digest,
-    )
+    record = JournalRecord(partnership=partnership, **values)
     session.add(record)
-    partnership.journal_seq = seq
-    partnership.journal_head = digest
+    partnership.journal_seq = values["seq"]
+    partnership.journal_head = values["hash"]
     return record
 
 
@@ -178,13 +200,8 @@ def advance(
     Cheaper than the ORM's unit of work on the hot path; the loaded partnership is brought up
     to date without being marked dirty.  A concurrent change of the version raises
     ConcurrentModificationError.  Returns the record as the API shows it."""
-    seq, previous = partnership.journal_seq + 1, partnership.journal_head
-    data_text = canonical_json(data)
-    label = programme.label if programme is not None else None
-    digest = record_hash(
-        reference=partnership.reference,
-        seq=seq,
-        programme=label,
+    values = _next_record(
+        partnership,
         event=event,
         source_state=source_state,
         target_state=target_state,
@@ -192,16 +209,16 @@ def advance(
         role=role,
         at=at,
         comment=comment,
-        data=data_text,
+        data=data,
         workflow_name=workflow_name,
         workflow_version=workflow_version,
         document_sha256=document_sha256,
-        prev_hash=previous,
+        programme=programme,
     )
     changes: dict[str, Any] = {
         "version": partnership.version + 1,
-        "journal_seq": seq,
-        "journal_head": digest,
+        "journal_seq": values["seq"],
+        "journal_head": values["hash"],
         "updated_at": at,
     }
     if state is not None:
@@ -213,33 +230,13 @@ def advance(
     )
     if updated.rowcount != 1:
         raise ConcurrentModificationError(partnership.reference, "its version changed")
-    connection.execute(
-        _INSERT_RECORD,
-        {
-            "partnership_id": partnership.id,
-            "seq": seq,
-            "programme_id": programme.id if programme is not None else None,
-            "event": event,
-            "source_state": source_state,
-            "target_state": target_state,
-            "actor": actor,
-            "role": role,
-            "at": at,
-            "comment": comment,
-            "data": data_text,
-            "workflow_name": workflow_name,
-            "workflow_version": workflow_version,
-            "document_sha256": document_sha256,
-            "prev_hash": previous,
-            "hash": digest,
-        },
-    )
+    connection.execute(_INSERT_RECORD, {"partnership_id": partnership.id, **values})
     for name, value in changes.items():
         set_committed_value(partnership, name, value)
     return JournalEntry(
         reference=partnership.reference,
-        seq=seq,
-        programme=label,
+        seq=values["seq"],
+        programme=programme.label if programme is not None else None,
         event=event,
         source_state=source_state,
         target_state=target_state,
@@ -247,12 +244,12 @@ def advance(
         role=role,
         at=aware(at),
         comment=comment,
-        data=json.loads(data_text),
+        data=json.loads(values["data"]),
         workflow=workflow_name,
         workflow_version=workflow_version,
         document_sha256=document_sha256,
-        prev_hash=previous,
-        hash=digest,
+        prev_hash=values["prev_hash"],
+        hash=values["hash"],
     )
 
 
