@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session, selectinload
 from . import _core, _journal
 from . import _validate as v
 from ._context import Actor
-from ._db import WRITE_OPTION, create_owned_engine, is_sqlite, translated_errors
+from ._db import (
+    WRITE_OPTION,
+    check_schema_name,
+    create_owned_engine,
+    in_schema,
+    is_sqlite,
+    schema_first,
+    translated_errors,
+)
 from ._documents import SCALES, DocumentInfo, DocumentStore, Kind, canonical_json
 from ._migrate import check_schema, display_url, downgrade, head_revision, upgrade
 from ._views import (
@@ -79,28 +87,37 @@ class HookError(CoopflowError):
         super().__init__(f"callback {callback} failed after commit: {error!r}")
 
 
-def migrate(bind: str | URL | Engine, revision: str = "head") -> None:
-    """Create or upgrade coopflow's tables (Alembic, coopflow's own version table)."""
+def _migration_engine(bind: str | URL | Engine, schema: str | None) -> Engine:
     if isinstance(bind, Engine):
-        with translated_errors():
-            upgrade(bind, revision)
-        return
-    engine = create_owned_engine(bind)
-    try:
-        with translated_errors():
-            upgrade(engine, revision)
-    finally:
-        engine.dispose()
+        return in_schema(bind, schema) if schema is not None else bind
+    return create_owned_engine(bind, schema=schema)
 
 
-def downgrade_schema(bind: str | URL | Engine, revision: str) -> None:
-    """Downgrade coopflow's tables to ``revision`` ("base" drops them all)."""
-    engine = bind if isinstance(bind, Engine) else create_owned_engine(bind)
+def migrate(bind: str | URL | Engine, revision: str = "head", *, schema: str | None = None) -> None:
+    """Create or upgrade coopflow's tables (Alembic, coopflow's own version table).
+
+    ``schema`` (PostgreSQL) keeps coopflow's tables and version table in that schema, created
+    if needed."""
+    engine = _migration_engine(bind, schema)
     try:
         with translated_errors():
-            downgrade(engine, revision)
+            upgrade(engine, revision, schema)
     finally:
-        if engine is not bind:
+        if not isinstance(bind, Engine):
+            engine.dispose()
+
+
+def downgrade_schema(
+    bind: str | URL | Engine, revision: str, *, schema: str | None = None
+) -> None:
+    """Downgrade coopflow's tables to ``revision`` ("base" drops them all; a ``schema`` itself
+    is left in place, with the version table)."""
+    engine = _migration_engine(bind, schema)
+    try:
+        with translated_errors():
+            downgrade(engine, revision, schema)
+    finally:
+        if not isinstance(bind, Engine):
             engine.dispose()
 
 
@@ -114,7 +131,8 @@ class Coopflow:
     ``workflows_dir`` adds a folder of the host's own definitions, validated like the built-in
     ones against ``registry`` (by default the built-in guards and effects; extend them with
     ``coopflow.workflows.registry.child()``).  ``templates_dir`` points at an organisation's
-    own document templates (rendered in a sandbox).
+    own document templates (rendered in a sandbox).  ``schema`` (PostgreSQL) is the schema
+    holding coopflow's tables, as given to :func:`migrate`.
     """
 
     def __init__(
@@ -124,6 +142,7 @@ class Coopflow:
         workflows_dir: Path | str | None = None,
         templates_dir: Path | str | None = None,
         registry: Registry | None = None,
+        schema: str | None = None,
         check: bool = True,
     ) -> None:
         from coopflow.workflows import BUILTIN_DIR
@@ -138,15 +157,17 @@ class Coopflow:
         self._session: Session | None = None
         self._owned = False
         self._tx_owned = False  # a transaction() of coopflow's own, on its own engine
+        self._schema = schema
         if isinstance(bind, Session):
             self._session = bind
             engine = bind.get_bind()
             assert isinstance(engine, Engine), "coopflow needs a Session bound to an Engine"
+            check_schema_name(engine.dialect.name, schema)
             self._engine = engine
         elif isinstance(bind, Engine):
-            self._engine = bind
+            self._engine = in_schema(bind, schema) if schema is not None else bind
         else:
-            self._engine = create_owned_engine(bind)
+            self._engine = create_owned_engine(bind, schema=schema)
             self._owned = True
         self._sqlite = is_sqlite(self._engine)
         self._write_engine = self._engine.execution_options(**{WRITE_OPTION: True})
@@ -179,11 +200,14 @@ class Coopflow:
         ):
             # Checking would create an empty file: say what to run instead.
             raise SchemaOutOfDateError(None, head_revision(), f"coopflow --db {url} init")
+        schema = f" --schema {self._schema}" if self._schema else ""
         with translated_errors():
             if self._session is not None:
-                check_schema(self._session.connection(), "coopflow.migrate(engine)")
+                keyword = f", schema={self._schema!r}" if self._schema else ""
+                with self._host() as session:
+                    check_schema(session.connection(), f"coopflow.migrate(engine{keyword})")
             else:
-                check_schema(self._engine, f"coopflow --db {url} init")
+                check_schema(self._engine, f"coopflow --db {url}{schema} init")
 
     def migrate(self) -> None:
         """Create or upgrade the schema on this instance's database."""
@@ -195,12 +219,13 @@ class Coopflow:
                     "on SQLite, migrate before the Session begins a transaction "
                     "(or call coopflow.migrate(engine))"
                 )
-            migrate(self._engine)
+            migrate(self._engine, schema=self._schema)
         elif self._session is not None:
-            with translated_errors():
-                upgrade(self._session.connection())
+            with translated_errors(), self._host() as session:
+                upgrade(session.connection(), schema=self._schema)
         else:
-            migrate(self._engine)
+            with translated_errors():
+                upgrade(self._engine, schema=self._schema)
 
     def close(self) -> None:
         """Dispose of the engine coopflow created (never of one it was given)."""
@@ -339,10 +364,21 @@ class Coopflow:
     # ------------------------------------------------------------------ units of work
 
     @contextlib.contextmanager
+    def _host(self) -> Iterator[Session]:
+        """The host's Session, with coopflow's schema first on its path for one call."""
+        assert self._session is not None
+        if self._schema is None:
+            yield self._session
+            return
+        with schema_first(self._session.connection(), self._schema):
+            yield self._session
+
+    @contextlib.contextmanager
     def _read(self) -> Iterator[Session]:
         with translated_errors():
             if self._session is not None:
-                yield self._session
+                with self._host() as session:
+                    yield session
                 return
             with Session(self._engine, expire_on_commit=False) as session, session.begin():
                 yield session
@@ -351,8 +387,8 @@ class Coopflow:
     def _write(self, reference: str | None = None) -> Iterator[Session]:
         with translated_errors(reference):
             if self._session is not None:
-                with self._session.begin_nested():
-                    yield self._session
+                with self._host() as session, session.begin_nested():
+                    yield session
                 return
             with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
                 yield session

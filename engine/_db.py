@@ -6,16 +6,24 @@ WAL, foreign keys, a busy timeout and ``synchronous=FULL`` (the journal is legal
 writing transaction starts with ``BEGIN IMMEDIATE`` so that it holds SQLite's write lock from
 its first statement.  A host's Engine or Session is used as it is: coopflow installs no listener
 on it and takes SQLite's write lock with its first statement instead.
+
+On PostgreSQL, coopflow's tables can live in a schema of their own (``schema=``).  coopflow
+names its tables without a schema and puts that schema first on the ``search_path`` of the
+connections it uses, so every statement (the ORM's, the prebuilt Core ones and the migrations'
+raw SQL) finds them there, while the host's tables resolve as before through the rest of the
+path: once per connection of an engine coopflow owns, at the start of each transaction on a
+view of a host's Engine, and around each call in a host's Session (restored afterwards).
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
@@ -24,6 +32,12 @@ from .errors import ConcurrentModificationError, CoopflowError, ValidationError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "coopflow_write"
+SCHEMA_OPTION = "coopflow_schema"
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_PREPEND_SCHEMA = (
+    "SELECT set_config('search_path', "
+    "quote_ident(%(schema)s) || ', ' || current_setting('search_path'), {local})"
+)
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -52,15 +66,82 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def create_owned_engine(url: str | URL, **kwargs: Any) -> Engine:
-    """An engine coopflow owns, configured for its durability and locking needs."""
+def create_owned_engine(url: str | URL, *, schema: str | None = None, **kwargs: Any) -> Engine:
+    """An engine coopflow owns, configured for its durability and locking needs (and, on
+    PostgreSQL, with ``schema`` first on every connection's search_path)."""
     parsed = normalise_url(url)
+    check_schema_name(parsed.get_backend_name(), schema)
+    engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return create_engine(parsed, **kwargs)
+    elif schema is not None:
+
+        def connect(dbapi_connection: Any, _record: Any) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(_PREPEND_SCHEMA.format(local="false"), {"schema": schema})
+            dbapi_connection.commit()
+
+        event.listen(engine, "connect", connect)
+    return engine
+
+
+def check_schema_name(backend: str, schema: str | None) -> None:
+    """Refuse a schema on SQLite, or a name that is not a plain lower-case identifier."""
+    if schema is None:
+        return
+    if backend != "postgresql":
+        raise ValidationError(
+            f"a schema is a PostgreSQL option; on {backend} coopflow's tables are kept apart "
+            "by their coopflow_ prefix",
+            field="schema",
+        )
+    if not _SCHEMA_NAME.fullmatch(schema):
+        raise ValidationError(
+            f"{schema!r} is not a schema name coopflow accepts: lower-case letters, digits and "
+            "underscores, not starting with a digit, at most 63 characters",
+            field="schema",
+        )
+
+
+def _schema_begin(connection: Connection) -> None:
+    schema = connection.get_execution_options()[SCHEMA_OPTION]
+    connection.exec_driver_sql(_PREPEND_SCHEMA.format(local="true"), {"schema": schema})
+
+
+def in_schema(engine: Engine, schema: str) -> Engine:
+    """A view of a host's Engine (same pool) whose transactions find coopflow's tables in
+    ``schema`` first; the host's own engine and connections are left as they are."""
+    check_schema_name(engine.dialect.name, schema)
+    view = engine.execution_options(**{SCHEMA_OPTION: schema})
+    event.listen(view, "begin", _schema_begin)
+    return view
+
+
+@contextlib.contextmanager
+def schema_first(connection: Connection, schema: str | None) -> Iterator[None]:
+    """Put ``schema`` first on the search_path of a host's connection for the duration of one
+    coopflow call, then give the host its own path back."""
+    if schema is None:
+        yield
+        return
+    previous = connection.exec_driver_sql("SELECT current_setting('search_path')").scalar_one()
+    connection.exec_driver_sql(_PREPEND_SCHEMA.format(local="true"), {"schema": schema})
+
+    def restore() -> None:
+        connection.exec_driver_sql(
+            "SELECT set_config('search_path', %(path)s, true)", {"path": previous}
+        )
+
+    try:
+        yield
+    except BaseException:
+        # A failed statement may have aborted the host's transaction, whose rollback then
+        # restores the path anyway.
+        with contextlib.suppress(SQLAlchemyError):
+            restore()
+        raise
+    restore()
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -45,8 +45,15 @@ def current_revision(connection: Connection) -> str | None:
     return ctx.get_current_revision()
 
 
-def _run(bind: Engine | Connection, fn: str, revision: str) -> None:
+def _create_schema(connection: Connection, schema: str | None) -> None:
+    if schema is not None:  # a checked identifier (coopflow._db.check_schema_name)
+        connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+
+
+def _run(bind: Engine | Connection, fn: str, revision: str, schema: str | None) -> None:
+    """Run an Alembic command on ``bind``, whose search_path already puts ``schema`` first."""
     if isinstance(bind, Connection):
+        _create_schema(bind, schema)
         getattr(command, fn)(alembic_config(bind), revision)
         return
     with bind.connect() as connection:
@@ -57,6 +64,7 @@ def _run(bind: Engine | Connection, fn: str, revision: str) -> None:
             connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         try:
             with connection.begin():
+                _create_schema(connection, schema)
                 getattr(command, fn)(alembic_config(connection), revision)
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
@@ -69,12 +77,12 @@ def _run(bind: Engine | Connection, fn: str, revision: str) -> None:
                 connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
-def upgrade(bind: Engine | Connection, revision: str = "head") -> None:
-    _run(bind, "upgrade", revision)
+def upgrade(bind: Engine | Connection, revision: str = "head", schema: str | None = None) -> None:
+    _run(bind, "upgrade", revision, schema)
 
 
-def downgrade(bind: Engine | Connection, revision: str) -> None:
-    _run(bind, "downgrade", revision)
+def downgrade(bind: Engine | Connection, revision: str, schema: str | None = None) -> None:
+    _run(bind, "downgrade", revision, schema)
 
 
 def check_schema(bind: Engine | Connection, command_hint: str) -> None:

@@ -185,6 +185,7 @@ class _Settings:
 
     db: str
     db_on_command_line: bool
+    schema: str | None = None
     cf: Coopflow | None = None
 
 
@@ -255,9 +256,15 @@ def _check_url(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     callback=_check_url,
     help="Database URL (sqlite:///path.db, postgresql://user@host/name).",
 )
+@click.option(
+    "--schema",
+    envvar="COOPFLOW_SCHEMA",
+    show_envvar=True,
+    help="PostgreSQL schema holding coopflow's tables (default: the search_path's first).",
+)
 @click.version_option(package_name="coopflow", prog_name="coopflow")
 @click.pass_context
-def cli(ctx: click.Context, db: str) -> None:
+def cli(ctx: click.Context, db: str, schema: str | None) -> None:
     """coopflow: the contractualisation lifecycle of territorial cooperation.
 
     Register parties and partnerships, enter what dialogue and drafting produce, fire the
@@ -266,7 +273,7 @@ def cli(ctx: click.Context, db: str) -> None:
     Exit codes: 0 done; 1 refused (guard, transition, role, concurrent change, not found,
     schema to upgrade); 2 usage error or invalid input."""
     source = ctx.get_parameter_source("db")
-    ctx.obj = _Settings(db, source is click.core.ParameterSource.COMMANDLINE)
+    ctx.obj = _Settings(db, source is click.core.ParameterSource.COMMANDLINE, schema or None)
 
 
 @contextlib.contextmanager
@@ -291,7 +298,7 @@ def _open(ctx: click.Context) -> Coopflow:
                 None, head_revision(), f"coopflow --db {display_url(url)} init"
             )
         with _bad_url(settings.db):
-            settings.cf = Coopflow(settings.db)
+            settings.cf = Coopflow(settings.db, schema=settings.schema)
         ctx.call_on_close(settings.cf.close)
     return settings.cf
 
@@ -328,7 +335,7 @@ def init(ctx: click.Context) -> None:
     settings = ctx.find_object(_Settings)
     assert settings is not None
     with _bad_url(settings.db):
-        migrate(settings.db)
+        migrate(settings.db, schema=settings.schema)
     click.echo(f"coopflow schema at revision {head_revision()} on {display_url(settings.db)}")
 
 
@@ -1317,16 +1324,17 @@ def demo(ctx: click.Context, folder: Path, as_json: bool) -> None:
     settings = ctx.find_object(_Settings)
     assert settings is not None
     folder.mkdir(parents=True, exist_ok=True)
+    schema = None
     if settings.db_on_command_line:
-        url = settings.db
+        url, schema = settings.db, settings.schema
     else:
         path = (folder / DEMO_DB).resolve()
         for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             stale.unlink(missing_ok=True)
         url = f"sqlite:///{path}"
     with _bad_url(url):
-        migrate(url)
-    with Coopflow(url) as cf:
+        migrate(url, schema=schema)
+    with Coopflow(url, schema=schema) as cf:
         if _is_terminal() and not as_json:
             from rich.console import Console
 

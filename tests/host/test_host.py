@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import coopflow
@@ -14,10 +14,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from coopflow import Actor, Coopflow, FireContext, FireResult, GuardFailed, Refusal
-from coopflow._db import normalise_url
 from coopflow._migrate import VERSION_TABLE
 from coopflow.workflows import registry
-from sqlalchemy import Engine, create_engine, inspect, select, text
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session
 
 from tests import scenario
@@ -26,17 +25,6 @@ from .models import Contact, HostBase
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-
-
-@pytest.fixture
-def host_engine(db_url: str) -> Iterator[Engine]:
-    """The host's engine: coopflow is asked to configure SQLite (savepoints, WAL...)."""
-    engine = create_engine(normalise_url(db_url))
-    if engine.dialect.name == "sqlite":
-        coopflow.configure_sqlite(engine)
-    yield engine
-    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-    engine.dispose()
 
 
 def host_alembic(engine: Engine, action: str, revision: str) -> None:
