@@ -94,8 +94,15 @@ def protocol_complete(ctx: FireContext) -> Iterable[str]:
     for party in ctx.parties():
         if not any(c.party_id == party.id for a in axes for c in a.commitments):
             yield f"no commitment from {party_name(party)}"
-    if not proto.governance_copil.strip() or not proto.governance_cotech.strip():
-        yield "the governance (COPIL and COTECH) is not described"
+    missing = [
+        body
+        for body, text in (("COPIL", proto.governance_copil), ("COTECH", proto.governance_cotech))
+        if not text.strip()
+    ]
+    if len(missing) == 2:
+        yield "the governance describes neither the COPIL nor the COTECH"
+    elif missing:
+        yield f"the governance does not describe the {missing[0]}"
     if any(p.nature == "ETRANGER" for p in ctx.parties()) and not proto.financial_commitments:
         yield "a cooperation with a foreign authority must state its planned financial commitments"
 
@@ -358,8 +365,9 @@ def sign_amendment(ctx: FireContext) -> None:
 @registry.guard("protocol_ended")
 def protocol_ended(ctx: FireContext) -> Iterable[str]:
     proto = ctx.protocol()
-    if proto is not None and proto.period_end > ctx.today:
-        yield f"the protocol runs until {proto.period_end.isoformat()}"
+    if proto is not None and proto.period_end >= ctx.today:
+        # The end date is the protocol's last day in force: it expires the day after.
+        yield f"the protocol runs until {proto.period_end.isoformat()} inclusive"
 
 
 @registry.guard("effective_date_not_past")
