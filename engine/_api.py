@@ -19,6 +19,7 @@ from . import _core, _journal
 from . import _validate as v
 from ._context import Actor
 from ._db import (
+    FIRE_OPTION,
     WRITE_OPTION,
     check_schema_name,
     create_owned_engine,
@@ -107,9 +108,7 @@ def migrate(bind: str | URL | Engine, revision: str = "head", *, schema: str | N
             engine.dispose()
 
 
-def downgrade_schema(
-    bind: str | URL | Engine, revision: str, *, schema: str | None = None
-) -> None:
+def downgrade_schema(bind: str | URL | Engine, revision: str, *, schema: str | None = None) -> None:
     """Downgrade coopflow's tables to ``revision`` ("base" drops them all; a ``schema`` itself
     is left in place, with the version table)."""
     engine = _migration_engine(bind, schema)
@@ -384,13 +383,17 @@ class Coopflow:
                 yield session
 
     @contextlib.contextmanager
-    def _write(self, reference: str | None = None) -> Iterator[Session]:
+    def _write(self, reference: str | None = None, *, fire: bool = False) -> Iterator[Session]:
         with translated_errors(reference):
             if self._session is not None:
                 with self._host() as session, session.begin_nested():
                     yield session
                 return
             with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+                if fire and self._sqlite:
+                    # SQLite begins when the connection is procured: say which partnership
+                    # the fire is for, so that BEGIN notes its version if it has to wait.
+                    session.connection(execution_options={FIRE_OPTION: reference})
                 yield session
 
     def _lock(self, session: Session, reference: str) -> Partnership:
@@ -877,7 +880,7 @@ class Coopflow:
         ``expected_version`` (the version the actor saw) turns a concurrent change into a
         ConcurrentModificationError instead of firing on a state the actor has not seen."""
         try:
-            with self._write(reference) as s:
+            with self._write(reference, fire=True) as s:
                 p, ctx, record, source = _core.fire(
                     s,
                     self.workflows,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from . import _journal
 from . import _validate as v
 from ._context import Actor, FireContext
+from ._db import SEEN_VERSION
 from ._documents import NATURES, SCALES, DocumentStore
 from ._views import JournalEntry
 from ._workflow import PREVIOUS, ROLES, EventDef, Registry, Workflow, WorkflowSet
@@ -84,6 +85,10 @@ def check_role(role: str) -> str:
 # cache key computed once per statement object, and the values travel as parameters.
 _BY_REFERENCE = select(Partnership).where(Partnership.reference == bindparam("reference"))
 _BY_REFERENCE_FOR_UPDATE = _BY_REFERENCE.with_for_update()
+_BY_REFERENCE_SKIP_LOCKED = _BY_REFERENCE.with_for_update(skip_locked=True)
+_VERSION_BY_REFERENCE = select(Partnership.version).where(
+    Partnership.reference == bindparam("reference")
+)
 _JOURNAL = cast(Table, JournalRecord.__table__)
 _CAME_FROM = (
     select(_JOURNAL.c.source_state)
@@ -119,6 +124,28 @@ def lock_partnership(session: Session, reference: str, *, sqlite_write: bool) ->
             .execution_options(synchronize_session=False)
         )
     return find_partnership(session, reference, lock=True)
+
+
+def lock_for_fire(
+    session: Session, reference: str, *, sqlite_write: bool
+) -> tuple[Partnership, int | None]:
+    """The partnership locked for a fire, and, when the fire had to wait for another writer,
+    the version it had when the fire arrived (``None`` when it did not wait).
+
+    On PostgreSQL, a ``SKIP LOCKED`` read takes the row lock when it is free, at no extra cost;
+    when it is held, the version is read (MVCC reads do not wait) before waiting for the lock.
+    On SQLite, coopflow's own writing transaction notes it at ``BEGIN`` (see ``_db``)."""
+    if session.get_bind().dialect.name != "postgresql":
+        p = lock_partnership(session, reference, sqlite_write=sqlite_write)
+        seen = session.connection().info.pop(SEEN_VERSION, None)
+        return p, seen if isinstance(seen, int) else None
+    found = session.scalars(_BY_REFERENCE_SKIP_LOCKED, {"reference": reference}).one_or_none()
+    if found is not None:
+        return found, None
+    seen = session.scalar(_VERSION_BY_REFERENCE, {"reference": reference})
+    if seen is None:
+        raise NotFoundError("partnership", reference)
+    return find_partnership(session, reference, lock=True), seen
 
 
 def find_party(session: Session, key: str) -> Party:
@@ -987,10 +1014,18 @@ def fire(
     Returns the partnership, the context, the new journal record and the source state."""
     check_role(actor.role)
     clean_comment = v.optional_text(comment, "comment", max_length=5000, multiline=True)
-    p = lock_partnership(session, reference, sqlite_write=sqlite_write)
+    p, seen = lock_for_fire(session, reference, sqlite_write=sqlite_write)
     if expected_version is not None and p.version != expected_version:
         raise ConcurrentModificationError(
             reference, f"it is at version {p.version}, you expected {expected_version}"
+        )
+    if expected_version is None and seen is not None and p.version != seen:
+        # Another actor's change committed while this fire waited for the lock: firing now
+        # would act on a state the caller has not seen.
+        raise ConcurrentModificationError(
+            reference,
+            f"another change was committed while this fire waited for it (version {seen} "
+            f"became {p.version}; it is now in {p.state})",
         )
     now = now or utcnow()
     today = today or now.date()

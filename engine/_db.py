@@ -32,6 +32,10 @@ from .errors import ConcurrentModificationError, CoopflowError, ValidationError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "coopflow_write"
+#: Execution option naming the partnership a fire is about to lock (SQLite, coopflow's sessions).
+FIRE_OPTION = "coopflow_fire"
+#: Connection info: the partnership's version when a fire found the write lock taken.
+SEEN_VERSION = "coopflow_seen_version"
 SCHEMA_OPTION = "coopflow_schema"
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _PREPEND_SCHEMA = (
@@ -62,8 +66,32 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    write = connection.get_execution_options().get(WRITE_OPTION, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    options = connection.get_execution_options()
+    if not options.get(WRITE_OPTION, False):
+        connection.exec_driver_sql("BEGIN")
+        return
+    reference = options.get(FIRE_OPTION)
+    connection.info.pop(SEEN_VERSION, None)
+    if reference is not None:
+        # A fire: try the write lock without waiting.  If another writer holds it, note the
+        # partnership's version now (WAL readers do not wait), so that the fire can tell
+        # whether that writer changed it in the meantime, then wait as usual.
+        dbapi = connection.connection.dbapi_connection
+        dbapi.execute("PRAGMA busy_timeout=0")
+        try:
+            dbapi.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
+                raise
+            row = dbapi.execute(
+                "SELECT version FROM coopflow_partnership WHERE reference = ?", (reference,)
+            ).fetchone()
+            if row is not None:
+                connection.info[SEEN_VERSION] = row[0]
+        finally:
+            dbapi.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_owned_engine(url: str | URL, *, schema: str | None = None, **kwargs: Any) -> Engine:

@@ -103,3 +103,53 @@ def test_different_partnerships_all_succeed(cf: Coopflow) -> None:
     assert report.records == WORKERS * 7
     for ref in refs:
         assert cf.partnership(ref).state == "accueil"
+
+
+def _wait_until_blocked(cf: Coopflow, worker: threading.Thread) -> None:
+    """Return once ``worker`` waits for the partnership's lock (PostgreSQL shows it; SQLite
+    gives no such view, so there the worker is given ample time to reach its BEGIN)."""
+    if cf.engine.dialect.name != "postgresql":
+        worker.join(timeout=1.0)
+        return
+    for _ in range(500):
+        with cf.engine.connect() as conn:
+            waiting = conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            ).scalar_one()
+        if waiting:
+            return
+        worker.join(timeout=0.01)
+    raise AssertionError("the second fire never waited for the lock")
+
+
+def test_a_fire_that_waited_for_anothers_change_is_a_concurrent_modification(
+    cf: Coopflow,
+) -> None:
+    """Without expected_version, the fire that had to wait for the winner's transaction gets a
+    ConcurrentModificationError (not a refusal about a state its actor never saw)."""
+    ref = scenario.in_accueil(cf)
+    outcome: list[BaseException | str] = []
+
+    def second() -> None:
+        try:
+            cf.fire(ref, "suspendre", Actor("agent-2", "staff"), data={"motif": "second"})
+            outcome.append("ok")
+        except BaseException as exc:
+            outcome.append(exc)
+
+    with cf.transaction() as tx:
+        tx.fire(ref, "suspendre", Actor("agent-1", "staff"), data={"motif": "first"})
+        worker = threading.Thread(target=second)
+        worker.start()
+        _wait_until_blocked(cf, worker)
+        assert outcome == [], "the second fire must wait for the first's transaction"
+    worker.join(timeout=60)
+    [error] = outcome
+    assert isinstance(error, ConcurrentModificationError), error
+    assert "while this fire waited" in str(error)
+    assert "now in suspendu" in str(error)
+    assert [r.event for r in cf.history(ref)] == ["creation", "suspendre"]
+    assert cf.history(ref)[-1].data["motif"] == "first"
+    # once the actor has seen the new state, what they fire is judged on it
+    cf.fire(ref, "reprendre", Actor("agent-2", "staff"))
+    assert cf.verify().ok
