@@ -4,12 +4,15 @@ A :class:`Renderer` builds its Jinja environment, its WeasyPrint font configurat
 and URL fetcher once, and reuses them for every document it renders.  The same snapshot with the
 same templates gives byte-identical PDFs in any process: the PDF's dates come from the snapshot,
 its file identifier from the snapshot's and templates' hashes, and the font subsets are named
-from the fonts themselves.
+from the fonts themselves.  Only the package's fonts are ever embedded: a snapshot with a
+character they cannot print is refused before rendering, and a PDF that would embed a font of
+the host machine (fontconfig's fallback) is refused before it is written (see :mod:`._fonts`).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import gc
 import hashlib
 import io
@@ -36,6 +39,7 @@ from weasyprint.urls import FatalURLFetchingError
 from . import _french as fr
 from ._assets import ASSET_BASE_URL, STATIC_DIR, TEMPLATES_DIR, AssetFetcher, AssetRefusedError
 from ._context import View, build_view
+from ._fonts import check_embedded_fonts, check_printable
 from ._validate import validate_snapshot
 from .snapshot import Snapshot
 
@@ -213,16 +217,18 @@ class Renderer:
     def render(self, snapshot: Snapshot) -> RenderedDocument:
         """Render ``snapshot`` to a PDF/A-3 with the canonical snapshot JSON attached.
 
-        Raises :class:`~coopflow.errors.ValidationError` for a malformed snapshot,
-        :class:`~coopflow.errors.TemplateError` for a failing template (including one that asks
-        for a resource other than coopflow's own assets) and
-        :class:`~coopflow.errors.DocumentError` if WeasyPrint fails.
+        Raises :class:`~coopflow.errors.ValidationError` for a malformed snapshot or one holding
+        a character that the shipped fonts cannot print (the message names the key and the
+        character), :class:`~coopflow.errors.TemplateError` for a failing template (including
+        one that asks for a resource other than coopflow's own assets, or whose text would be
+        printed with a font of the host machine) and :class:`~coopflow.errors.DocumentError` if
+        WeasyPrint fails.
         """
         with self._lock:
             return self._render(snapshot)
 
     def _render(self, snapshot: Snapshot) -> RenderedDocument:
-        html, view, template_name = self._html(snapshot)
+        html, view, template_name = self._html(snapshot, printed=True)
         payload = snapshot_json(snapshot)
         template_digest = self._template_digest(template_name)
         identifier = hashlib.sha256(payload + template_digest.encode()).hexdigest()[:32]
@@ -257,7 +263,7 @@ class Renderer:
                 pdf_identifier=identifier.encode(),
                 attachments=[attachment],
                 output_intent=OUTPUT_INTENT,
-                finisher=_finish_pdf,
+                finisher=functools.partial(_finish_pdf, template_name),
             )
         except FatalURLFetchingError as error:
             raise TemplateError(template_name, _refusal(error)) from None
@@ -276,8 +282,10 @@ class Renderer:
             title=view.meta.title,
         )
 
-    def _html(self, snapshot: Snapshot) -> tuple[str, View, str]:
+    def _html(self, snapshot: Snapshot, *, printed: bool = False) -> tuple[str, View, str]:
         checked = validate_snapshot(snapshot)
+        if printed:  # the HTML alone does not depend on fonts: only a PDF is refused
+            check_printable(checked)
         view = build_view(checked)
         template_name = TEMPLATE_NAMES[checked["kind"]]
         try:
@@ -349,13 +357,15 @@ def _srgb_profile() -> _IccProfile:
     return _IccProfile(data, "sRGB2014.icc")
 
 
-def _finish_pdf(document: Any, pdf: Any) -> None:
-    """Last touches on WeasyPrint's PDF objects, before it writes them.
+def _finish_pdf(template_name: str, document: Any, pdf: Any) -> None:
+    """Last checks and touches on WeasyPrint's PDF objects, before it writes them.
 
-    WeasyPrint 70 lists each attachment twice in the catalog's ``/AF`` (associated files)
-    array, once from the embedded-files name tree and once from the file specification
-    itself: keep each reference once.
+    Every font the document uses must be one of the package's (see
+    :func:`._fonts.check_embedded_fonts`).  WeasyPrint 70 lists each attachment twice in the
+    catalog's ``/AF`` (associated files) array, once from the embedded-files name tree and once
+    from the file specification itself: keep each reference once.
     """
+    check_embedded_fonts(document.fonts.values(), template_name)
     associated = pdf.catalog.get("AF")
     if associated is not None:
         associated[:] = list(dict.fromkeys(associated))
