@@ -671,8 +671,12 @@ class Coopflow:
         sent_to_prefecture: dt.date | str | None = None,
         published: dt.date | str | None = None,
         amendment: int = 0,
+        actor: Actor,
     ) -> None:
-        """Record or complete a party's délibération (exécutoire once sent and published)."""
+        """Record or complete a party's délibération (exécutoire once sent and published).
+
+        A change is journaled (event ``deliberation``, by ``actor``) with the SHA-256 of the
+        document deliberated on."""
         self._edit(
             reference,
             lambda s, p: _core.put_deliberation(
@@ -684,6 +688,7 @@ class Coopflow:
                 sent_to_prefecture=sent_to_prefecture,
                 published=published,
                 amendment=amendment,
+                actor=actor,
             ),
         )
 

@@ -595,8 +595,14 @@ def put_deliberation(
     sent_to_prefecture: object = None,
     published: object = None,
     amendment: int = 0,
+    actor: Actor,
 ) -> Deliberation:
-    """Record (or complete) a party's délibération on the protocol or on avenant n° amendment."""
+    """Record (or complete) a party's délibération on the protocol or on avenant n° amendment.
+
+    A change is journaled (event ``deliberation``) with the document the council deliberated
+    on: the protocol version the legal department approved, or the avenant's latest version."""
+    check_role(actor.role)
+    actor_id = v.text(actor.id, "actor", max_length=200)
     who = _member(session, p, party, "party")
     if amendment == 0:
         _require_state(p, ("contractualisation.deliberations",), "recording a délibération")
@@ -643,7 +649,7 @@ def put_deliberation(
     if row is None:
         row = Deliberation(partnership_id=p.id, party_id=who.id, amendment=amendment)
         session.add(row)
-    _assign(
+    changed = _assign(
         p,
         row,
         number=clean_number,
@@ -652,6 +658,30 @@ def put_deliberation(
         published=pub,
         document_sha256=document,
     )
+    if changed:
+        _journal.append(
+            session,
+            p,
+            event="deliberation",
+            source_state=p.state,
+            target_state=p.state,
+            actor=actor_id,
+            role=actor.role,
+            at=p.updated_at,
+            comment=None,
+            data={
+                "party": who.key,
+                "amendment": amendment,
+                "number": clean_number,
+                "sitting_date": sitting.isoformat(),
+                "sent_to_prefecture": sent.isoformat() if sent else None,
+                "published": pub.isoformat() if pub else None,
+                "executoire": sent is not None and pub is not None,
+            },
+            workflow_name=p.workflow_name,
+            workflow_version=p.workflow_version,
+            document_sha256=document,
+        )
     session.flush()
     return row
 

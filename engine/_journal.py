@@ -309,6 +309,7 @@ def verify(session: Session, partnerships: Iterable[Partnership]) -> VerifyRepor
         docs = list(session.scalars(select(Document).where(Document.partnership_id == p.id)))
         n_documents += len(docs)
         problems.extend(_verify_documents(session, p, records, docs))
+        problems.extend(_verify_deliberations(session, p, records))
     return VerifyReport(n_partnerships, n_records, n_documents, tuple(problems))
 
 
@@ -449,6 +450,58 @@ def _verify_documents(  # noqa: PLR0912 - one check per kind of evidence
                         f"délibération n° {number} names document {deliberated}, not the "
                         "approved protocol the parties signed",
                     )
+
+
+_DELIBERATION_FIELDS = ("number", "sitting_date", "sent_to_prefecture", "published")
+
+
+def _verify_deliberations(
+    session: Session, p: Partnership, records: list[JournalRecord]
+) -> Iterable[Problem]:
+    """Each délibération as its last journal record states it (number, dates, document).
+
+    Délibérations recorded before coopflow journaled them have no record and are not compared.
+    """
+    journaled: dict[tuple[str, int], JournalRecord] = {}
+    for rec in records:
+        if rec.event == "deliberation":
+            data = json.loads(rec.data)
+            journaled[(data["party"], data["amendment"])] = rec
+    if not journaled:
+        return
+    keys = {m.party_id: m.party.key for m in p.members}
+    rows = {
+        (keys[d.party_id], d.amendment): d
+        for d in session.scalars(select(Deliberation).where(Deliberation.partnership_id == p.id))
+    }
+    for (party, amendment), rec in journaled.items():
+        data = json.loads(rec.data)
+        row = rows.get((party, amendment))
+        if row is None:
+            yield Problem(
+                p.reference, rec.seq, f"délibération n° {data['number']} of {party} is missing"
+            )
+            continue
+        stored = {
+            "number": row.number,
+            "sitting_date": row.sitting_date.isoformat(),
+            "sent_to_prefecture": _iso_or_none(row.sent_to_prefecture),
+            "published": _iso_or_none(row.published),
+        }
+        changed = [name for name in _DELIBERATION_FIELDS if stored[name] != data[name]]
+        if row.document_sha256 != rec.document_sha256:
+            changed.append("document")
+        if changed:
+            yield Problem(
+                p.reference,
+                rec.seq,
+                f"délibération n° {row.number} of {party} differs from its journal record "
+                f"({', '.join(changed)})",
+            )
+
+
+def _iso_or_none(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def with_orphans(session: Session, report: VerifyReport) -> VerifyReport:

@@ -601,7 +601,7 @@ def _contract_entries(r: _Reader, numbers: _Numbers) -> list[_Entry]:
     entries: list[_Entry] = []
     for x in r.tables("deliberations"):
         party, number = x.key("party"), x.text("number")
-        run = _call(
+        run = _call_as(
             Coopflow.record_deliberation,
             party=party,
             number=number,

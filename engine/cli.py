@@ -693,6 +693,7 @@ def deliberation() -> None:
 @click.option("--sent-to-prefecture", help="YYYY-MM-DD")
 @click.option("--published", help="YYYY-MM-DD")
 @click.option("--avenant", type=int, default=0, help="The avenant's number (0: the protocol).")
+@_actor_options
 @click.pass_context
 def deliberation_record(
     ctx: click.Context,
@@ -703,6 +704,8 @@ def deliberation_record(
     sent_to_prefecture: str | None,
     published: str | None,
     avenant: int,
+    actor: str,
+    role: str,
 ) -> None:
     """Record or complete a party's délibération on partnership REFERENCE."""
     _open(ctx).record_deliberation(
@@ -713,6 +716,7 @@ def deliberation_record(
         sent_to_prefecture=sent_to_prefecture,
         published=published,
         amendment=avenant,
+        actor=Actor(actor, role),
     )
     click.echo(f"{reference}: délibération n° {number} of {party_key} recorded")
 

@@ -146,6 +146,7 @@ def record_deliberations(cf: Coopflow, ref: str, parties: tuple[str, ...]) -> No
             sitting_date="2027-02-10",
             sent_to_prefecture="2027-02-12",
             published="2027-02-13",
+            actor=STAFF,
         )
 
 

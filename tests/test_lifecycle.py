@@ -51,6 +51,7 @@ def test_full_lifecycle_to_signed_protocol_and_approved_programme(cf: Coopflow) 
         number="2027-123",
         sitting_date="2027-02-10",
         sent_to_prefecture="2027-02-12",
+        actor=STAFF,
     )
     cf.record_deliberation(
         ref,
@@ -59,6 +60,7 @@ def test_full_lifecycle_to_signed_protocol_and_approved_programme(cf: Coopflow) 
         sitting_date="2027-02-11",
         sent_to_prefecture="2027-02-12",
         published="2027-03-25",
+        actor=STAFF,
     )
     with pytest.raises(GuardFailed) as refused:
         cf.fire(ref, "signer", ELECTED, data={"date_signature": scenario.SIGNED_ON})
@@ -75,6 +77,7 @@ def test_full_lifecycle_to_signed_protocol_and_approved_programme(cf: Coopflow) 
         sitting_date="2027-02-10",
         sent_to_prefecture="2027-02-12",
         published="2027-02-13",
+        actor=STAFF,
     )
     signed = cf.fire(
         ref, "signer", ELECTED, data={"date_signature": "2027-03-28", "lieu": "Libourne"}
@@ -196,6 +199,7 @@ def test_avenant_goes_back_through_deliberations(cf: Coopflow) -> None:
             sent_to_prefecture="2027-12-12",
             published="2027-12-13",
             amendment=1,
+            actor=STAFF,
         )
     signed = cf.fire(ref, "signer_avenant", ELECTED, data={"date_signature": "2028-01-15"})
     assert signed.target_state == "contractualisation.en_vigueur"
@@ -249,3 +253,38 @@ def test_termination_needs_a_reason_and_an_elected_official(cf: Coopflow) -> Non
         data={"motif": "Réorganisation des compétences", "date_effet": "2099-01-01"},
     )
     assert done.target_state == "resilie"
+
+
+def test_recording_a_deliberation_is_journaled_with_the_document_deliberated_on(
+    cf: Coopflow,
+) -> None:
+    ref = scenario.in_deliberations(cf)
+    approved = scenario.latest_protocol_sha(cf, ref)
+    before = len(cf.history(ref))
+
+    def record(**dates: str) -> None:
+        cf.record_deliberation(
+            ref, party="la-cali", number="2027-031", sitting_date="2027-02-10", actor=STAFF, **dates
+        )
+
+    record()
+    entry = cf.history(ref)[-1]
+    assert (entry.event, entry.actor, entry.role) == ("deliberation", STAFF.id, "staff")
+    assert entry.source_state == entry.target_state == "contractualisation.deliberations"
+    assert entry.document_sha256 == approved
+    assert entry.data == {
+        "party": "la-cali",
+        "amendment": 0,
+        "number": "2027-031",
+        "sitting_date": "2027-02-10",
+        "sent_to_prefecture": None,
+        "published": None,
+        "executoire": False,
+    }
+    record()  # the same délibération again changes nothing, and journals nothing
+    assert len(cf.history(ref)) == before + 1
+    record(sent_to_prefecture="2027-02-12", published="2027-02-13")  # completed: exécutoire
+    completed = cf.history(ref)[-1]
+    assert (completed.data["published"], completed.data["executoire"]) == ("2027-02-13", True)
+    assert len(cf.history(ref)) == before + 2
+    assert cf.verify().ok

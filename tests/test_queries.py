@@ -57,6 +57,7 @@ def test_due_lists_pending_deliberations_and_protocol_ends(cf: Coopflow) -> None
         number="2027-45",
         sitting_date="2027-02-11",
         sent_to_prefecture="2027-02-12",
+        actor=scenario.STAFF,
     )
     due = cf.due(within_days=30, today=dt.date(2027, 2, 20))
     assert [(d.reference, d.kind, d.due) for d in due] == [
@@ -102,6 +103,8 @@ def test_detail_and_export_for_the_legal_department(cf: Coopflow, tmp_path: Path
     assert [j["event"] for j in approved[0]["journal"]] == [
         "soumettre_revue_juridique",
         "approuver",
+        "deliberation",
+        "deliberation",
     ]
     import hashlib
 

@@ -197,6 +197,7 @@ def test_a_whole_lifecycle_at_the_command_line(invoke: Invoke, tmp_path: Path) -
                 "2026-03-03",
                 "--published",
                 "2026-03-04",
+                *STAFF,
             )
         )
     ok(
@@ -313,12 +314,16 @@ def test_a_whole_lifecycle_at_the_command_line(invoke: Invoke, tmp_path: Path) -
         "engager_contractualisation",
         "soumettre_revue_juridique",
         "approuver",
+        "deliberation",
+        "deliberation",
         "signer",
         "revue_cotech",
         "document",
         "approuver_copil",
     ]
-    assert journal[5]["comment"] == "Séminaire annuel" and journal[6]["programme"] == "2026"
+    assert [e["data"]["number"] for e in journal[5:7]] == ["2026-112", "2026-031"]
+    assert {e["document_sha256"] for e in journal[5:7]} == {sha}
+    assert journal[7]["comment"] == "Séminaire annuel" and journal[8]["programme"] == "2026"
 
     report = json.loads(ok(invoke("verify", ref, "--json")).out)
     assert report["ok"] is True and report["records"] == len(journal)

@@ -241,7 +241,11 @@ def test_dry_run_then_apply_then_apply_again(sqlite_url: str, tmp_path: Path) ->
     assert detail["programmes"][0]["state"] == "evalue"
     assert detail["programmes"][0]["copil_date"] == "2026-04-24"
     assert detail["approved_document_sha256"] == drafts[0].sha256  # "@latest"
-    comments = [e.comment for e in journal if e.event not in ("creation", "document")]
+    deliberated = [e.document_sha256 for e in journal if e.event == "deliberation"]
+    assert deliberated == [drafts[0].sha256] * 2
+    comments = [
+        e.comment for e in journal if e.event not in ("creation", "document", "deliberation")
+    ]
     assert comments == [
         "Accord des exécutifs [script:test-script#1]",
         "[script:test-script#engage]",
@@ -260,7 +264,7 @@ def test_dry_run_then_apply_then_apply_again(sqlite_url: str, tmp_path: Path) ->
     assert again.code == 0, again.err
     assert again.out.splitlines()[-1] == f"applied {script}: 3 unchanged, 10 skipped"
     assert dump(sqlite_url) == rows
-    assert len(rows["coopflow_journal"]) == len(journal) == 11
+    assert len(rows["coopflow_journal"]) == len(journal) == 13
 
 
 def test_a_step_added_later_is_the_only_one_applied(lifecycle_url: str) -> None:

@@ -421,3 +421,17 @@ def test_verify_detects_a_deliberation_redirected_to_another_document(signed: Si
         f"names document {'b' * 64}, not the approved protocol the parties signed"
         in signed.problems()
     )
+
+
+def test_verify_detects_a_deliberation_whose_number_or_dates_were_edited(signed: Signed) -> None:
+    """The journal states each délibération as recorded: a number or a date edited in the table
+    afterwards no longer matches it."""
+    _execute(
+        signed.cf,
+        "UPDATE coopflow_deliberation SET number = '2027-999', published = NULL "
+        "WHERE amendment = 0 AND number = '2027-121'",
+    )
+    assert (
+        "délibération n° 2027-999 of la-cali differs from its journal record (number, published)"
+        in signed.problems()
+    )
