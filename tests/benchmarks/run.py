@@ -65,7 +65,7 @@ def postgres_version(url: str) -> str:
         engine.dispose()
 
 
-def document_rows(quick: bool) -> list[Row]:
+def document_rows(quick: bool, postgres: str | None) -> list[Row]:
     """The document benchmark's ratios, as rows of this table."""
     from tests.benchmarks import bench_documents  # loads WeasyPrint: only when needed
 
@@ -78,12 +78,12 @@ def document_rows(quick: bool) -> list[Row]:
             f"{'>=' if ratio.higher_is_better else '<='} {ratio.target:.2f}x",
             ratio.met,
         )
-        for ratio in bench_documents.collect(quick=quick)
+        for ratio in bench_documents.collect(quick=quick, postgres=postgres)
     ]
 
 
 def plan(
-    lab: Lab, backends: Sequence[str], only: set[str], quick: bool
+    lab: Lab, backends: Sequence[str], only: set[str], quick: bool, postgres: str | None = None
 ) -> list[tuple[str, Callable[[], list[Row]]]]:
     """The measures to take, in order: (section, function returning its rows)."""
     steps: list[tuple[str, Callable[[], list[Row]]]] = []
@@ -105,7 +105,7 @@ def plan(
         if backend == "sqlite" or quick:
             add("memory", bench_engine.memory, backend)
     if "documents" in only:
-        steps.append(("documents", lambda: document_rows(quick)))
+        steps.append(("documents", lambda: document_rows(quick, postgres)))
     return steps
 
 
@@ -142,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lab = Lab(Path(folder), arguments.postgres, sizes, _log)
         try:
             only = set(arguments.only or SECTIONS)
-            for section, step in plan(lab, backends, only, arguments.quick):
+            for section, step in plan(lab, backends, only, arguments.quick, arguments.postgres):
                 _log(f"- {section}")
                 rows.extend(step())
         finally:
