@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 from collections.abc import Callable
 from typing import ClassVar, TypeVar
 
@@ -98,6 +99,7 @@ class CooperationMachine(RuleBasedStateMachine):
         self.axes: list[tuple[bool, frozenset[str]]] = []  # (has a stake, committed parties)
         self.suspended_from: str | None = None
         self.documents: set[str] = set()
+        self.deliberated_on: str | None = None  # the document the délibérations name
 
     @rule(data=st.data())
     def act(self, data: st.DataObject) -> None:
@@ -177,6 +179,12 @@ class CooperationMachine(RuleBasedStateMachine):
             assert isinstance(error, ValidationError) and error.field == "state", error
             return
         assert allowed, f"délibération recorded in {self.state}"
+        # each délibération that changed is journaled: all of them, the first time and after
+        # a new approval (they then name the newly approved document)
+        approved = self.cf.detail(self.ref)["approved_document_sha256"]
+        if approved != self.deliberated_on:
+            self.records += len(PARTIES)
+            self.deliberated_on = approved
 
     # ------------------------------------------------------------------ events
 
@@ -293,7 +301,8 @@ def test_random_sequences_keep_every_invariant(cf: Coopflow) -> None:
     run_state_machine_as_test(
         CooperationMachine,
         settings=settings(
-            max_examples=15,
+            # more on demand: COOPFLOW_STATEFUL_EXAMPLES=200 pytest tests/robustness
+            max_examples=int(os.environ.get("COOPFLOW_STATEFUL_EXAMPLES", "15")),
             stateful_step_count=30,
             deadline=None,
             database=None,
