@@ -19,7 +19,7 @@ from . import _core, _journal
 from . import _validate as v
 from ._context import Actor
 from ._db import (
-    FIRE_OPTION,
+    FIRING,
     WRITE_OPTION,
     check_schema_name,
     create_owned_engine,
@@ -389,12 +389,17 @@ class Coopflow:
                 with self._host() as session, session.begin_nested():
                     yield session
                 return
-            with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
-                if fire and self._sqlite:
-                    # SQLite begins when the connection is procured: say which partnership
-                    # the fire is for, so that BEGIN notes its version if it has to wait.
-                    session.connection(execution_options={FIRE_OPTION: reference})
-                yield session
+            # SQLite begins with the first statement: tell BEGIN which partnership a fire is
+            # for, so that it notes its version if it has to wait for another writer.
+            firing = FIRING.set(reference if fire and self._sqlite else None)
+            try:
+                with (
+                    Session(self._write_engine, expire_on_commit=False) as session,
+                    session.begin(),
+                ):
+                    yield session
+            finally:
+                FIRING.reset(firing)
 
     def _lock(self, session: Session, reference: str) -> Partnership:
         """The partnership, locked for writing."""

@@ -18,6 +18,7 @@ view of a host's Engine, and around each call in a host's Session (restored afte
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -32,8 +33,8 @@ from .errors import ConcurrentModificationError, CoopflowError, ValidationError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "coopflow_write"
-#: Execution option naming the partnership a fire is about to lock (SQLite, coopflow's sessions).
-FIRE_OPTION = "coopflow_fire"
+#: The partnership a fire of this thread or task is about to lock (SQLite, coopflow's sessions).
+FIRING: contextvars.ContextVar[str | None] = contextvars.ContextVar("coopflow_firing", default=None)
 #: Connection info: the partnership's version when a fire found the write lock taken.
 SEEN_VERSION = "coopflow_seen_version"
 SCHEMA_OPTION = "coopflow_schema"
@@ -70,7 +71,7 @@ def _sqlite_begin(connection: Any) -> None:
     if not options.get(WRITE_OPTION, False):
         connection.exec_driver_sql("BEGIN")
         return
-    reference = options.get(FIRE_OPTION)
+    reference = FIRING.get()
     connection.info.pop(SEEN_VERSION, None)
     if reference is not None:
         # A fire: try the write lock without waiting.  If another writer holds it, note the
