@@ -336,7 +336,10 @@ def init(ctx: click.Context) -> None:
     assert settings is not None
     with _bad_url(settings.db):
         migrate(settings.db, schema=settings.schema)
-    click.echo(f"coopflow schema at revision {head_revision()} on {display_url(settings.db)}")
+    where = f" (schema {settings.schema})" if settings.schema else ""
+    click.echo(
+        f"coopflow schema at revision {head_revision()} on {display_url(settings.db)}{where}"
+    )
 
 
 @cli.command()

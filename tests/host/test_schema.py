@@ -113,6 +113,7 @@ def test_a_url_with_a_schema_and_the_cli(host_url: str, schema: str) -> None:
     runner = CliRunner()
     result = runner.invoke(cli, ["--db", host_url, "--schema", schema, "init"])
     assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith(f"(schema {schema})")
     with Coopflow(host_url, schema=schema) as cf:
         ref = scenario.in_dialogue(cf)
     shown = runner.invoke(
