@@ -19,7 +19,7 @@ from . import _journal
 from . import _validate as v
 from ._context import Actor, FireContext
 from ._db import SEEN_VERSION
-from ._documents import NATURES, SCALES, DocumentStore
+from ._documents import NATURES, SCALES, DocumentStore, iso_date
 from ._views import JournalEntry
 from ._workflow import PREVIOUS, ROLES, EventDef, Registry, Workflow, WorkflowSet
 from .errors import (
@@ -674,8 +674,8 @@ def put_deliberation(
                 "amendment": amendment,
                 "number": clean_number,
                 "sitting_date": sitting.isoformat(),
-                "sent_to_prefecture": sent.isoformat() if sent else None,
-                "published": pub.isoformat() if pub else None,
+                "sent_to_prefecture": iso_date(sent),
+                "published": iso_date(pub),
                 "executoire": sent is not None and pub is not None,
             },
             workflow_name=p.workflow_name,

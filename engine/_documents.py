@@ -82,7 +82,8 @@ def content_sha256(snapshot: dict[str, Any]) -> str:
     return sha256_hex(canonical_json(content))
 
 
-def _iso(value: dt.date | None) -> str | None:
+def iso_date(value: dt.date | None) -> str | None:
+    """``value`` in ISO 8601, or None."""
     return value.isoformat() if value is not None else None
 
 
@@ -193,8 +194,8 @@ class DocumentStore:
                 "amendment": d.amendment,
                 "number": d.number,
                 "sitting_date": d.sitting_date.isoformat(),
-                "sent_to_prefecture": _iso(d.sent_to_prefecture),
-                "published": _iso(d.published),
+                "sent_to_prefecture": iso_date(d.sent_to_prefecture),
+                "published": iso_date(d.published),
                 "executoire": d.executoire,
             }
             for d in rows
@@ -223,7 +224,7 @@ class DocumentStore:
             "number": a.number,
             "subject": a.subject,
             "changes": list(a.changes),
-            "signed_on": _iso(a.signed_on),
+            "signed_on": iso_date(a.signed_on),
         }
 
     def _axes(self, session: Session, p: Partnership) -> list[dict[str, Any]]:
@@ -279,7 +280,7 @@ class DocumentStore:
             "signatories": self._signatories(session, p),
             "signature": {
                 "place": proto.signature_place,
-                "date": _iso(proto.signature_date),
+                "date": iso_date(proto.signature_date),
             },
             "amendments": [self._amendment(a) for a in amendments],
         }
@@ -303,12 +304,12 @@ class DocumentStore:
                 "start": proto.period_start.isoformat(),
                 "end": proto.period_end.isoformat(),
             },
-            "protocol_signed_on": _iso(proto.signature_date),
+            "protocol_signed_on": iso_date(proto.signature_date),
             "amendment": self._amendment(amendment),
             "parties": self._parties(session, p),
             "deliberations": self._deliberations(session, p, number),
             "signatories": self._signatories(session, p),
-            "signature": {"place": proto.signature_place, "date": _iso(amendment.signed_on)},
+            "signature": {"place": proto.signature_place, "date": iso_date(amendment.signed_on)},
         }
 
     def programme_snapshot(
@@ -341,7 +342,7 @@ class DocumentStore:
                 "start": proto.period_start.isoformat(),
                 "end": proto.period_end.isoformat(),
             },
-            "copil_date": _iso(prog.copil_date),
+            "copil_date": iso_date(prog.copil_date),
             "parties": self._parties(session, p),
             "axes": [{"number": a.number, "title": a.title} for a in axes.values()],
             "actions": [

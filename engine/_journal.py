@@ -19,7 +19,7 @@ from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ._documents import canonical_json, sha256_hex
+from ._documents import canonical_json, iso_date, sha256_hex
 from ._views import JournalEntry
 from .errors import ConcurrentModificationError, DocumentError
 from .models import (
@@ -462,11 +462,11 @@ def _verify_deliberations(
 
     Délibérations recorded before coopflow journaled them have no record and are not compared.
     """
-    journaled: dict[tuple[str, int], JournalRecord] = {}
+    journaled: dict[tuple[str, int], tuple[JournalRecord, dict[str, Any]]] = {}
     for rec in records:
         if rec.event == "deliberation":
             data = json.loads(rec.data)
-            journaled[(data["party"], data["amendment"])] = rec
+            journaled[(data["party"], data["amendment"])] = (rec, data)
     if not journaled:
         return
     keys = {m.party_id: m.party.key for m in p.members}
@@ -474,8 +474,7 @@ def _verify_deliberations(
         (keys[d.party_id], d.amendment): d
         for d in session.scalars(select(Deliberation).where(Deliberation.partnership_id == p.id))
     }
-    for (party, amendment), rec in journaled.items():
-        data = json.loads(rec.data)
+    for (party, amendment), (rec, data) in journaled.items():
         row = rows.get((party, amendment))
         if row is None:
             yield Problem(
@@ -485,8 +484,8 @@ def _verify_deliberations(
         stored = {
             "number": row.number,
             "sitting_date": row.sitting_date.isoformat(),
-            "sent_to_prefecture": _iso_or_none(row.sent_to_prefecture),
-            "published": _iso_or_none(row.published),
+            "sent_to_prefecture": iso_date(row.sent_to_prefecture),
+            "published": iso_date(row.published),
         }
         changed = [name for name in _DELIBERATION_FIELDS if stored[name] != data[name]]
         if row.document_sha256 != rec.document_sha256:
@@ -498,10 +497,6 @@ def _verify_deliberations(
                 f"délibération n° {row.number} of {party} differs from its journal record "
                 f"({', '.join(changed)})",
             )
-
-
-def _iso_or_none(value: dt.date | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def with_orphans(session: Session, report: VerifyReport) -> VerifyReport:
