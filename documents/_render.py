@@ -16,7 +16,6 @@ import functools
 import gc
 import hashlib
 import io
-import json
 import multiprocessing
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -29,6 +28,7 @@ from typing import Any, Final
 
 import jinja2
 import weasyprint
+from coopflow._canonical import canonical_bytes
 from coopflow.errors import CoopflowError, DocumentError, TemplateError, ValidationError
 from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -93,10 +93,9 @@ def snapshot_json(snapshot: Mapping[str, Any]) -> bytes:
     data a document was produced from.
     """
     try:
-        text = json.dumps(snapshot, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return canonical_bytes(snapshot)
     except (TypeError, ValueError) as error:
         raise ValidationError(f"not JSON-serialisable: {error}", field="snapshot") from None
-    return text.encode()
 
 
 class _RecordingLoader(jinja2.BaseLoader):

@@ -9,14 +9,7 @@ The public API is what this module exports; everything in a module whose name st
 
 from __future__ import annotations
 
-from ._api import (
-    Coopflow,
-    FinalDocument,
-    HookError,
-    Refusal,
-    downgrade_schema,
-    migrate,
-)
+from ._api import Coopflow, downgrade_schema, migrate
 from ._context import Actor, FireContext
 from ._db import configure_sqlite
 from ._documents import DocumentInfo
@@ -27,10 +20,12 @@ from ._views import (
     Deadline,
     EventInputInfo,
     EventStatus,
+    FinalDocument,
     FireResult,
     JournalEntry,
     PartnershipInfo,
     PartyInfo,
+    Refusal,
 )
 from ._workflow import ROLES, Registry, Workflow
 from .errors import (
@@ -40,6 +35,7 @@ from .errors import (
     DocumentError,
     ExtensionError,
     GuardFailed,
+    HookError,
     IntegrityError,
     InvalidWorkflowError,
     NotFoundError,

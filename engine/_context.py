@@ -38,7 +38,9 @@ class FireContext:
     ``data`` holds the event's inputs, already validated and converted (dates are ``date``);
     when guards run to list available events, inputs are not known and ``data`` is empty.
     Effects may set ``document_sha256`` (recorded in the journal), add to ``record`` (the
-    journal record's data) and append to ``produced`` the documents they store."""
+    journal record's data) and append to ``produced`` the documents they store.  What a state
+    allows is asked of the workflow by capability: ``ctx.partnership_workflow.allows(
+    ctx.partnership.state, "in_force")``, never by the state's name."""
 
     session: Session
     partnership: Partnership
@@ -49,6 +51,8 @@ class FireContext:
     comment: str | None
     today: dt.date
     documents: DocumentStore
+    #: The partnership's workflow (``workflow`` itself, unless the event is a programme's).
+    partnership_workflow: Workflow
     programme: Programme | None = None
     checking_only: bool = False
     document_sha256: str | None = None
@@ -58,6 +62,10 @@ class FireContext:
     def parties(self) -> list[Party]:
         """The partnership's parties, in the order they are named."""
         return [m.party for m in self.partnership.members]
+
+    def in_state_with(self, capability: str) -> bool:
+        """Whether the partnership's current state declares ``capability``."""
+        return self.partnership_workflow.allows(self.partnership.state, capability)
 
     def protocol(self) -> Protocol | None:
         return self.session.scalars(

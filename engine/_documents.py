@@ -11,18 +11,18 @@ deliberated and signed only while its content hash is still the approved one.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ._canonical import canonical_json, iso_date, sha256_hex
+from ._vocabulary import NATURES, SCALES, Kind
 from .errors import NotFoundError, ValidationError
 from .models import (
     Action,
@@ -39,52 +39,16 @@ from .models import (
     utcnow,
 )
 
-SCALES: dict[str, str] = {
-    "aire_metropolitaine": "aire métropolitaine",
-    "espace_regional": "espace régional",
-    "france_europe": "France et Europe",
-}
-
-NATURES: dict[str, str] = {
-    "METRO": "métropole",
-    "CU": "communauté urbaine",
-    "CA": "communauté d'agglomération",
-    "CC": "communauté de communes",
-    "PETR": "pôle d'équilibre territorial et rural",
-    "PNR": "syndicat mixte de parc naturel régional",
-    "SYNDICAT": "syndicat mixte",
-    "COMMUNE": "commune",
-    "DEPARTEMENT": "département",
-    "REGION": "région",
-    "ETRANGER": "autorité locale étrangère",
-}
-
 # Keys of a protocol snapshot that are not part of its agreed content.
 _EXECUTION_KEYS = frozenset(
     {"document_version", "status", "deliberations", "signatories", "signature", "amendments"}
 )
-
-Kind = Literal["protocole", "programme", "avenant"]
-
-
-def canonical_json(value: Any) -> str:
-    """The one JSON text of a value: sorted keys, no spaces, UTF-8 kept."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def sha256_hex(data: bytes | str) -> str:
-    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
 def content_sha256(snapshot: dict[str, Any]) -> str:
     """Hash of what a document says, leaving out its version, status and execution data."""
     content = {k: v for k, v in snapshot.items() if k not in _EXECUTION_KEYS}
     return sha256_hex(canonical_json(content))
-
-
-def iso_date(value: dt.date | None) -> str | None:
-    """``value`` in ISO 8601, or None."""
-    return value.isoformat() if value is not None else None
 
 
 def _amount(value: Decimal) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -19,7 +19,7 @@ from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ._documents import canonical_json, iso_date, sha256_hex
+from ._canonical import canonical_json, iso_date, sha256_hex, utc_iso
 from ._views import JournalEntry
 from .errors import ConcurrentModificationError, DocumentError
 from .models import (
@@ -33,13 +33,6 @@ from .models import (
 )
 
 GENESIS = "0" * 64
-
-
-def utc_iso(value: dt.datetime) -> str:
-    """ISO 8601 in UTC with microseconds; naive values (SQLite) are UTC already."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 def record_hash(
@@ -60,6 +53,8 @@ def record_hash(
     document_sha256: str | None,
     prev_hash: str,
 ) -> str:
+    """The hash of a journal record: the SHA-256 of the canonical JSON of everything it says
+    and of its place in its partnership's chain (reference, ``seq``, ``prev_hash``)."""
     content = {
         "reference": reference,
         "seq": seq,
@@ -79,83 +74,137 @@ def record_hash(
     return sha256_hex(canonical_json(content))
 
 
+@dataclass(frozen=True, slots=True)
+class RecordContent:
+    """What one journal record says, apart from its place in the chain (reference, sequence
+    number, previous hash): the one definition both the writers (:func:`append`,
+    :func:`advance`) and :func:`verify` hash through :func:`record_hash`.
+
+    ``data`` is the record's data as stored: the canonical JSON text (build a record from a
+    mapping with :meth:`of`)."""
+
+    event: str
+    source_state: str | None
+    target_state: str
+    actor: str
+    role: str
+    at: dt.datetime
+    data: str
+    workflow_name: str
+    workflow_version: int
+    comment: str | None = None
+    document_sha256: str | None = None
+    programme: str | None = None  # the programme's label, for a programme's event
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        event: str,
+        source_state: str | None,
+        target_state: str,
+        actor: str,
+        role: str,
+        at: dt.datetime,
+        data: Mapping[str, Any],
+        workflow_name: str,
+        workflow_version: int,
+        comment: str | None = None,
+        document_sha256: str | None = None,
+        programme: str | None = None,
+    ) -> RecordContent:
+        """A record whose data is given as a mapping (stored as its canonical JSON)."""
+        return cls(
+            event=event,
+            source_state=source_state,
+            target_state=target_state,
+            actor=actor,
+            role=role,
+            at=at,
+            data=canonical_json(dict(data)),
+            workflow_name=workflow_name,
+            workflow_version=workflow_version,
+            comment=comment,
+            document_sha256=document_sha256,
+            programme=programme,
+        )
+
+    @classmethod
+    def of_row(cls, rec: JournalRecord, programme: str | None) -> RecordContent:
+        """The content of a stored record (``programme``: the label its programme_id names)."""
+        return cls(
+            event=rec.event,
+            source_state=rec.source_state,
+            target_state=rec.target_state,
+            actor=rec.actor,
+            role=rec.role,
+            at=rec.at,
+            data=rec.data,
+            workflow_name=rec.workflow_name,
+            workflow_version=rec.workflow_version,
+            comment=rec.comment,
+            document_sha256=rec.document_sha256,
+            programme=programme,
+        )
+
+    def digest(self, reference: str, seq: int, prev_hash: str) -> str:
+        """The record's hash at position ``seq`` of ``reference``'s chain after ``prev_hash``."""
+        return record_hash(
+            reference=reference,
+            seq=seq,
+            programme=self.programme,
+            event=self.event,
+            source_state=self.source_state,
+            target_state=self.target_state,
+            actor=self.actor,
+            role=self.role,
+            at=self.at,
+            comment=self.comment,
+            data=self.data,
+            workflow_name=self.workflow_name,
+            workflow_version=self.workflow_version,
+            document_sha256=self.document_sha256,
+            prev_hash=prev_hash,
+        )
+
+
 def _next_record(
-    partnership: Partnership,
-    *,
-    event: str,
-    source_state: str | None,
-    target_state: str,
-    actor: str,
-    role: str,
-    at: dt.datetime,
-    comment: str | None,
-    data: dict[str, Any],
-    workflow_name: str,
-    workflow_version: int,
-    document_sha256: str | None,
-    programme: Programme | None,
+    partnership: Partnership, content: RecordContent, programme: Programme | None
 ) -> dict[str, Any]:
     """The column values of the partnership's next journal record, its hash included (all
     but ``partnership_id``)."""
-    values: dict[str, Any] = {
-        "seq": partnership.journal_seq + 1,
-        "event": event,
-        "source_state": source_state,
-        "target_state": target_state,
-        "actor": actor,
-        "role": role,
-        "at": at,
-        "comment": comment,
-        "data": canonical_json(data),
-        "workflow_name": workflow_name,
-        "workflow_version": workflow_version,
-        "document_sha256": document_sha256,
+    assert content.programme == (programme.label if programme is not None else None)
+    seq = partnership.journal_seq + 1
+    return {
+        "seq": seq,
+        "event": content.event,
+        "source_state": content.source_state,
+        "target_state": content.target_state,
+        "actor": content.actor,
+        "role": content.role,
+        "at": content.at,
+        "comment": content.comment,
+        "data": content.data,
+        "workflow_name": content.workflow_name,
+        "workflow_version": content.workflow_version,
+        "document_sha256": content.document_sha256,
         "prev_hash": partnership.journal_head,
+        "hash": content.digest(partnership.reference, seq, partnership.journal_head),
+        "programme_id": programme.id if programme is not None else None,
     }
-    values["hash"] = record_hash(
-        reference=partnership.reference,
-        programme=programme.label if programme is not None else None,
-        **values,
-    )
-    values["programme_id"] = programme.id if programme is not None else None
-    return values
 
 
 def append(
     session: Session,
     partnership: Partnership,
+    content: RecordContent,
     *,
-    event: str,
-    source_state: str | None,
-    target_state: str,
-    actor: str,
-    role: str,
-    at: dt.datetime,
-    comment: str | None,
-    data: dict[str, Any],
-    workflow_name: str,
-    workflow_version: int,
-    document_sha256: str | None = None,
     programme: Programme | None = None,
 ) -> JournalRecord:
     """Add the next record of the partnership's chain (the caller holds the partnership's lock),
-    through the unit of work: for a partnership created in the same flush, a migration or a
-    script."""
-    values = _next_record(
-        partnership,
-        event=event,
-        source_state=source_state,
-        target_state=target_state,
-        actor=actor,
-        role=role,
-        at=at,
-        comment=comment,
-        data=data,
-        workflow_name=workflow_name,
-        workflow_version=workflow_version,
-        document_sha256=document_sha256,
-        programme=programme,
-    )
+    through the unit of work: for a partnership created in the same flush, a migration, a data
+    entry or a render."""
+    values = _next_record(partnership, content, programme)
     record = JournalRecord(partnership=partnership, **values)
     session.add(record)
     partnership.journal_seq = values["seq"]
@@ -178,19 +227,9 @@ _INSERT_RECORD = insert(cast(Table, JournalRecord.__table__))
 def advance(
     session: Session,
     partnership: Partnership,
+    content: RecordContent,
     *,
     state: str | None,
-    event: str,
-    source_state: str,
-    target_state: str,
-    actor: str,
-    role: str,
-    at: dt.datetime,
-    comment: str | None,
-    data: dict[str, Any],
-    workflow_name: str,
-    workflow_version: int,
-    document_sha256: str | None = None,
     programme: Programme | None = None,
 ) -> JournalEntry:
     """A fire's writes, as two Core statements on the session's connection: the versioned
@@ -200,21 +239,8 @@ def advance(
     Cheaper than the ORM's unit of work on the hot path; the loaded partnership is brought up
     to date without being marked dirty.  A concurrent change of the version raises
     ConcurrentModificationError.  Returns the record as the API shows it."""
-    values = _next_record(
-        partnership,
-        event=event,
-        source_state=source_state,
-        target_state=target_state,
-        actor=actor,
-        role=role,
-        at=at,
-        comment=comment,
-        data=data,
-        workflow_name=workflow_name,
-        workflow_version=workflow_version,
-        document_sha256=document_sha256,
-        programme=programme,
-    )
+    values = _next_record(partnership, content, programme)
+    at = content.at
     changes: dict[str, Any] = {
         "version": partnership.version + 1,
         "journal_seq": values["seq"],
@@ -236,18 +262,18 @@ def advance(
     return JournalEntry(
         reference=partnership.reference,
         seq=values["seq"],
-        programme=programme.label if programme is not None else None,
-        event=event,
-        source_state=source_state,
-        target_state=target_state,
-        actor=actor,
-        role=role,
+        programme=content.programme,
+        event=content.event,
+        source_state=content.source_state,
+        target_state=content.target_state,
+        actor=content.actor,
+        role=content.role,
         at=aware(at),
-        comment=comment,
-        data=json.loads(values["data"]),
-        workflow=workflow_name,
-        workflow_version=workflow_version,
-        document_sha256=document_sha256,
+        comment=content.comment,
+        data=json.loads(content.data),
+        workflow=content.workflow_name,
+        workflow_version=content.workflow_version,
+        document_sha256=content.document_sha256,
         prev_hash=values["prev_hash"],
         hash=values["hash"],
     )
@@ -329,23 +355,8 @@ def _verify_chain(
         if rec.prev_hash != prev:
             yield Problem(p.reference, rec.seq, "does not follow the previous record's hash")
             return
-        digest = record_hash(
-            reference=p.reference,
-            seq=rec.seq,
-            programme=labels.get(rec.programme_id) if rec.programme_id is not None else None,
-            event=rec.event,
-            source_state=rec.source_state,
-            target_state=rec.target_state,
-            actor=rec.actor,
-            role=rec.role,
-            at=rec.at,
-            comment=rec.comment,
-            data=rec.data,
-            workflow_name=rec.workflow_name,
-            workflow_version=rec.workflow_version,
-            document_sha256=rec.document_sha256,
-            prev_hash=rec.prev_hash,
-        )
+        label = labels.get(rec.programme_id) if rec.programme_id is not None else None
+        digest = RecordContent.of_row(rec, label).digest(p.reference, rec.seq, rec.prev_hash)
         if digest != rec.hash:
             yield Problem(p.reference, rec.seq, "content does not match its hash (edited)")
             return

@@ -60,7 +60,7 @@ from ._api import Coopflow
 from ._context import Actor
 from ._documents import DocumentInfo
 from ._views import PartnershipInfo
-from ._workflow import ROLES, EventDef, WorkflowSet
+from ._workflow import DEFAULT_WORKFLOW, ROLES, EventDef, WorkflowSet
 from .errors import CoopflowError, NotFoundError, ValidationError
 
 LATEST = "@latest"
@@ -724,9 +724,15 @@ def _actor(r: _Reader, default: Actor | None) -> Actor:
     return Actor(actor_id, role)
 
 
-def _event_def(r: _Reader, workflows: WorkflowSet, workflow: str, event: str) -> EventDef:
+def _event_def(
+    r: _Reader, workflows: WorkflowSet, workflow: str, event: str, *, programme: bool
+) -> EventDef:
+    """The event a step names: of the partnership's workflow, or (``programme``) of the
+    programme workflow that workflow declares."""
     try:
         wf = workflows.get(workflow)
+        if programme:
+            wf = workflows.programmes_of(wf)
     except ValidationError as exc:
         raise r.error("event", exc.message) from None
     ev = wf.events.get(event)
@@ -790,7 +796,7 @@ def _step(
         if not entries:
             raise r.error(None, "a step has an event or data to enter (or both)")
     else:
-        ev = _event_def(r, workflows, "programme" if programme is not None else workflow, event)
+        ev = _event_def(r, workflows, workflow, event, programme=programme is not None)
         data = _step_data(r, ev)
     r.done()
     return _Step(index, step_id, r.line, entries, actor, event, comment, data, programme)
@@ -799,7 +805,7 @@ def _step(
 def _partnership(r: _Reader, workflows: WorkflowSet, default: Actor) -> _Partnership:
     reference = str(r.checked("reference", r.raw("reference", required=True), v.reference))
     keys = tuple(r.items("parties", v.key, required=True))
-    workflow = r.opt_text("workflow") or "cooperation"
+    workflow = r.opt_text("workflow") or DEFAULT_WORKFLOW
     numbers = _Numbers()
     decl = _Partnership(
         line=r.line,

@@ -7,7 +7,9 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ._context import Actor
 from ._documents import DocumentInfo
+from .errors import CoopflowError
 from .models import JournalRecord, Party, aware
 
 
@@ -111,6 +113,25 @@ class FireResult:
     version: int
     record: JournalEntry
     documents: tuple[DocumentInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A refused attempt to fire an event (the error says why)."""
+
+    reference: str
+    event: str
+    actor: Actor
+    programme: str | None
+    error: CoopflowError
+
+
+@dataclass(frozen=True, slots=True)
+class FinalDocument:
+    """A final document (signed protocol, signed avenant, approved programme) and its bytes."""
+
+    info: DocumentInfo
+    pdf: bytes
 
 
 @dataclass(frozen=True, slots=True)

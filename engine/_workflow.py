@@ -2,9 +2,12 @@
 
 A definition is a TOML file (see ``workflows/cooperation.v1.toml``) naming its states (nested
 ones use dotted paths such as ``contractualisation.redaction``), and its events with their
-sources, target, allowed roles, inputs, guards and effects.  Guards and effects are Python
-callables registered by name in a :class:`Registry`; a definition naming an unregistered one is
-rejected when it is loaded, with the file and the key.
+sources, target, allowed roles, inputs, guards and effects.  What the engine needs to know of a
+state is declared by the definition as *capabilities* (:data:`CAPABILITIES`): "the protocol's
+content may change here", "the protocol is in force"...  The engine asks for a capability,
+never for a state by name, so a host's definition may name its states as it likes.  Guards
+and effects are Python callables registered by name in a :class:`Registry`; a definition naming
+an unregistered one is rejected when it is loaded, with the file and the key.
 
 One :class:`transitions` machine is built per definition and shared: a fire borrows a small
 token model from a pool, sets its state, triggers the event and returns the token, so no
@@ -35,7 +38,29 @@ ROLES: Final = ("staff", "legal", "elected", "admin")
 SUBJECTS: Final = ("partnership", "programme")
 INPUT_TYPES: Final = ("text", "date", "sha256", "integer")
 PREVIOUS: Final = "@previous"
+DEFAULT_WORKFLOW: Final = "cooperation"  # the workflow a partnership follows unless told
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+CAPABILITIES: Final[dict[str, dict[str, str]]] = {
+    "partnership": {
+        "content_editable": "the protocol's content (axes, stakes, commitments, text) may change",
+        "signatories_editable": "the signatories of the parties may be named",
+        "drafting": "the protocol is drafted: a renewed partnership starts in this state",
+        "deliberating": "the councils deliberate on the approved protocol",
+        "amendment_drafting": "an avenant is drafted",
+        "amendment_deliberating": "the councils deliberate on the avenant",
+        "programmes_open": "annual work programmes may be added",
+        "in_force": "the protocol is in force: its end falls due, programmes may be approved",
+    },
+    "programme": {
+        "programme_editable": "the programme and its actions may change",
+        "awaiting_copil": "the programme awaits the approval of the COPIL",
+        "running": "the programme is approved and running: its milestones fall due",
+    },
+}
+"""What a state may declare it allows (``capabilities = [...]`` in its table), by subject.
+
+A state has the capabilities it declares and those of the states it is nested in."""
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 Guard = Callable[["FireContext"], Iterable[str]]
@@ -156,6 +181,7 @@ class StateDef:
     final: bool
     initial: str | None  # for a compound state: the path of its initial child
     children: tuple[str, ...]
+    capabilities: frozenset[str] = frozenset()  # its own and its ancestors'
 
 
 class _Token:
@@ -177,6 +203,7 @@ class Workflow:
     states: dict[str, StateDef]
     events: dict[str, EventDef]
     source: str
+    programmes: str | None = None  # partnership workflows: the workflow of their programmes
     _machine: HierarchicalMachine = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _tokens: list[_Token] = field(default_factory=list, init=False, repr=False)
@@ -201,6 +228,37 @@ class Workflow:
 
     def is_within(self, state: str, ancestor: str) -> bool:
         return state == ancestor or state.startswith(ancestor + ".")
+
+    def allows(self, state: str, capability: str) -> bool:
+        """Whether ``state`` (a path of this workflow) declares ``capability``."""
+        found = self.states.get(state)
+        return found is not None and capability in found.capabilities
+
+    def states_with(self, capability: str) -> list[str]:
+        """The paths of the states that declare ``capability``, in definition order."""
+        return [path for path, st in self.states.items() if capability in st.capabilities]
+
+    def leaves_with(self, capability: str) -> list[str]:
+        """The leaf states that declare ``capability``, in definition order."""
+        return [p for p in self.states_with(capability) if not self.states[p].children]
+
+    def entered_with(self, capability: str) -> str:
+        """The leaf entered by the one state that declares ``capability`` and contains no other
+        such state (where a renewed partnership starts: ``drafting``).
+
+        Raises ValidationError when the definition declares no such state."""
+        outermost = [
+            p
+            for p in self.states_with(capability)
+            if not any(self.is_within(p, q) and p != q for q in self.states_with(capability))
+        ]
+        if len(outermost) != 1:
+            raise ValidationError(
+                f"workflow {self.name} v{self.version} declares "
+                f"{'no' if not outermost else 'more than one'} state with {capability!r}",
+                field="workflow",
+            )
+        return self.leaf(outermost[0])
 
     def events_from(self, state: str) -> list[EventDef]:
         """Events whose sources include ``state`` or one of its ancestors, in definition order."""
@@ -383,7 +441,9 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
     head = doc.get("workflow")
     if not isinstance(head, dict):
         raise _fail(source, "workflow", "missing [workflow] table")
-    _check_keys(source, "workflow", head, {"name", "version", "subject", "initial", "title"})
+    _check_keys(
+        source, "workflow", head, {"name", "version", "subject", "initial", "title", "programmes"}
+    )
     name = _str(source, "workflow.name", head.get("name"))
     if not _NAME.match(name):
         raise _fail(source, "workflow.name", "must be lower-case letters, digits and _")
@@ -394,10 +454,20 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
     if subject not in SUBJECTS:
         raise _fail(source, "workflow.subject", f"must be one of {', '.join(SUBJECTS)}")
     title = _str(source, "workflow.title", head.get("title", name))
+    programmes: str | None = None
+    if "programmes" in head:
+        if subject != "partnership":
+            raise _fail(source, "workflow.programmes", "only a partnership workflow has one")
+        programmes = _str(source, "workflow.programmes", head["programmes"])
+        if not _NAME.match(programmes):
+            raise _fail(source, "workflow.programmes", "must name a workflow (lower-case, _)")
+    known = CAPABILITIES[subject]
 
     states: dict[str, StateDef] = {}
 
-    def walk(table: object, prefix: str, where: str) -> list[str]:
+    def walk(
+        table: object, prefix: str, where: str, inherited: frozenset[str] = frozenset()
+    ) -> list[str]:
         if not isinstance(table, dict) or not table:
             raise _fail(source, where, "must be a non-empty table of states")
         paths: list[str] = []
@@ -407,12 +477,22 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
                 raise _fail(source, key, "a state name is lower-case letters, digits and _")
             if not isinstance(body, dict):
                 raise _fail(source, key, "must be a table")
-            _check_keys(source, key, body, {"label", "final", "initial", "states"})
+            _check_keys(source, key, body, {"label", "final", "initial", "states", "capabilities"})
             path = f"{prefix}{sname}"
+            declared = _names(source, key + ".capabilities", body.get("capabilities", []))
+            for i, cap in enumerate(declared):
+                if cap not in known:
+                    raise _fail(
+                        source,
+                        f"{key}.capabilities[{i}]",
+                        f"unknown capability {cap!r} for a {subject} workflow "
+                        f"(known: {', '.join(known)})",
+                    )
+            capabilities = inherited | frozenset(declared)
             children: list[str] = []
             initial: str | None = None
             if "states" in body:
-                children = walk(body["states"], path + ".", key + ".states")
+                children = walk(body["states"], path + ".", key + ".states", capabilities)
                 child = _str(source, key + ".initial", body.get("initial"))
                 initial = f"{path}.{child}"
                 if initial not in children:
@@ -430,6 +510,7 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
                 final=final,
                 initial=initial,
                 children=tuple(children),
+                capabilities=capabilities,
             )
             paths.append(path)
         return paths
@@ -538,6 +619,7 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
             states=states,
             events=events,
             source=source,
+            programmes=programmes,
         )
     except (ValueError, MachineError) as exc:  # transitions' own consistency checks
         raise _fail(source, "events", str(exc)) from None
@@ -617,6 +699,33 @@ class WorkflowSet:
 
     def names(self) -> list[str]:
         return sorted({n for (n, _) in self._by_key})
+
+    def programmes_of(self, wf: Workflow) -> Workflow:
+        """The (latest) programme workflow a partnership workflow declares."""
+        if wf.programmes is None:
+            raise ValidationError(
+                f"workflow {wf.name} v{wf.version} declares no programme workflow "
+                "([workflow] programmes = ...)",
+                field="workflow",
+            )
+        found = self.get(wf.programmes)
+        if found.subject != "programme":
+            raise ValidationError(
+                f"workflow {found.name} is for {found.subject}s, not programmes", field="workflow"
+            )
+        return found
+
+    def partnership_states_with(self, capability: str) -> list[str]:
+        """Every state, of any partnership workflow, that declares ``capability``."""
+        return sorted(
+            {p for wf in self if wf.subject == "partnership" for p in wf.states_with(capability)}
+        )
+
+    def programme_states_with(self, capability: str) -> list[str]:
+        """Every state, of any programme workflow, that declares ``capability``."""
+        return sorted(
+            {p for wf in self if wf.subject == "programme" for p in wf.states_with(capability)}
+        )
 
     def __iter__(self) -> Iterator[Workflow]:
         return iter(sorted(self._by_key.values(), key=lambda w: w.key))

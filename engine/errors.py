@@ -154,3 +154,12 @@ class TemplateError(DocumentError):
 
 class IntegrityError(CoopflowError):
     """Stored evidence does not verify."""
+
+
+class HookError(CoopflowError):
+    """A host callback failed after the transaction had committed (the change is kept)."""
+
+    def __init__(self, callback: str, error: BaseException) -> None:
+        self.callback = callback
+        self.error = error
+        super().__init__(f"callback {callback} failed after commit: {error!r}")

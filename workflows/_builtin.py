@@ -29,7 +29,6 @@ registry = Registry()
 """The registry of built-in guards and effects; a host extends it with ``registry.child()``."""
 
 MIN_AXES, MAX_AXES = 2, 4
-IN_FORCE = ("contractualisation.en_vigueur", "contractualisation.avenant")
 
 
 def _fold(text: str) -> str:
@@ -383,7 +382,7 @@ def create_successor(ctx: FireContext) -> None:
     end: dt.date = ctx.data["fin"]
     if end <= start:
         raise ValidationError("must be after data.debut", field="data.fin")
-    from coopflow._core import renew_partnership
+    from coopflow._domain.partnerships import renew_partnership
 
     successor = renew_partnership(ctx, start, end)
     ctx.record["successor"] = successor.reference
@@ -404,8 +403,7 @@ def programme_has_actions(ctx: FireContext) -> Iterable[str]:
 def programme_approvable(ctx: FireContext) -> Iterable[str]:
     prog = ctx.programme
     assert prog is not None
-    state = ctx.partnership.state
-    if not any(state == s or state.startswith(s + ".") for s in IN_FORCE):
+    if not ctx.in_state_with("in_force"):
         yield f"the protocol is not in force (the partnership is {ctx.partnership.state})"
     proto = ctx.protocol()
     if proto is not None and not (

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import coopflow
+from coopflow._canonical import canonical_json
 from coopflow._db import create_owned_engine
-from coopflow._documents import canonical_json
 from coopflow._journal import GENESIS, record_hash
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url

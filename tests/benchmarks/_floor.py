@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from coopflow._canonical import canonical_json
 from coopflow._db import create_owned_engine
-from coopflow._documents import canonical_json
 from coopflow._journal import record_hash
 from coopflow.models import utcnow
 

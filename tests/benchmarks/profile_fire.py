@@ -31,7 +31,8 @@ _ROOT = Path(__file__).resolve().parents[2]
 if str(_ROOT) not in sys.path:  # run as a script: make ``tests`` importable
     sys.path.insert(0, str(_ROOT))
 
-from coopflow import Coopflow, _core, _journal  # noqa: E402
+from coopflow import Coopflow, _journal  # noqa: E402
+from coopflow._domain import firing  # noqa: E402
 from coopflow._workflow import Workflow  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 from sqlalchemy.orm import (  # noqa: E402
@@ -79,12 +80,12 @@ class Phases:
 WRAPPED: tuple[tuple[Any, str, str], ...] = (
     (Coopflow, "fire", "facade: unit of work, FireResult"),
     (SessionTransaction, "_connection_for_bind", "connection checkout + BEGIN"),
-    (_core, "lock_partnership", "lock: ORM load of the partnership"),
+    (firing, "lock_for_fire", "lock: ORM load of the partnership"),
     (strategies._SelectInLoader, "_load_for_path", "selectin load of members + parties"),
-    (_core, "make_context", "context: workflow, event, FireContext"),
-    (_core, "_parse_inputs", "inputs: parse and validate"),
-    (_core, "_guard_reasons", "guards"),
-    (_core, "_previous_state", "@previous: journal lookup"),
+    (firing, "make_context", "context: workflow, event, FireContext"),
+    (firing, "_parse_inputs", "inputs: parse and validate"),
+    (firing, "_guard_reasons", "guards"),
+    (firing, "_previous_state", "@previous: journal lookup"),
     (Workflow, "run", "transitions: trigger on the shared machine"),
     (_journal, "advance", "journal: record values, versioned UPDATE + INSERT"),
     (_journal, "record_hash", "journal: canonical JSON + SHA-256"),

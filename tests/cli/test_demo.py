@@ -12,8 +12,9 @@ from pathlib import Path
 
 import coopflow
 import pytest
-from coopflow import Coopflow
+from coopflow import Coopflow, ValidationError
 from coopflow._validate import siren
+from coopflow.demo import DEMO_DB, DemoResult, run_demo
 
 from tests.conftest import new_database
 
@@ -132,3 +133,41 @@ def test_demo_on_postgresql_twice(tmp_path: Path, request: pytest.FixtureRequest
         assert {p.reference: len(cf.history(p.reference)) for p in cf.partnerships()} == lengths
         assert cf.verify().ok
     assert len(lengths) == 7
+
+
+def test_run_demo_from_python_on_a_database_where_it_was_applied(
+    tmp_path: Path, demo_url: str
+) -> None:
+    out = tmp_path / "out"
+    said: list[str] = []
+    result = run_demo(out, db=demo_url, progress=said.append)
+    assert isinstance(result, DemoResult)
+    assert result.database == demo_url and result.report.ok
+    assert [p.reference for p in result.partnerships] == [f"COOP-2026-000{i}" for i in range(1, 8)]
+    assert not (out / DEMO_DB).exists()  # the given database is used, none is created
+    assert len(result.files) == 11 and all(f.is_file() for f in result.files)
+    assert len(result.exports) == 3
+    assert result.exports["COOP-2026-0001"] == out / "export" / "COOP-2026-0001"
+    assert result.documents["COOP-2026-0001"][2] == "programme 2027 v1 draft"
+    assert "rendering COOP-2026-0007" in said and "exporting COOP-2026-0001" in said
+    with pytest.raises(ValidationError, match="schema"):
+        run_demo(tmp_path / "elsewhere", schema="demo")  # a schema needs a database URL
+    assert not (tmp_path / "elsewhere").exists()
+
+
+@pytest.mark.slow
+def test_run_demo_from_python_deletes_only_its_own_database(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    precious = tmp_path / "precious.db"
+    precious.write_bytes(b"not the demo's")
+    (out / DEMO_DB).symlink_to(precious)  # a link named like the demo's database...
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    result = run_demo(out)
+    assert precious.read_bytes() == b"not the demo's"  # ...is removed, not what it points to
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert (out / DEMO_DB).is_file() and not (out / DEMO_DB).is_symlink()
+    assert result.database == f"sqlite:///{out.resolve() / DEMO_DB}"
+    assert set(result.exports) == {"COOP-2026-0001", "COOP-2026-0002", "COOP-2026-0003"}
+    with Coopflow(result.database) as cf:
+        assert len(list(cf.partnerships())) == 7 and cf.verify().ok

@@ -13,7 +13,8 @@ from typing import Any
 import coopflow
 import pytest
 from coopflow import Coopflow, DocumentInfo
-from coopflow._documents import canonical_json, content_sha256, sha256_hex
+from coopflow._canonical import canonical_json, sha256_hex
+from coopflow._documents import content_sha256
 from coopflow._journal import record_hash
 from coopflow.documents import Renderer
 from coopflow.models import Deliberation, Document, JournalRecord, Protocol

@@ -1,0 +1,156 @@
+"""Documents as staff ask for them: rendering a draft (journaled), reading stored versions, the
+snapshot a document would be made from, and the export folder for the legal department."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from coopflow import _journal
+from coopflow._canonical import canonical_json
+from coopflow._context import Actor
+from coopflow._documents import DocumentInfo, DocumentStore
+from coopflow._domain.editing import check_role
+from coopflow._domain.lookup import find_partnership
+from coopflow._vocabulary import KINDS, Kind
+from coopflow.errors import NotFoundError, ValidationError
+from coopflow.models import Document, JournalRecord, Partnership, Protocol
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+
+def render(
+    session: Session,
+    documents: DocumentStore,
+    p: Partnership,
+    kind: Kind,
+    subject: str,
+    actor: Actor,
+) -> tuple[DocumentInfo, list[DocumentInfo]]:
+    """Render the current draft of a document (a new version only if its data changed).
+
+    A new version is journaled (event ``document``), so that no stored document lacks its
+    journal record.  Returns the document and the documents produced (none when unchanged)."""
+    if kind not in KINDS:
+        raise ValidationError(f"unknown document kind {kind!r}", field="kind")
+    check_role(actor.role)
+    produced: list[DocumentInfo] = []
+    doc = documents.produce(
+        session, p, kind, subject, final=False, created_by=actor.id, produced=produced
+    )
+    if produced:
+        _journal.append(
+            session,
+            p,
+            _journal.RecordContent.of(
+                event="document",
+                source_state=p.state,
+                target_state=p.state,
+                actor=actor.id,
+                role=actor.role,
+                at=doc.created_at,
+                data={"kind": kind, "subject": subject, "version": doc.version},
+                workflow_name=p.workflow_name,
+                workflow_version=p.workflow_version,
+                document_sha256=doc.sha256,
+            ),
+        )
+        p.updated_at = doc.created_at
+    return DocumentInfo.of(doc, p.reference), produced
+
+
+def documents_of(session: Session, reference: str) -> list[DocumentInfo]:
+    """Every stored document of a partnership, by kind, subject and version."""
+    p = find_partnership(session, reference)
+    return [
+        DocumentInfo.of(d, reference)
+        for d in session.scalars(
+            select(Document)
+            .where(Document.partnership_id == p.id)
+            .order_by(Document.kind, Document.subject, Document.version)
+        )
+    ]
+
+
+def document_bytes(session: Session, sha256: str) -> bytes:
+    pdf = session.scalar(select(Document.content).where(Document.sha256 == sha256).limit(1))
+    if pdf is None:
+        raise NotFoundError("document", sha256)
+    return pdf
+
+
+def snapshot(
+    session: Session, documents: DocumentStore, reference: str, kind: Kind, subject: str
+) -> str:
+    """The canonical JSON snapshot a document would be rendered from now."""
+    p = find_partnership(session, reference)
+    return canonical_json(documents.snapshot(session, p, kind, subject, final=False))
+
+
+def export(session: Session, reference: str, folder: Path) -> Path:
+    """Write the partnership's final PDFs (and the approved draft) and a JSON manifest
+    (hashes, journal references, verification) to ``folder``; returns the manifest's path."""
+    p = find_partnership(session, reference)
+    proto = session.scalars(select(Protocol).where(Protocol.partnership_id == p.id)).first()
+    approved = proto.approved_document_sha256 if proto else None
+    docs = list(
+        session.scalars(
+            select(Document)
+            .where(
+                Document.partnership_id == p.id,
+                or_(Document.status == "final", Document.sha256 == approved),
+            )
+            .order_by(Document.kind, Document.subject, Document.version)
+        )
+    )
+    records = list(
+        session.scalars(
+            select(JournalRecord)
+            .where(JournalRecord.partnership_id == p.id)
+            .order_by(JournalRecord.seq)
+        )
+    )
+    report = _journal.verify(session, [p])
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for d in docs:
+        info = DocumentInfo.of(d, reference)
+        # The version legal approved is named so, whatever came after it.
+        name = (
+            info.filename.replace(f"-{d.status}.pdf", "-approved.pdf")
+            if d.sha256 == approved
+            else info.filename
+        )
+        (folder / name).write_bytes(d.content)
+        entries.append(
+            {
+                "file": name,
+                "kind": d.kind,
+                "subject": d.subject,
+                "version": d.version,
+                "status": d.status,
+                "approved_by_legal": d.sha256 == approved,
+                "sha256": d.sha256,
+                "size": d.size,
+                "snapshot_sha256": d.snapshot_sha256,
+                "content_sha256": d.content_sha256,
+                "template": {"name": d.template_name, "sha256": d.template_sha256},
+                "journal": [
+                    {"seq": r.seq, "event": r.event, "hash": r.hash}
+                    for r in records
+                    if r.document_sha256 == d.sha256
+                ],
+            }
+        )
+    manifest = {
+        "reference": reference,
+        "title": p.title,
+        "state": p.state,
+        "journal": {"records": p.journal_seq, "head": p.journal_head},
+        "verified": report.ok,
+        "problems": [str(x) for x in report.problems],
+        "documents": entries,
+    }
+    path = folder / f"{reference}-manifest.json"
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    return path

@@ -1,0 +1,311 @@
+"""Events: checking what an actor may fire now, and firing one (lock, role, state, inputs,
+guards, effects, journal), all in the caller's unit of work."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, cast
+
+from coopflow import _journal
+from coopflow import _validate as v
+from coopflow._context import Actor, FireContext
+from coopflow._documents import DocumentStore
+from coopflow._domain.editing import check_role
+from coopflow._domain.locking import lock_for_fire
+from coopflow._domain.lookup import find_partnership, find_programme
+from coopflow._views import EventInputInfo, EventStatus, JournalEntry
+from coopflow._workflow import PREVIOUS, EventDef, Registry, Workflow, WorkflowSet
+from coopflow.errors import (
+    ConcurrentModificationError,
+    CoopflowError,
+    ExtensionError,
+    GuardFailed,
+    PermissionDenied,
+    TransitionNotAllowed,
+    UnknownEventError,
+    ValidationError,
+)
+from coopflow.models import (
+    JournalRecord,
+    Partnership,
+    Programme,
+    utcnow,
+)
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+# Built once: the statements of the hot path, cached compiled.
+_JOURNAL = cast(Table, JournalRecord.__table__)
+_CAME_FROM = (
+    select(_JOURNAL.c.source_state)
+    .where(
+        _JOURNAL.c.partnership_id == bindparam("partnership_id"),
+        _JOURNAL.c.target_state == bindparam("state"),
+    )
+    .order_by(_JOURNAL.c.seq.desc())
+    .limit(1)
+)
+_CAME_FROM_PARTNERSHIP = _CAME_FROM.where(_JOURNAL.c.programme_id.is_(None))
+_CAME_FROM_PROGRAMME = _CAME_FROM.where(_JOURNAL.c.programme_id == bindparam("programme_id"))
+
+
+def _event(wf: Workflow, name: str) -> EventDef:
+    ev = wf.events.get(name)
+    if ev is None:
+        raise UnknownEventError(name, f"{wf.name} v{wf.version}", list(wf.events))
+    return ev
+
+
+def _parse_inputs(ev: EventDef, data: Mapping[str, object] | None) -> dict[str, Any]:
+    data = dict(data or {})
+    known = {i.name: i for i in ev.inputs}
+    for name in data:
+        if name not in known:
+            expected = ", ".join(known) or "none"
+            raise ValidationError(
+                f"{ev.name} takes no input {name!r} (inputs: {expected})", field=f"data.{name}"
+            )
+    parsed: dict[str, Any] = {}
+    for spec in ev.inputs:
+        if spec.name not in data or data[spec.name] in (None, ""):
+            if spec.required:
+                raise ValidationError(
+                    f"{ev.name} needs {spec.name} ({spec.label})", field=f"data.{spec.name}"
+                )
+            continue
+        value = spec.parse(data[spec.name])
+        if isinstance(value, dt.date):
+            value = v.date(value, f"data.{spec.name}")
+        elif isinstance(value, str) and spec.type == "text":
+            value = v.text(value, f"data.{spec.name}", max_length=5000, multiline=True)
+        parsed[spec.name] = value
+    return parsed
+
+
+def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: (x.isoformat() if isinstance(x, dt.date) else x) for k, x in data.items()}
+
+
+def _previous_state(session: Session, p: Partnership, prog: Programme | None, state: str) -> str:
+    """The state the partnership (or programme) was in when it last entered ``state``."""
+    stmt, params = (
+        (_CAME_FROM_PROGRAMME, {"programme_id": prog.id})
+        if prog is not None
+        else (_CAME_FROM_PARTNERSHIP, {})
+    )
+    found: str | None = (
+        session.connection()
+        .execute(stmt, {"partnership_id": p.id, "state": state, **params})
+        .scalar()
+    )
+    if found is None:
+        raise ValidationError(f"the journal does not say which state led to {state}")
+    return found
+
+
+def make_context(
+    session: Session,
+    workflows: WorkflowSet,
+    registry: Registry,
+    documents: DocumentStore,
+    p: Partnership,
+    event: str,
+    actor: Actor,
+    *,
+    programme: str | None,
+    data: Mapping[str, object] | None,
+    comment: str | None,
+    today: dt.date,
+    checking_only: bool = False,
+) -> FireContext:
+    prog = find_programme(session, p, programme) if programme is not None else None
+    own = workflows.get(p.workflow_name, p.workflow_version)
+    wf = workflows.get(prog.workflow_name, prog.workflow_version) if prog is not None else own
+    ev = _event(wf, event)
+    return FireContext(
+        session=session,
+        partnership=p,
+        workflow=wf,
+        event=ev,
+        actor=actor,
+        data={} if checking_only else _parse_inputs(ev, data),
+        comment=comment,
+        today=today,
+        documents=documents,
+        partnership_workflow=own,
+        programme=prog,
+        checking_only=checking_only,
+    )
+
+
+def _guard_reasons(registry: Registry, ctx: FireContext) -> list[str]:
+    reasons: list[str] = []
+    for name in ctx.event.guards:
+        guard = registry.get_guard(name)
+        assert guard is not None  # definitions are validated against the registry
+        try:
+            reasons.extend(guard(ctx))
+        except CoopflowError:
+            raise
+        except Exception as exc:
+            raise ExtensionError("guard", name, exc) from exc
+    return reasons
+
+
+def fire(
+    session: Session,
+    workflows: WorkflowSet,
+    registry: Registry,
+    documents: DocumentStore,
+    reference: str,
+    event: str,
+    actor: Actor,
+    *,
+    comment: str | None = None,
+    data: Mapping[str, object] | None = None,
+    programme: str | None = None,
+    expected_version: int | None = None,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+    sqlite_write: bool = False,
+) -> tuple[Partnership, FireContext, JournalEntry, str]:
+    """Check and fire one event: lock, role, state, inputs, guards, effects, journal.
+
+    Returns the partnership, the context, the new journal record and the source state."""
+    check_role(actor.role)
+    clean_comment = v.optional_text(comment, "comment", max_length=5000, multiline=True)
+    p, seen = lock_for_fire(session, reference, sqlite_write=sqlite_write)
+    if expected_version is not None and p.version != expected_version:
+        raise ConcurrentModificationError(
+            reference, f"it is at version {p.version}, you expected {expected_version}"
+        )
+    if expected_version is None and seen is not None and p.version != seen:
+        # Another actor's change committed while this fire waited for the lock: firing now
+        # would act on a state the caller has not seen.
+        raise ConcurrentModificationError(
+            reference,
+            f"another change was committed while this fire waited for it (version {seen} "
+            f"became {p.version}; it is now in {p.state})",
+        )
+    now = now or utcnow()
+    today = today or now.date()
+    ctx = make_context(
+        session,
+        workflows,
+        registry,
+        documents,
+        p,
+        event,
+        actor,
+        programme=programme,
+        data=None,
+        comment=clean_comment,
+        today=today,
+        checking_only=True,
+    )
+    wf, ev, prog = ctx.workflow, ctx.event, ctx.programme
+    if actor.role not in ev.roles:
+        raise PermissionDenied(event, actor.role, ev.roles)
+    source = prog.state if prog is not None else p.state
+    if not any(wf.is_within(source, s) for s in ev.sources):
+        raise TransitionNotAllowed(event, source, [e.name for e in wf.events_from(source)])
+    ctx.data = _parse_inputs(ev, data)
+    ctx.checking_only = False
+    reasons = _guard_reasons(registry, ctx)
+    if reasons:
+        raise GuardFailed(event, reasons)
+    previous = _previous_state(session, p, prog, source) if ev.target == PREVIOUS else None
+    target = wf.run(source, event, previous)
+    for name in ev.effects:
+        effect = registry.get_effect(name)
+        assert effect is not None
+        try:
+            effect(ctx)
+        except (CoopflowError, SQLAlchemyError):
+            raise  # the unit of work translates database errors
+        except Exception as exc:
+            raise ExtensionError("effect", name, exc) from exc
+    if prog is not None:
+        prog.state = target
+    session.flush()  # what the effects changed, and the programme's state
+    record = _journal.advance(
+        session,
+        p,
+        _journal.RecordContent.of(
+            event=event,
+            source_state=source,
+            target_state=target,
+            actor=v.text(actor.id, "actor", max_length=200),
+            role=actor.role,
+            at=now,
+            comment=clean_comment,
+            data={**_jsonable(ctx.data), **ctx.record},
+            workflow_name=wf.name,
+            workflow_version=wf.version,
+            document_sha256=ctx.document_sha256,
+            programme=prog.label if prog is not None else None,
+        ),
+        state=None if prog is not None else target,
+        programme=prog,
+    )
+    return p, ctx, record, source
+
+
+def event_statuses(
+    session: Session,
+    workflows: WorkflowSet,
+    registry: Registry,
+    documents: DocumentStore,
+    reference: str,
+    actor: Actor,
+    *,
+    programme: str | None = None,
+    today: dt.date | None = None,
+) -> list[EventStatus]:
+    """For each event leaving the current state: can this actor fire it now, and if not why."""
+    check_role(actor.role)
+    p = find_partnership(session, reference)
+    prog = find_programme(session, p, programme) if programme is not None else None
+    wf = (
+        workflows.get(prog.workflow_name, prog.workflow_version)
+        if prog is not None
+        else workflows.get(p.workflow_name, p.workflow_version)
+    )
+    state = prog.state if prog is not None else p.state
+    today = today or dt.date.today()
+    result = []
+    for ev in wf.events_from(state):
+        ctx = make_context(
+            session,
+            workflows,
+            registry,
+            documents,
+            p,
+            ev.name,
+            actor,
+            programme=programme,
+            data=None,
+            comment=None,
+            today=today,
+            checking_only=True,
+        )
+        reasons: list[str] = []
+        if actor.role not in ev.roles:
+            reasons.append(f"role {actor.role!r} may not fire it (allowed: {', '.join(ev.roles)})")
+        reasons.extend(_guard_reasons(registry, ctx))
+        result.append(
+            EventStatus(
+                event=ev.name,
+                label=ev.label,
+                target=ev.target,
+                roles=ev.roles,
+                inputs=tuple(
+                    EventInputInfo(i.name, i.type, i.required, i.label) for i in ev.inputs
+                ),
+                available=not reasons,
+                reasons=tuple(reasons),
+            )
+        )
+    return result

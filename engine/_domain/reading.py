@@ -1,0 +1,150 @@
+"""Reading partnerships back: as listed, in detail, their journal, and its verification."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from coopflow import _journal
+from coopflow import _validate as v
+from coopflow._documents import DocumentStore
+from coopflow._domain.lookup import find_partnership
+from coopflow._views import JournalEntry, PartnershipInfo, as_jsonable
+from coopflow._vocabulary import SCALES
+from coopflow._workflow import WorkflowSet
+from coopflow.errors import ValidationError
+from coopflow.models import (
+    JournalRecord,
+    Partnership,
+    PartnershipParty,
+    Party,
+    Programme,
+    Protocol,
+    aware,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+
+def info(p: Partnership) -> PartnershipInfo:
+    """The partnership as the API shows it."""
+    keys = {m.party_id: m.party.key for m in p.members}
+    return PartnershipInfo(
+        reference=p.reference,
+        title=p.title,
+        scale=p.scale,
+        state=p.state,
+        version=p.version,
+        workflow=p.workflow_name,
+        workflow_version=p.workflow_version,
+        responsible=p.responsible,
+        home=keys[p.home_party_id],
+        lead=keys.get(p.lead_party_id) if p.lead_party_id else None,
+        parties=tuple(m.party.key for m in p.members),
+        updated_at=aware(p.updated_at),
+    )
+
+
+def partnership(session: Session, reference: str) -> PartnershipInfo:
+    return info(find_partnership(session, reference))
+
+
+def states_within(workflows: WorkflowSet, state: str) -> list[str]:
+    """The partnership states equal to ``state`` or nested in it, in any known workflow."""
+    found = sorted(
+        {
+            path
+            for wf in workflows
+            if wf.subject == "partnership"
+            for path in wf.states
+            if path == state or path.startswith(state + ".")
+        }
+    )
+    if not found:
+        raise ValidationError(f"no workflow has a state {state!r}", field="state")
+    return found
+
+
+def partnerships(
+    session: Session,
+    workflows: WorkflowSet,
+    *,
+    state: str | None = None,
+    scale: str | None = None,
+    party: str | None = None,
+    batch: int = 500,
+) -> Iterator[PartnershipInfo]:
+    """Partnerships by reference, streamed in batches of ``batch`` rows (flat memory)."""
+    stmt = select(Partnership).options(selectinload(Partnership.members))
+    if state is not None:
+        stmt = stmt.where(Partnership.state.in_(states_within(workflows, state)))
+    if scale is not None:
+        stmt = stmt.where(Partnership.scale == v.choice(scale, "scale", SCALES))
+    if party is not None:
+        member = (
+            select(PartnershipParty.partnership_id)
+            .join(Party, Party.id == PartnershipParty.party_id)
+            .where(Party.key == party)
+        )
+        stmt = stmt.where(Partnership.id.in_(member))
+    stmt = stmt.order_by(Partnership.reference).execution_options(yield_per=batch)
+    for p in session.scalars(stmt):
+        yield info(p)
+
+
+def detail(session: Session, documents: DocumentStore, reference: str) -> dict[str, Any]:
+    """Everything about a partnership, as JSON-compatible data (the CLI's ``show``)."""
+    p = find_partnership(session, reference)
+    proto = session.scalars(select(Protocol).where(Protocol.partnership_id == p.id)).first()
+    snap = documents.protocol_snapshot(session, p, final=False) if proto is not None else None
+    programmes = [
+        {
+            "label": g.label,
+            "state": g.state,
+            "period": [g.period_start.isoformat(), g.period_end.isoformat()],
+            "copil_date": g.copil_date.isoformat() if g.copil_date else None,
+        }
+        for g in session.scalars(
+            select(Programme).where(Programme.partnership_id == p.id).order_by(Programme.label)
+        )
+    ]
+    result: dict[str, Any] = as_jsonable(info(p))
+    result["protocol"] = snap
+    result["approved_document_sha256"] = proto.approved_document_sha256 if proto else None
+    result["signed_document_sha256"] = proto.signed_document_sha256 if proto else None
+    result["programmes"] = programmes
+    return result
+
+
+def history(session: Session, reference: str) -> list[JournalEntry]:
+    """The partnership's journal, oldest first."""
+    p = find_partnership(session, reference)
+    labels = dict(
+        session.execute(
+            select(Programme.id, Programme.label).where(Programme.partnership_id == p.id)
+        ).all()
+    )
+    return [
+        JournalEntry.of(r, reference, labels.get(r.programme_id) if r.programme_id else None)
+        for r in session.scalars(
+            select(JournalRecord)
+            .where(JournalRecord.partnership_id == p.id)
+            .order_by(JournalRecord.seq)
+        )
+    ]
+
+
+def verify(session: Session, reference: str | None = None) -> _journal.VerifyReport:
+    """Recompute the hash chains and document hashes of one partnership, or of all (then also
+    naming journal records whose partnership is gone)."""
+    targets: Iterable[Partnership]
+    if reference is not None:
+        targets = [find_partnership(session, reference)]
+    else:
+        targets = session.scalars(
+            select(Partnership).order_by(Partnership.id).execution_options(yield_per=200)
+        )
+    report = _journal.verify(session, targets)
+    if reference is None:
+        report = _journal.with_orphans(session, report)
+    return report

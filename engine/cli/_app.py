@@ -1,0 +1,220 @@
+"""The root group ``coopflow``: its options (database, schema, host workflows), the error
+handling that turns every failure into one ``error:`` message and its exit code, opening the
+command's :class:`~coopflow.Coopflow`, and the options and parsers commands share."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from coopflow import ROLES, Coopflow, CoopflowError
+from coopflow._migrate import display_url, head_revision
+from coopflow.errors import SchemaOutOfDateError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from ._output import error, report_error
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_DB = "sqlite:///coopflow.db"
+TRACEBACK_ENV = "COOPFLOW_TRACEBACK"
+WORKFLOWS_ENV = "COOPFLOW_WORKFLOWS"
+
+
+@dataclass
+class Settings:
+    """What the group's options say, and the Coopflow opened for the command."""
+
+    db: str
+    db_on_command_line: bool
+    schema: str | None = None
+    workflows: Path | None = None
+    cf: Coopflow | None = None
+
+
+class Group(click.Group):
+    """The root group: turns every error into one ``error:`` message on stderr and its exit
+    code, never a traceback."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            hint = ""
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                hint = f" (see '{exc.ctx.command_path} --help')"
+            error(" ".join(exc.format_message().split()) + hint)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            error("aborted")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CoopflowError as exc:
+            report_error(exc)
+            ctx.exit(exc.exit_code)
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            error(f"{exc.strerror or exc}{where}")
+            ctx.exit(1)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get(TRACEBACK_ENV):
+                raise
+            error(
+                f"internal error: {type(exc).__name__}: {exc} "
+                f"(set {TRACEBACK_ENV}=1 to see the traceback)"
+            )
+            ctx.exit(1)
+
+
+def _check_url(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    try:
+        make_url(value)
+    except ArgumentError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+@click.group("coopflow", cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    envvar="COOPFLOW_DATABASE_URL",
+    default=DEFAULT_DB,
+    show_default=True,
+    show_envvar=True,
+    callback=_check_url,
+    help="Database URL (sqlite:///path.db, postgresql://user@host/name).",
+)
+@click.option(
+    "--schema",
+    envvar="COOPFLOW_SCHEMA",
+    show_envvar=True,
+    help="PostgreSQL schema holding coopflow's tables (default: the search_path's first).",
+)
+@click.option(
+    "--workflows",
+    "workflows_dir",
+    envvar=WORKFLOWS_ENV,
+    show_envvar=True,
+    type=click.Path(path_type=Path),
+    help="A folder of your own workflow definitions (*.toml), validated like the built-in ones.",
+)
+@click.version_option(package_name="coopflow", prog_name="coopflow")
+@click.pass_context
+def cli(ctx: click.Context, db: str, schema: str | None, workflows_dir: Path | None) -> None:
+    """coopflow: the contractualisation lifecycle of territorial cooperation.
+
+    Register parties and partnerships, enter what dialogue and drafting produce, fire the
+    lifecycle's events, render and export the protocol documents, and check the journal.
+
+    Exit codes: 0 done; 1 refused (guard, transition, role, concurrent change, not found,
+    schema to upgrade); 2 usage error or invalid input."""
+    source = ctx.get_parameter_source("db")
+    ctx.obj = Settings(
+        db, source is click.core.ParameterSource.COMMANDLINE, schema or None, workflows_dir
+    )
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    """The root group's settings."""
+    settings = ctx.find_object(Settings)
+    assert settings is not None
+    return settings
+
+
+@contextlib.contextmanager
+def bad_url(url: str) -> Iterator[None]:
+    """A URL SQLAlchemy cannot use (unknown dialect, driver not installed) is a usage error."""
+    try:
+        yield
+    except (ArgumentError, ImportError) as exc:
+        raise click.BadParameter(f"{display_url(url)}: {exc}", param_hint="--db") from None
+
+
+def open_coopflow(ctx: click.Context) -> Coopflow:
+    """The Coopflow of the command's database, checked to be at the current schema, with the
+    host's workflows (``--workflows``) loaded besides the built-in ones."""
+    settings = settings_of(ctx)
+    if settings.cf is None:
+        url = make_url(settings.db)
+        database = url.database or ""
+        is_file = url.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+        if is_file and not database.startswith("file:") and not Path(database).exists():
+            raise SchemaOutOfDateError(
+                None, head_revision(), f"coopflow --db {display_url(url)} init"
+            )
+        with bad_url(settings.db):
+            settings.cf = Coopflow(
+                settings.db, schema=settings.schema, workflows_dir=settings.workflows
+            )
+        ctx.call_on_close(settings.cf.close)
+    return settings.cf
+
+
+@contextlib.contextmanager
+def definitions(ctx: click.Context) -> Iterator[Coopflow]:
+    """A Coopflow for reading workflow definitions only (built-in and ``--workflows``): the
+    database is neither checked nor needed."""
+    settings = settings_of(ctx)
+    with (
+        bad_url(settings.db),
+        Coopflow(settings.db, check=False, workflows_dir=settings.workflows) as cf,
+    ):
+        yield cf
+
+
+def actor_options(fn: F) -> F:
+    """``--actor`` and ``--role``: who does it (coopflow does not authenticate)."""
+    fn = click.option(
+        "--role",
+        type=click.Choice(ROLES),
+        envvar="COOPFLOW_ROLE",
+        show_envvar=True,
+        required=True,
+        help="The actor's role.",
+    )(fn)
+    return click.option(
+        "--actor",
+        envvar="COOPFLOW_ACTOR",
+        show_envvar=True,
+        required=True,
+        help="Who acts (an identifier: marie.dupont).",
+    )(fn)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+def parse_pairs(values: Sequence[str], param_hint: str, form: str = "KEY=VALUE") -> dict[str, str]:
+    """``KEY=VALUE`` items of a repeated option as a dict; bad syntax or a key given twice is a
+    usage error naming the option (and the ``form`` expected)."""
+    pairs: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not {form}", param_hint=param_hint)
+        if key.strip() in pairs:
+            raise click.BadParameter(f"{key.strip()!r} is given twice", param_hint=param_hint)
+        pairs[key.strip()] = value
+    return pairs

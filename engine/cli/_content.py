@@ -1,0 +1,222 @@
+"""What dialogue and drafting produce, entered at the command line: ``exchange``, ``axis``,
+``stake``, ``commitment``, ``protocol``, ``deliberation``, ``signatory`` and ``avenant``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from coopflow import Actor
+
+from ._app import actor_options, cli, open_coopflow
+
+
+@cli.group()
+def exchange() -> None:
+    """Exchanges: meetings, letters, workshops..."""
+
+
+@exchange.command("log")
+@click.argument("reference")
+@click.option("--date", required=True, help="YYYY-MM-DD")
+@click.option(
+    "--kind",
+    required=True,
+    help="reunion, courrier, visite, atelier, seminaire, visio or autre.",
+)
+@click.option("--summary", required=True)
+@click.option("--participants")
+@actor_options
+@click.pass_context
+def exchange_log(
+    ctx: click.Context,
+    reference: str,
+    date: str,
+    kind: str,
+    summary: str,
+    participants: str | None,
+    actor: str,
+    role: str,
+) -> None:
+    """Log an exchange of partnership REFERENCE."""
+    open_coopflow(ctx).log_exchange(
+        reference,
+        date=date,
+        kind=kind,
+        summary=summary,
+        participants=participants,
+        actor=Actor(actor, role),
+    )
+    click.echo(f"{reference}: exchange of {date} logged")
+
+
+@cli.group()
+def axis() -> None:
+    """Cooperation axes."""
+
+
+@axis.command("add")
+@click.argument("reference")
+@click.argument("title")
+@click.option("--objective", "objectives", multiple=True, help="An objective (repeat).")
+@click.option("--number", type=int, help="Replace the axis with this number.")
+@click.pass_context
+def axis_add(
+    ctx: click.Context,
+    reference: str,
+    title: str,
+    objectives: tuple[str, ...],
+    number: int | None,
+) -> None:
+    """Add an axis titled TITLE to partnership REFERENCE (or replace axis --number)."""
+    n = open_coopflow(ctx).add_axis(reference, title, objectives=objectives, number=number)
+    click.echo(f"{reference}: axis {n}")
+
+
+@cli.group()
+def stake() -> None:
+    """Cooperation stakes (enjeux) identified during dialogue."""
+
+
+@stake.command("add")
+@click.argument("reference")
+@click.argument("title")
+@click.option("--axis", "axis_number", type=int, required=True, help="The axis number.")
+@click.option("--description", default="")
+@click.pass_context
+def stake_add(
+    ctx: click.Context, reference: str, title: str, axis_number: int, description: str
+) -> None:
+    """Record a stake titled TITLE under an axis of partnership REFERENCE."""
+    open_coopflow(ctx).add_stake(reference, axis=axis_number, title=title, description=description)
+    click.echo(f"{reference}: stake recorded under axis {axis_number}")
+
+
+@cli.group()
+def commitment() -> None:
+    """What each party commits to, by axis."""
+
+
+@commitment.command("add")
+@click.argument("reference")
+@click.argument("text")
+@click.option("--axis", "axis_number", type=int, required=True, help="The axis number.")
+@click.option("--party", "party_key", required=True, help="The committed party's key.")
+@click.pass_context
+def commitment_add(
+    ctx: click.Context, reference: str, text: str, axis_number: int, party_key: str
+) -> None:
+    """Record what a party commits to (TEXT) under an axis of partnership REFERENCE."""
+    open_coopflow(ctx).add_commitment(reference, axis=axis_number, party=party_key, text=text)
+    click.echo(f"{reference}: commitment of {party_key} recorded under axis {axis_number}")
+
+
+@cli.group()
+def protocol() -> None:
+    """The protocole pluriannuel."""
+
+
+@protocol.command("set")
+@click.argument("reference")
+@click.option("--start", required=True, help="YYYY-MM-DD")
+@click.option("--end", required=True, help="YYYY-MM-DD")
+@click.option("--preamble", multiple=True, help="A paragraph of the preamble (repeat).")
+@click.option("--copil", help="The steering committee (governance).")
+@click.option("--cotech", help="The technical committee (governance).")
+@click.option("--meetings-per-year", type=int)
+@click.option("--means", help="The means (often: no financial effect of its own).")
+@click.option("--financial-commitments", help="Planned financial commitments (foreign party).")
+@click.pass_context
+def protocol_set(
+    ctx: click.Context,
+    /,
+    reference: str,
+    preamble: tuple[str, ...],
+    **fields: Any,
+) -> None:
+    """Set the period, preamble, governance and means of partnership REFERENCE's protocol."""
+    open_coopflow(ctx).set_protocol(reference, preamble=preamble or None, **fields)
+    click.echo(f"{reference}: protocol set")
+
+
+@cli.group()
+def deliberation() -> None:
+    """Délibérations of the councils (protocol, avenants)."""
+
+
+@deliberation.command("record")
+@click.argument("reference")
+@click.option("--party", "party_key", required=True)
+@click.option("--number", required=True, help="The délibération's number (2027-123).")
+@click.option("--sitting-date", required=True, help="YYYY-MM-DD")
+@click.option("--sent-to-prefecture", help="YYYY-MM-DD")
+@click.option("--published", help="YYYY-MM-DD")
+@click.option("--avenant", type=int, default=0, help="The avenant's number (0: the protocol).")
+@actor_options
+@click.pass_context
+def deliberation_record(
+    ctx: click.Context,
+    reference: str,
+    party_key: str,
+    number: str,
+    sitting_date: str,
+    sent_to_prefecture: str | None,
+    published: str | None,
+    avenant: int,
+    actor: str,
+    role: str,
+) -> None:
+    """Record or complete a party's délibération on partnership REFERENCE."""
+    open_coopflow(ctx).record_deliberation(
+        reference,
+        party=party_key,
+        number=number,
+        sitting_date=sitting_date,
+        sent_to_prefecture=sent_to_prefecture,
+        published=published,
+        amendment=avenant,
+        actor=Actor(actor, role),
+    )
+    click.echo(f"{reference}: délibération n° {number} of {party_key} recorded")
+
+
+@cli.group()
+def signatory() -> None:
+    """Who signs for each party."""
+
+
+@signatory.command("set")
+@click.argument("reference")
+@click.option("--party", "party_key", required=True)
+@click.option("--first-name", required=True)
+@click.option("--last-name", required=True)
+@click.option("--title", required=True, help="The party's executive title (Président, Maire).")
+@click.pass_context
+def signatory_set(
+    ctx: click.Context,
+    reference: str,
+    party_key: str,
+    first_name: str,
+    last_name: str,
+    title: str,
+) -> None:
+    """Name who signs partnership REFERENCE's protocol for a party."""
+    open_coopflow(ctx).set_signatory(
+        reference, party=party_key, first_name=first_name, last_name=last_name, title=title
+    )
+    click.echo(f"{reference}: {first_name} {last_name.upper()}, {title}, signs for {party_key}")
+
+
+@cli.group()
+def avenant() -> None:
+    """Avenants (amendments) to a signed protocol."""
+
+
+@avenant.command("change")
+@click.argument("reference")
+@click.argument("text")
+@click.pass_context
+def avenant_change(ctx: click.Context, reference: str, text: str) -> None:
+    """Add a change (one paragraph, TEXT) to the avenant being drafted."""
+    open_coopflow(ctx).add_amendment_change(reference, text)
+    click.echo(f"{reference}: change added to the avenant")

@@ -1,0 +1,40 @@
+"""``coopflow due``: what falls due soon, and what is overdue."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from ._app import cli, json_option, open_coopflow
+from ._output import print_json, table
+
+
+def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD") from None
+
+
+@cli.command()
+@click.option("--within", "days", type=click.IntRange(min=0), default=30, show_default=True)
+@click.option("--today", callback=_date, help="YYYY-MM-DD (default: today).")
+@json_option
+@click.pass_context
+def due(ctx: click.Context, days: int, today: dt.date | None, as_json: bool) -> None:
+    """List what falls due within DAYS, and what is overdue.
+
+    Protocols ending, programmes awaiting COPIL approval, délibérations not yet exécutoire,
+    milestones past their date."""
+    deadlines = open_coopflow(ctx).due(within_days=days, today=today)
+    if as_json:
+        print_json(deadlines)
+        return
+    now = today or dt.date.today()
+    table(
+        ["Due", "", "Reference", "Kind", "What"],
+        [(d.due, "overdue" if d.due < now else "", d.reference, d.kind, d.what) for d in deadlines],
+    )

@@ -1,0 +1,148 @@
+"""The lifecycle at the command line: ``events`` (what an actor can fire, and why not),
+``fire``, and the journal: ``history`` and ``verify``."""
+
+from __future__ import annotations
+
+import click
+from coopflow import Actor
+
+from ._app import actor_options, cli, json_option, open_coopflow, parse_pairs
+from ._output import document_label, error, print_json, table
+
+
+@cli.command()
+@click.argument("reference")
+@click.option("--programme", "programme_label", help="The events of this programme.")
+@actor_options
+@json_option
+@click.pass_context
+def events(
+    ctx: click.Context,
+    reference: str,
+    programme_label: str | None,
+    actor: str,
+    role: str,
+    as_json: bool,
+) -> None:
+    """List what an actor can fire now on REFERENCE, and why not.
+
+    Every event leaving the current state, with its inputs (? marks an optional one) and the
+    reasons it is blocked for this actor."""
+    statuses = open_coopflow(ctx).events(reference, Actor(actor, role), programme=programme_label)
+    if as_json:
+        print_json(statuses)
+        return
+    table(
+        ["Event", "To", "Roles", "Inputs", "Available", "Why not"],
+        [
+            (
+                s.event,
+                s.target,
+                s.roles,
+                [f"{i.name}{'' if i.required else '?'}" for i in s.inputs],
+                s.available,
+                "\n".join(s.reasons),
+            )
+            for s in statuses
+        ],
+    )
+
+
+@cli.command()
+@click.argument("reference")
+@click.argument("event")
+@actor_options
+@click.option("--comment", help="Recorded in the journal.")
+@click.option("--data", "data_items", multiple=True, metavar="KEY=VALUE", help="An input.")
+@click.option("--programme", "programme_label", help="Fire an event of this programme.")
+@click.option("--expect-version", type=int, help="Refuse if the partnership changed since.")
+@json_option
+@click.pass_context
+def fire(
+    ctx: click.Context,
+    reference: str,
+    event: str,
+    actor: str,
+    role: str,
+    comment: str | None,
+    data_items: tuple[str, ...],
+    programme_label: str | None,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
+    """Fire EVENT on partnership REFERENCE.
+
+    With --programme, fire an event of one of its annual programmes.  Inputs are given as
+    --data name=value (dates written YYYY-MM-DD); see `coopflow events` for each event's."""
+    data = parse_pairs(data_items, "--data")
+    result = open_coopflow(ctx).fire(
+        reference,
+        event,
+        Actor(actor, role),
+        comment=comment,
+        data=data,
+        programme=programme_label,
+        expected_version=expect_version,
+    )
+    if as_json:
+        print_json(result)
+        return
+    on = f" (programme {result.programme})" if result.programme else ""
+    click.echo(
+        f"{reference}{on}: {event}: {result.source_state} → {result.target_state} "
+        f"(version {result.version}, journal record {result.record.seq})"
+    )
+    for doc in result.documents:
+        click.echo(f"  {document_label(doc)}: sha256 {doc.sha256}")
+
+
+@cli.command()
+@click.argument("reference")
+@json_option
+@click.pass_context
+def history(ctx: click.Context, reference: str, as_json: bool) -> None:
+    """Show the journal of partnership REFERENCE, oldest first."""
+    entries = open_coopflow(ctx).history(reference)
+    if as_json:
+        print_json(entries)
+        return
+    table(
+        ["Seq", "At", "Event", "From", "To", "Actor", "Programme", "Comment", "Document"],
+        [
+            (
+                e.seq,
+                e.at,
+                e.event,
+                e.source_state,
+                e.target_state,
+                f"{e.actor} ({e.role})",
+                e.programme,
+                e.comment,
+                e.document_sha256[:12] if e.document_sha256 else None,
+            )
+            for e in entries
+        ],
+    )
+
+
+@cli.command()
+@click.argument("reference", required=False)
+@json_option
+@click.pass_context
+def verify(ctx: click.Context, reference: str | None, as_json: bool) -> None:
+    """Verify the journal's hash chains and the documents' hashes.
+
+    Of REFERENCE, or of every partnership.  Exits 1, naming the first broken record of each
+    chain, if anything does not verify."""
+    report = open_coopflow(ctx).verify(reference)
+    if as_json:
+        print_json(report)
+    elif report.ok:
+        click.echo(
+            f"ok: {report.partnerships} partnerships, {report.records} journal records and "
+            f"{report.documents} documents verified"
+        )
+    if not report.ok:
+        for problem in report.problems:
+            error(f"broken: {problem}")
+        ctx.exit(1)

@@ -1,0 +1,144 @@
+"""What the command prints: tables and named values (rich on a terminal, aligned plain text
+otherwise), JSON, and the ``error:`` lines on stderr that say why coopflow refused."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+from coopflow import ApplyReport, CoopflowError, DocumentInfo, GuardFailed, VerifyReport
+from coopflow._script import Outcome, ScriptFailed
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def cell(value: object) -> str:
+    """A value as the text of a table's cell."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ", ".join(cell(v) for v in value)
+    return str(value)
+
+
+def table(columns: Sequence[str], rows: Iterable[Sequence[object]], title: str = "") -> None:
+    """A table: rich on a terminal; aligned columns (one row a line) otherwise."""
+    cells = [[cell(c) for c in row] for row in rows]
+    if is_terminal():
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        drawn = Table(title=title or None, title_justify="left")
+        for name in columns:
+            drawn.add_column(name, overflow="fold")
+        for row in cells:
+            drawn.add_row(*(Text(c) for c in row))
+        Console().print(drawn)
+        return
+    flat = [[c.replace("\n", "; ") for c in row] for row in cells]
+    widths = [max(len(r[i]) for r in [list(columns), *flat]) for i in range(len(columns))]
+    for row in [list(columns), *flat]:
+        line = "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
+        click.echo(line.rstrip())
+
+
+def fields(pairs: Sequence[tuple[str, object]], title: str = "") -> None:
+    """Named values, one a line (a two-column table without header on a terminal)."""
+    if is_terminal():
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        drawn = Table(title=title or None, title_justify="left", show_header=False, box=None)
+        drawn.add_column(style="bold")
+        drawn.add_column(overflow="fold")
+        for name, value in pairs:
+            drawn.add_row(Text(name), Text(cell(value)))
+        Console().print(drawn)
+        return
+    if title:
+        click.echo(title)
+    width = max(len(name) for name, _ in pairs)
+    for name, value in pairs:
+        text = cell(value).replace("\n", "\n" + " " * (width + 2))
+        click.echo(f"{name.ljust(width)}  {text}")
+
+
+def jsonable(value: Any) -> Any:
+    """A result of the API (views, reports, dates, amounts) as JSON-compatible data."""
+    result: Any = value
+    if isinstance(value, CoopflowError):
+        result = {"type": type(value).__name__, "message": value.message}
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        result = {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, ApplyReport | VerifyReport):
+            result["ok"] = value.ok
+    elif isinstance(value, dict):
+        result = {str(k): jsonable(v) for k, v in value.items()}
+    elif isinstance(value, list | tuple):
+        result = [jsonable(v) for v in value]
+    elif isinstance(value, dt.date | dt.datetime):
+        result = value.isoformat()
+    elif isinstance(value, Decimal | Path):
+        result = str(value)
+    return result
+
+
+def print_json(value: Any) -> None:
+    click.echo(json.dumps(jsonable(value), indent=2, ensure_ascii=False))
+
+
+def count(items: Sequence[object], noun: str) -> str:
+    """``1 stake``, ``3 stakes``."""
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def document_label(doc: DocumentInfo) -> str:
+    """``programme 2027 v1 draft``."""
+    return " ".join(x for x in (doc.kind, doc.subject, f"v{doc.version}", doc.status) if x)
+
+
+def error(message: str) -> None:
+    """One ``error:`` line on stderr."""
+    click.echo(f"error: {message}", err=True)
+
+
+def report_reasons(where: str, exc: GuardFailed) -> None:
+    error(f"{where}{exc.event} refused:")
+    for reason in exc.reasons:
+        click.echo(f"  - {reason}", err=True)
+
+
+def report_outcome(report: ApplyReport, outcome: Outcome) -> None:
+    """Say on stderr why an item of a script was refused, naming the file, line and item."""
+    where = f"{outcome.location(report.source)}: "
+    if isinstance(outcome.error, GuardFailed):
+        report_reasons(where, outcome.error)
+    else:
+        error(where + outcome.detail)
+
+
+def report_error(exc: CoopflowError) -> None:
+    """Say on stderr why coopflow refused: one line, or a line per reason of a guard."""
+    if isinstance(exc, ScriptFailed):
+        report_outcome(exc.report, exc.outcome)
+    elif isinstance(exc, GuardFailed):
+        report_reasons("", exc)
+    else:
+        error(exc.message)

@@ -1,0 +1,62 @@
+"""``coopflow party``: register, list and show the parties (the collectivités)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import click
+from coopflow._vocabulary import NATURES
+
+from ._app import cli, json_option, open_coopflow
+from ._output import fields, print_json, table
+
+
+@cli.group()
+def party() -> None:
+    """Parties: the collectivités that take part in partnerships."""
+
+
+@party.command("add")
+@click.argument("key")
+@click.option("--official-name", required=True, help="Communauté d'agglomération du Libournais")
+@click.option("--usual-name", help="La Cali")
+@click.option("--nature", required=True, type=click.Choice(list(NATURES)))
+@click.option("--siren", help="9 digits, the last a Luhn check digit (none for ETRANGER).")
+@click.option("--seat", help="Where the party sits (Libourne).")
+@click.option("--deliberative-body", required=True, help="conseil communautaire")
+@click.option("--executive-title", required=True, help="Président, Maire...")
+@click.option("--replace", is_flag=True, help="Update a party registered with other fields.")
+@click.pass_context
+def party_add(ctx: click.Context, /, key: str, **values: Any) -> None:
+    """Register a party under KEY (bordeaux-metropole); the same fields again do nothing."""
+    info = open_coopflow(ctx).add_party(key, **values)
+    click.echo(f"party {info.key}: {info.official_name}")
+
+
+@party.command("list")
+@json_option
+@click.pass_context
+def party_list(ctx: click.Context, as_json: bool) -> None:
+    """List the parties."""
+    parties = open_coopflow(ctx).parties()
+    if as_json:
+        print_json(parties)
+        return
+    table(
+        ["Key", "Name", "Nature", "SIREN", "Executive"],
+        [(p.key, p.name, p.nature, p.siren, p.executive_title) for p in parties],
+    )
+
+
+@party.command("show")
+@click.argument("key")
+@json_option
+@click.pass_context
+def party_show(ctx: click.Context, key: str, as_json: bool) -> None:
+    """Show a party."""
+    info = open_coopflow(ctx).party(key)
+    if as_json:
+        print_json(info)
+        return
+    fields([(f.name.replace("_", " "), getattr(info, f.name)) for f in dataclasses.fields(info)])

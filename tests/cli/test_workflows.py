@@ -1,0 +1,290 @@
+"""A host's own workflow definitions at the command line: ``--workflows DIR`` (or
+``COOPFLOW_WORKFLOWS``), ``workflow list`` and ``workflow migrate``; an invalid or missing
+folder is one ``error:`` line and exit code 2."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from coopflow.workflows import BUILTIN_DIR
+
+from .conftest import Invoke
+from .test_commands import REF, STAFF, add_parties, create, ok, one_error
+
+ADMIN = ("--actor", "alice.admin", "--role", "admin")
+V2_TITLE = "Coopération, version de l'hôte"
+V2_STATE = """
+[states.en_veille]
+label = "En veille"
+
+[events.mettre_en_veille]
+label = "Mettre en veille"
+from = "accueil"
+to = "en_veille"
+roles = ["staff", "admin"]
+
+[events.sortir_de_veille]
+label = "Sortir de veille"
+from = "en_veille"
+to = "accueil"
+roles = ["staff", "admin"]
+"""
+
+
+def cooperation_v2(extra: str = V2_STATE) -> str:
+    """The built-in cooperation definition as a version 2: its own title, one state more."""
+    v1 = (BUILTIN_DIR / "cooperation.v1.toml").read_text(encoding="utf-8")
+    assert v1.count("\nversion = 1\n") == 1
+    v2 = v1.replace("\nversion = 1\n", "\nversion = 2\n")
+    v2 = re.sub(r"^title = .*$", f'title = "{V2_TITLE}"', v2, count=1, flags=re.M)
+    return v2 + extra
+
+
+@pytest.fixture
+def host_dir(tmp_path: Path) -> Path:
+    """A host's folder of definitions holding cooperation v2."""
+    folder = tmp_path / "host-workflows"
+    folder.mkdir()
+    (folder / "cooperation.v2.toml").write_text(cooperation_v2(), encoding="utf-8")
+    return folder
+
+
+def listed(run_out: str) -> dict[tuple[str, int], dict[str, object]]:
+    return {(w["name"], w["version"]): w for w in json.loads(run_out)}
+
+
+def test_workflow_list_shows_the_built_in_and_the_host_definitions(
+    invoke: Invoke, host_dir: Path
+) -> None:
+    alone = listed(ok(invoke("workflow", "list", "--json")).out)
+    assert set(alone) == {("cooperation", 1), ("programme", 1)}
+    assert alone["cooperation", 1]["source"] == str(BUILTIN_DIR / "cooperation.v1.toml")
+
+    both = listed(ok(invoke("--workflows", str(host_dir), "workflow", "list", "--json")).out)
+    assert set(both) == {("cooperation", 1), ("cooperation", 2), ("programme", 1)}
+    assert both["cooperation", 2] == {
+        "name": "cooperation",
+        "version": 2,
+        "subject": "partnership",
+        "title": V2_TITLE,
+        "source": str(host_dir / "cooperation.v2.toml"),
+    }
+    text = ok(invoke("--workflows", str(host_dir), "workflow", "list")).out.splitlines()
+    assert text[0].split() == ["Name", "Version", "Subject", "Title", "Source"]
+    row = next(line for line in text if line.endswith(str(host_dir / "cooperation.v2.toml")))
+    assert row.split()[:3] == ["cooperation", "2", "partnership"] and V2_TITLE in row
+
+
+def test_a_partnership_created_with_host_workflows_starts_on_the_latest_version(
+    invoke: Invoke, host_dir: Path
+) -> None:
+    add_parties(invoke)
+    created = json.loads(
+        ok(
+            invoke(
+                "--workflows",
+                str(host_dir),
+                "partnership",
+                "create",
+                "Coopération Bordeaux Métropole – La Cali",
+                "--scale",
+                "aire_metropolitaine",
+                "--party",
+                "bordeaux-metropole",
+                "--party",
+                "la-cali",
+                "--workflow",
+                "cooperation",
+                *STAFF,
+                "--json",
+            )
+        ).out
+    )
+    assert (created["workflow"], created["workflow_version"]) == ("cooperation", 2)
+    events = json.loads(
+        ok(
+            invoke("--workflows", str(host_dir), "events", created["reference"], *STAFF, "--json")
+        ).out
+    )
+    assert "mettre_en_veille" in {e["event"] for e in events}  # v2's own event
+
+
+def test_workflow_migrate_moves_a_v1_partnership_and_journals_it(
+    invoke: Invoke, host_dir: Path
+) -> None:
+    create(invoke)  # on cooperation v1: no --workflows
+    before = json.loads(ok(invoke("history", REF, "--json")).out)
+    assert json.loads(ok(invoke("partnership", "show", REF, "--json")).out)["workflow_version"] == 1
+    host = ("--workflows", str(host_dir))
+
+    run = ok(
+        invoke(*host, "workflow", "migrate", "cooperation", "--from", "1", "--to", "2", *ADMIN)
+    )
+    assert run.out.splitlines() == ["cooperation v1 → v2: 1 moved", f"  {REF}"]
+
+    after = json.loads(ok(invoke(*host, "history", REF, "--json")).out)
+    assert after[: len(before)] == before and len(after) == len(before) + 1
+    record = after[-1]
+    assert (record["event"], record["source_state"], record["target_state"]) == (
+        "migration",
+        "accueil",
+        "accueil",
+    )
+    assert (record["actor"], record["role"]) == ("alice.admin", "admin")
+    assert record["workflow_version"] == 2
+    assert record["data"] == {"from_version": 1, "to_version": 2}
+    table = ok(invoke(*host, "history", REF)).out.splitlines()
+    assert "migration" in table[-1].split() and "alice.admin" in table[-1]
+    detail = json.loads(ok(invoke(*host, "partnership", "show", REF, "--json")).out)
+    assert (detail["workflow"], detail["workflow_version"]) == ("cooperation", 2)
+    fired = json.loads(ok(invoke(*host, "fire", REF, "mettre_en_veille", *STAFF, "--json")).out)
+    assert fired["target_state"] == "en_veille"  # the partnership now follows v2
+    ok(invoke(*host, "verify"))
+
+    again = json.loads(
+        ok(
+            invoke(
+                *host,
+                "workflow",
+                "migrate",
+                "cooperation",
+                "--from",
+                "1",
+                "--to",
+                "2",
+                *ADMIN,
+                "--json",
+            )
+        ).out
+    )
+    assert again == {"workflow": "cooperation", "from_version": 1, "to_version": 2, "moved": []}
+
+
+def test_workflow_migrate_with_a_mapping_and_references(invoke: Invoke, host_dir: Path) -> None:
+    create(invoke)
+    host = ("--workflows", str(host_dir))
+    migrate = (*host, "workflow", "migrate", "cooperation", "--from", "1", "--to", "2")
+    other = invoke(*migrate, "--reference", "COOP-2099-0001", *ADMIN, "--json")
+    assert json.loads(ok(other).out)["moved"] == []  # another partnership only: REF stays
+    assert json.loads(ok(invoke("partnership", "show", REF, "--json")).out)["workflow_version"] == 1
+    moved = invoke(*migrate, "--map", "accueil=en_veille", "--reference", REF, *ADMIN, "--json")
+    assert json.loads(ok(moved).out)["moved"] == [REF]
+    record = json.loads(ok(invoke(*host, "history", REF, "--json")).out)[-1]
+    assert (record["event"], record["target_state"]) == ("migration", "en_veille")
+
+
+def test_workflows_from_the_environment(invoke: Invoke, host_dir: Path) -> None:
+    env = {"COOPFLOW_WORKFLOWS": str(host_dir)}
+    assert ("cooperation", 2) in listed(ok(invoke("workflow", "list", "--json", env=env)).out)
+    create(invoke)
+    run = invoke("workflow", "migrate", "cooperation", "--from", "1", "--to", "2", *ADMIN, env=env)
+    assert ok(run).out.splitlines()[-1] == f"  {REF}"
+    assert json.loads(ok(invoke("history", REF, "--json", env=env)).out)[-1]["event"] == "migration"
+    mermaid = json.loads(ok(invoke("diagram", "--json", env=env)).out)
+    assert (
+        mermaid["version"] == 2 and "accueil --> en_veille: mettre_en_veille" in mermaid["mermaid"]
+    )
+
+
+def test_diagram_reads_the_host_definitions(invoke_bare: Invoke, host_dir: Path) -> None:
+    builtin = json.loads(ok(invoke_bare("diagram", "--json")).out)
+    assert builtin["version"] == 1 and "en_veille" not in builtin["mermaid"]
+    hosted = json.loads(ok(invoke_bare("--workflows", str(host_dir), "diagram", "--json")).out)
+    assert hosted["version"] == 2 and "en_veille --> accueil: sortir_de_veille" in hosted["mermaid"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("workflow", "list"), ("diagram",), ("partnership", "list"), ("history", REF)],
+    ids=["workflow-list", "diagram", "partnership-list", "history"],
+)
+def test_an_invalid_host_definition_is_one_error_line(
+    invoke: Invoke, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    bad = folder / "cooperation.v2.toml"
+    text = cooperation_v2().replace("\n[workflow]\n", '\n[workflow]\ncolour = "red"\n', 1)
+    bad.write_text(text, encoding="utf-8")
+    run = invoke("--workflows", str(folder), *command)
+    one_error(run, 2, str(bad), "workflow.colour", "unknown key")
+    assert "internal error" not in run.err
+    assert run.out == ""
+
+
+def test_a_host_definition_clashing_with_a_built_in_one_is_refused(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    folder = tmp_path / "clash"
+    folder.mkdir()
+    copy = folder / "cooperation.v1.toml"
+    copy.write_text((BUILTIN_DIR / "cooperation.v1.toml").read_text("utf-8"), encoding="utf-8")
+    one_error(
+        invoke("--workflows", str(folder), "workflow", "list"),
+        2,
+        str(copy),
+        "workflow.version",
+        "already defined",
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("workflow", "list"), ("diagram",), ("party", "list")],
+    ids=["workflow-list", "diagram", "party-list"],
+)
+def test_a_missing_workflows_folder_is_one_error_line(
+    invoke: Invoke, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    missing = tmp_path / "no-such-folder"
+    run = invoke("--workflows", str(missing), *command)
+    one_error(run, 2, str(missing), "not a folder")
+    env_run = invoke(*command, env={"COOPFLOW_WORKFLOWS": str(missing)})
+    one_error(env_run, 2, str(missing), "not a folder")
+
+
+@pytest.mark.parametrize(
+    ("items", "fragment"),
+    [
+        (("--map", "accueil"), "'accueil' is not OLD=NEW"),
+        (("--map", "=accueil"), "'=accueil' is not OLD=NEW"),
+        (("--map", "accueil=dialogue", "--map", "accueil=en_veille"), "'accueil' is given twice"),
+    ],
+    ids=["no-equals", "no-old-state", "twice"],
+)
+def test_bad_map_syntax_is_a_usage_error(
+    invoke: Invoke, host_dir: Path, items: tuple[str, ...], fragment: str
+) -> None:
+    create(invoke)
+    run = invoke(
+        "--workflows",
+        str(host_dir),
+        "workflow",
+        "migrate",
+        "cooperation",
+        "--from",
+        "1",
+        "--to",
+        "2",
+        *items,
+        *ADMIN,
+    )
+    one_error(run, 2, "--map", fragment)
+    history = json.loads(ok(invoke("history", REF, "--json")).out)
+    assert "migration" not in {e["event"] for e in history}
+
+
+def test_a_map_to_a_state_the_new_version_lacks_is_refused(invoke: Invoke, host_dir: Path) -> None:
+    create(invoke)
+    run = invoke(
+        "--workflows",
+        str(host_dir),
+        *("workflow", "migrate", "cooperation", "--from", "1", "--to", "2"),
+        *("--map", "accueil=nulle_part"),
+        *ADMIN,
+    )
+    one_error(run, 2, "no leaf state 'nulle_part'")
+    assert json.loads(ok(invoke("partnership", "show", REF, "--json")).out)["workflow_version"] == 1
