@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -39,13 +39,30 @@ from .models import (
     utcnow,
 )
 
+if TYPE_CHECKING:  # coopflow.documents imports WeasyPrint: only its types are needed here
+    from coopflow.documents.snapshot import (
+        AmendmentSnapshot,
+        AvenantSnapshot,
+        AxisSnapshot,
+        DeliberationSnapshot,
+        PartySnapshot,
+        ProgrammeSnapshot,
+        ProtocolSnapshot,
+        SignatorySnapshot,
+        Snapshot,
+    )
+
 # Keys of a protocol snapshot that are not part of its agreed content.
 _EXECUTION_KEYS = frozenset(
     {"document_version", "status", "deliberations", "signatories", "signature", "amendments"}
 )
 
 
-def content_sha256(snapshot: dict[str, Any]) -> str:
+def _status(final: bool) -> Literal["projet", "final"]:
+    return "final" if final else "projet"
+
+
+def content_sha256(snapshot: Mapping[str, Any]) -> str:
     """Hash of what a document says, leaving out its version, status and execution data."""
     content = {k: v for k, v in snapshot.items() if k not in _EXECUTION_KEYS}
     return sha256_hex(canonical_json(content))
@@ -121,7 +138,7 @@ class DocumentStore:
     # ------------------------------------------------------------------ snapshots
 
     @staticmethod
-    def _party(party: Party, partnership: Partnership) -> dict[str, Any]:
+    def _party(party: Party, partnership: Partnership) -> PartySnapshot:
         return {
             "key": party.key,
             "official_name": party.official_name,
@@ -136,7 +153,7 @@ class DocumentStore:
             "is_lead": party.id == partnership.lead_party_id,
         }
 
-    def _parties(self, session: Session, p: Partnership) -> list[dict[str, Any]]:
+    def _parties(self, session: Session, p: Partnership) -> list[PartySnapshot]:
         return [self._party(m.party, p) for m in p.members]
 
     @staticmethod
@@ -145,7 +162,7 @@ class DocumentStore:
 
     def _deliberations(
         self, session: Session, p: Partnership, amendment: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[DeliberationSnapshot]:
         keys = self._keys(p)
         order = {m.party_id: m.position for m in p.members}
         stmt = select(Deliberation).where(Deliberation.partnership_id == p.id)
@@ -165,7 +182,7 @@ class DocumentStore:
             for d in rows
         ]
 
-    def _signatories(self, session: Session, p: Partnership) -> list[dict[str, Any]]:
+    def _signatories(self, session: Session, p: Partnership) -> list[SignatorySnapshot]:
         keys = self._keys(p)
         order = {m.party_id: m.position for m in p.members}
         rows = sorted(
@@ -183,7 +200,7 @@ class DocumentStore:
         ]
 
     @staticmethod
-    def _amendment(a: Amendment) -> dict[str, Any]:
+    def _amendment(a: Amendment) -> AmendmentSnapshot:
         return {
             "number": a.number,
             "subject": a.subject,
@@ -191,7 +208,7 @@ class DocumentStore:
             "signed_on": iso_date(a.signed_on),
         }
 
-    def _axes(self, session: Session, p: Partnership) -> list[dict[str, Any]]:
+    def _axes(self, session: Session, p: Partnership) -> list[AxisSnapshot]:
         keys = self._keys(p)
         axes = session.scalars(
             select(Axis).where(Axis.partnership_id == p.id).order_by(Axis.number)
@@ -211,7 +228,7 @@ class DocumentStore:
 
     def protocol_snapshot(
         self, session: Session, p: Partnership, *, final: bool, version: int = 0
-    ) -> dict[str, Any]:
+    ) -> ProtocolSnapshot:
         proto = _protocol(session, p)
         amendments = session.scalars(
             select(Amendment)
@@ -222,7 +239,7 @@ class DocumentStore:
             "kind": "protocole",
             "reference": p.reference,
             "document_version": version,
-            "status": "final" if final else "projet",
+            "status": _status(final),
             "title": p.title,
             "scale": p.scale,
             "scale_label": SCALES[p.scale],
@@ -251,7 +268,7 @@ class DocumentStore:
 
     def avenant_snapshot(
         self, session: Session, p: Partnership, number: int, *, final: bool, version: int = 0
-    ) -> dict[str, Any]:
+    ) -> AvenantSnapshot:
         proto = _protocol(session, p)
         amendment = session.scalars(
             select(Amendment).where(Amendment.partnership_id == p.id, Amendment.number == number)
@@ -262,7 +279,7 @@ class DocumentStore:
             "kind": "avenant",
             "reference": p.reference,
             "document_version": version,
-            "status": "final" if final else "projet",
+            "status": _status(final),
             "title": p.title,
             "period": {
                 "start": proto.period_start.isoformat(),
@@ -278,7 +295,7 @@ class DocumentStore:
 
     def programme_snapshot(
         self, session: Session, p: Partnership, prog: Programme, *, final: bool, version: int = 0
-    ) -> dict[str, Any]:
+    ) -> ProgrammeSnapshot:
         proto = _protocol(session, p)
         keys = self._keys(p)
         names = {m.party.key: m.party.usual_name or m.party.official_name for m in p.members}
@@ -295,7 +312,7 @@ class DocumentStore:
             "kind": "programme",
             "reference": p.reference,
             "document_version": version,
-            "status": "final" if final else "projet",
+            "status": _status(final),
             "label": prog.label,
             "title": p.title,
             "period": {
@@ -355,7 +372,7 @@ class DocumentStore:
         *,
         final: bool,
         version: int = 0,
-    ) -> dict[str, Any]:
+    ) -> Snapshot:
         """The snapshot of one document, as it would be rendered now."""
         if kind == "protocole":
             return self.protocol_snapshot(session, p, final=final, version=version)
