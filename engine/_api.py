@@ -554,6 +554,19 @@ class Coopflow:
 
         ``expected_version`` (the version the actor saw) turns a concurrent change into a
         ConcurrentModificationError instead of firing on a state the actor has not seen."""
+        if (
+            programme is None
+            and self._binding.owns_transactions
+            and self.workflows.unguarded(event)
+        ):
+            return self._fire_unguarded(
+                reference,
+                event,
+                actor,
+                comment=comment,
+                data=data,
+                expected_version=expected_version,
+            )
         try:
             with self._binding.write(reference, fire=True) as s:
                 p, ctx, record, source = firing.fire(
@@ -588,6 +601,48 @@ class Coopflow:
             self._refused(Refusal(reference, event, actor, programme, exc))
             raise
         self._callbacks.notify(owed)
+        return result
+
+    def _fire_unguarded(
+        self,
+        reference: str,
+        event: str,
+        actor: Actor,
+        *,
+        comment: str | None,
+        data: Mapping[str, object] | None,
+        expected_version: int | None,
+    ) -> FireResult:
+        """The fire of an event without guards or effects on coopflow's own transaction: the
+        same checks and writes in Core, without an ORM Session (the hot path of
+        ``suspendre``/``reprendre``-like events)."""
+        try:
+            with self._binding.write_connection(reference, fire=True) as connection:
+                record, source, version = firing.fire_unguarded(
+                    connection,
+                    self.workflows,
+                    reference,
+                    event,
+                    actor,
+                    comment=comment,
+                    data=data,
+                    expected_version=expected_version,
+                    sqlite_write=self._binding.needs_sqlite_lock,
+                )
+        except CoopflowError as exc:
+            self._refused(Refusal(reference, event, actor, None, exc))
+            raise
+        result = FireResult(
+            reference=reference,
+            event=event,
+            programme=None,
+            source_state=source,
+            target_state=record.target_state,
+            version=version,
+            record=record,
+            documents=(),
+        )
+        self._callbacks.notify([(cb, result) for cb in self._callbacks.fired])
         return result
 
     def _refused(self, refusal: Refusal) -> None:

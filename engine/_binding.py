@@ -39,7 +39,7 @@ from coopflow._migrate import check_schema, display_url, head_revision, upgrade
 from coopflow._views import FinalDocument
 from coopflow.errors import CoopflowError, HookError, SchemaOutOfDateError
 from coopflow.models import Document
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
@@ -174,6 +174,25 @@ class Binding:
                     yield session
             finally:
                 FIRING.reset(firing)
+
+    @contextlib.contextmanager
+    def write_connection(self, reference: str, *, fire: bool = False) -> Iterator[Connection]:
+        """A writing unit of work on a Connection of coopflow's own, with no ORM Session (for
+        a fire that needs no ORM object): committed when the block ends, rolled back if it
+        raises.  Only for a binding without a host Session (see :attr:`owns_transactions`)."""
+        assert self.session is None, "a host's Session: use write()"
+        with translated_errors(reference):
+            firing = FIRING.set(reference if fire and self.sqlite else None)
+            try:
+                with self.write_engine.begin() as connection:
+                    yield connection
+            finally:
+                FIRING.reset(firing)
+
+    @property
+    def owns_transactions(self) -> bool:
+        """coopflow opens its own transactions (a URL or a host's Engine, not a Session)."""
+        return self.session is None
 
     @contextlib.contextmanager
     def transaction(self, *, dry_run: bool) -> Iterator[tuple[Binding, list[Call]]]:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Insert, Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -168,13 +168,33 @@ class RecordContent:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """Where a partnership's chain stands: what a write to it must know of the partnership row
+    (read under its lock)."""
+
+    id: int
+    reference: str
+    version: int
+    journal_seq: int
+    journal_head: str
+
+    @classmethod
+    def of(cls, p: Partnership) -> ChainHead:
+        return cls(p.id, p.reference, p.version, p.journal_seq, p.journal_head)
+
+
 def _next_record(
-    partnership: Partnership, content: RecordContent, programme: Programme | None
+    head: ChainHead, content: RecordContent, programme: Programme | None
 ) -> dict[str, Any]:
     """The column values of the partnership's next journal record, its hash included (all
     but ``partnership_id``)."""
     assert content.programme == (programme.label if programme is not None else None)
-    seq = partnership.journal_seq + 1
+    return _values(head, content, programme.id if programme is not None else None)
+
+
+def _values(head: ChainHead, content: RecordContent, programme_id: int | None) -> dict[str, Any]:
+    seq = head.journal_seq + 1
     return {
         "seq": seq,
         "event": content.event,
@@ -188,9 +208,9 @@ def _next_record(
         "workflow_name": content.workflow_name,
         "workflow_version": content.workflow_version,
         "document_sha256": content.document_sha256,
-        "prev_hash": partnership.journal_head,
-        "hash": content.digest(partnership.reference, seq, partnership.journal_head),
-        "programme_id": programme.id if programme is not None else None,
+        "prev_hash": head.journal_head,
+        "hash": content.digest(head.reference, seq, head.journal_head),
+        "programme_id": programme_id,
     }
 
 
@@ -204,7 +224,7 @@ def append(
     """Add the next record of the partnership's chain (the caller holds the partnership's lock),
     through the unit of work: for a partnership created in the same flush, a migration, a data
     entry or a render."""
-    values = _next_record(partnership, content, programme)
+    values = _next_record(ChainHead.of(partnership), content, programme)
     record = JournalRecord(partnership=partnership, **values)
     session.add(record)
     partnership.journal_seq = values["seq"]
@@ -213,15 +233,103 @@ def append(
 
 
 _PARTNERSHIP = cast(Table, Partnership.__table__)
+_JOURNAL = cast(Table, JournalRecord.__table__)
 _ADVANCED = ("version", "journal_seq", "journal_head", "updated_at")
-# Built once: the statements are cached compiled, and values travel as parameters.
-_ADVANCE = (
-    update(_PARTNERSHIP)
-    .where(_PARTNERSHIP.c.id == bindparam("_id"), _PARTNERSHIP.c.version == bindparam("_version"))
-    .values({name: bindparam(name) for name in _ADVANCED})
-)
-_ADVANCE_STATE = _ADVANCE.values(state=bindparam("state"))
-_INSERT_RECORD = insert(cast(Table, JournalRecord.__table__))
+_RECORD_COLUMNS = [c.name for c in _JOURNAL.c if c.name != "id"]
+
+
+def _advance_statements(
+    with_state: bool,
+) -> tuple[Update, Insert, Insert]:
+    """The versioned UPDATE of the partnership, the INSERT of its next record, and both in one
+    statement (PostgreSQL: the INSERT selects from the UPDATE's RETURNING, so it inserts
+    nothing when the version changed).  Built once: compiled forms are cached and values travel
+    as parameters."""
+    changes: dict[str, Any] = {name: bindparam(name) for name in _ADVANCED}
+    if with_state:
+        changes["state"] = bindparam("state")
+    advance = (
+        update(_PARTNERSHIP)
+        .where(
+            _PARTNERSHIP.c.id == bindparam("_id"), _PARTNERSHIP.c.version == bindparam("_version")
+        )
+        .values(changes)
+    )
+    record = insert(_JOURNAL)
+    moved = advance.returning(_PARTNERSHIP.c.id).cte("coopflow_moved")
+    # The record's values are bound under other names: execution parameters named like the
+    # partnership's columns would otherwise be added to the UPDATE's SET clause.
+    columns = [
+        moved.c.id
+        if name == "partnership_id"
+        else bindparam(f"record_{name}", type_=_JOURNAL.c[name].type)
+        for name in _RECORD_COLUMNS
+    ]
+    both = (
+        insert(_JOURNAL)
+        .from_select(_RECORD_COLUMNS, select(*columns).select_from(moved))
+        .execution_options(preserve_rowcount=True)  # the driver's count of inserted rows
+    )
+    return advance, record, both
+
+
+_STATEMENTS = {with_state: _advance_statements(with_state) for with_state in (True, False)}
+
+
+def advance_on(
+    connection: Connection,
+    head: ChainHead,
+    content: RecordContent,
+    *,
+    state: str | None,
+    programme_id: int | None = None,
+) -> tuple[JournalEntry, dict[str, Any]]:
+    """A fire's writes on ``connection``, whose transaction holds the partnership's lock: the
+    versioned UPDATE of the partnership (its ``state`` unless None, its version and journal
+    head) and the INSERT of the next record — one statement on PostgreSQL (one round trip),
+    two on SQLite (no round trip to save).
+
+    A concurrent change of the version raises ConcurrentModificationError.  Returns the record
+    as the API shows it, and the partnership's new column values."""
+    values = _values(head, content, programme_id)
+    changes: dict[str, Any] = {
+        "version": head.version + 1,
+        "journal_seq": values["seq"],
+        "journal_head": values["hash"],
+        "updated_at": content.at,
+    }
+    if state is not None:
+        changes["state"] = state
+    advance, record, both = _STATEMENTS[state is not None]
+    where = {"_id": head.id, "_version": head.version}
+    if connection.dialect.name == "postgresql":
+        record_values = {f"record_{name}": value for name, value in values.items()}
+        inserted = connection.execute(both, {**changes, **where, **record_values})
+        if inserted.rowcount != 1:
+            raise ConcurrentModificationError(head.reference, "its version changed")
+    else:
+        if connection.execute(advance, {**changes, **where}).rowcount != 1:
+            raise ConcurrentModificationError(head.reference, "its version changed")
+        connection.execute(record, {"partnership_id": head.id, **values})
+    entry = JournalEntry(
+        reference=head.reference,
+        seq=values["seq"],
+        programme=content.programme,
+        event=content.event,
+        source_state=content.source_state,
+        target_state=content.target_state,
+        actor=content.actor,
+        role=content.role,
+        at=aware(content.at),
+        comment=content.comment,
+        data=json.loads(content.data),
+        workflow=content.workflow_name,
+        workflow_version=content.workflow_version,
+        document_sha256=content.document_sha256,
+        prev_hash=values["prev_hash"],
+        hash=values["hash"],
+    )
+    return entry, changes
 
 
 def advance(
@@ -232,51 +340,20 @@ def advance(
     state: str | None,
     programme: Programme | None = None,
 ) -> JournalEntry:
-    """A fire's writes, as two Core statements on the session's connection: the versioned
-    UPDATE of the partnership (its ``state`` unless None, its version and journal head) and
-    the INSERT of the next record.
-
-    Cheaper than the ORM's unit of work on the hot path; the loaded partnership is brought up
-    to date without being marked dirty.  A concurrent change of the version raises
-    ConcurrentModificationError.  Returns the record as the API shows it."""
-    values = _next_record(partnership, content, programme)
-    at = content.at
-    changes: dict[str, Any] = {
-        "version": partnership.version + 1,
-        "journal_seq": values["seq"],
-        "journal_head": values["hash"],
-        "updated_at": at,
-    }
-    if state is not None:
-        changes["state"] = state
-    connection = session.connection()
-    updated = connection.execute(
-        _ADVANCE_STATE if state is not None else _ADVANCE,
-        {**changes, "_id": partnership.id, "_version": partnership.version},
+    """:func:`advance_on` for a partnership loaded in ``session`` (the ORM path of a fire):
+    Core statements on the session's connection, cheaper than the unit of work; the loaded
+    partnership is brought up to date without being marked dirty."""
+    assert content.programme == (programme.label if programme is not None else None)
+    entry, changes = advance_on(
+        session.connection(),
+        ChainHead.of(partnership),
+        content,
+        state=state,
+        programme_id=programme.id if programme is not None else None,
     )
-    if updated.rowcount != 1:
-        raise ConcurrentModificationError(partnership.reference, "its version changed")
-    connection.execute(_INSERT_RECORD, {"partnership_id": partnership.id, **values})
     for name, value in changes.items():
         set_committed_value(partnership, name, value)
-    return JournalEntry(
-        reference=partnership.reference,
-        seq=values["seq"],
-        programme=content.programme,
-        event=content.event,
-        source_state=content.source_state,
-        target_state=content.target_state,
-        actor=content.actor,
-        role=content.role,
-        at=aware(at),
-        comment=content.comment,
-        data=json.loads(content.data),
-        workflow=content.workflow_name,
-        workflow_version=content.workflow_version,
-        document_sha256=content.document_sha256,
-        prev_hash=values["prev_hash"],
-        hash=values["hash"],
-    )
+    return entry
 
 
 @dataclass(frozen=True, slots=True)

@@ -669,10 +669,12 @@ class WorkflowSet:
 
     def __init__(self, workflows: Iterable[Workflow] = ()) -> None:
         self._by_key: dict[tuple[str, int], Workflow] = {}
+        self._unguarded: dict[str, bool] = {}
         for wf in workflows:
             self.add(wf)
 
     def add(self, wf: Workflow) -> None:
+        self._unguarded.clear()
         if wf.key in self._by_key:
             other = self._by_key[wf.key]
             raise InvalidWorkflowError(
@@ -699,6 +701,20 @@ class WorkflowSet:
 
     def names(self) -> list[str]:
         return sorted({n for (n, _) in self._by_key})
+
+    def unguarded(self, event: str) -> bool:
+        """Whether some partnership workflow has ``event`` and every one that has it fires it
+        without guards or effects (remembered per event)."""
+        known = self._unguarded.get(event)
+        if known is None:
+            defs = [
+                wf.events[event]
+                for wf in self._by_key.values()
+                if wf.subject == "partnership" and event in wf.events
+            ]
+            known = bool(defs) and all(not d.guards and not d.effects for d in defs)
+            self._unguarded[event] = known
+        return known
 
     def programmes_of(self, wf: Workflow) -> Workflow:
         """The (latest) programme workflow a partnership workflow declares."""

@@ -10,6 +10,7 @@ from typing import Any, cast
 from coopflow import _journal
 from coopflow import _validate as v
 from coopflow._context import Actor, FireContext
+from coopflow._db import SEEN_VERSION
 from coopflow._documents import DocumentStore
 from coopflow._domain.editing import check_role
 from coopflow._domain.locking import lock_for_fire
@@ -21,6 +22,7 @@ from coopflow.errors import (
     CoopflowError,
     ExtensionError,
     GuardFailed,
+    NotFoundError,
     PermissionDenied,
     TransitionNotAllowed,
     UnknownEventError,
@@ -32,12 +34,16 @@ from coopflow.models import (
     Programme,
     utcnow,
 )
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 # Built once: the statements of the hot path, cached compiled.
 _JOURNAL = cast(Table, JournalRecord.__table__)
+_PARTNERSHIP = cast(Table, Partnership.__table__)
+_VERSION_OF = select(_PARTNERSHIP.c.version).where(
+    _PARTNERSHIP.c.reference == bindparam("reference")
+)
 _CAME_FROM = (
     select(_JOURNAL.c.source_state)
     .where(
@@ -154,6 +160,33 @@ def _guard_reasons(registry: Registry, ctx: FireContext) -> list[str]:
     return reasons
 
 
+def _check_version(
+    reference: str, version: int, state: str, expected: int | None, seen: int | None
+) -> None:
+    """Refuse a fire on a version its actor has not seen: ``expected`` (the caller's), or the
+    version ``seen`` when the fire arrived, if it then had to wait for another writer."""
+    if expected is not None and version != expected:
+        raise ConcurrentModificationError(
+            reference, f"it is at version {version}, you expected {expected}"
+        )
+    if expected is None and seen is not None and version != seen:
+        # Another actor's change committed while this fire waited for the lock: firing now
+        # would act on a state the caller has not seen.
+        raise ConcurrentModificationError(
+            reference,
+            f"another change was committed while this fire waited for it (version {seen} "
+            f"became {version}; it is now in {state})",
+        )
+
+
+def _admit(wf: Workflow, ev: EventDef, actor: Actor, source: str) -> None:
+    """The actor's role may fire the event, and the event leaves ``source``."""
+    if actor.role not in ev.roles:
+        raise PermissionDenied(ev.name, actor.role, ev.roles)
+    if not any(wf.is_within(source, s) for s in ev.sources):
+        raise TransitionNotAllowed(ev.name, source, [e.name for e in wf.events_from(source)])
+
+
 def fire(
     session: Session,
     workflows: WorkflowSet,
@@ -177,18 +210,7 @@ def fire(
     check_role(actor.role)
     clean_comment = v.optional_text(comment, "comment", max_length=5000, multiline=True)
     p, seen = lock_for_fire(session, reference, sqlite_write=sqlite_write)
-    if expected_version is not None and p.version != expected_version:
-        raise ConcurrentModificationError(
-            reference, f"it is at version {p.version}, you expected {expected_version}"
-        )
-    if expected_version is None and seen is not None and p.version != seen:
-        # Another actor's change committed while this fire waited for the lock: firing now
-        # would act on a state the caller has not seen.
-        raise ConcurrentModificationError(
-            reference,
-            f"another change was committed while this fire waited for it (version {seen} "
-            f"became {p.version}; it is now in {p.state})",
-        )
+    _check_version(reference, p.version, p.state, expected_version, seen)
     now = now or utcnow()
     today = today or now.date()
     ctx = make_context(
@@ -206,11 +228,8 @@ def fire(
         checking_only=True,
     )
     wf, ev, prog = ctx.workflow, ctx.event, ctx.programme
-    if actor.role not in ev.roles:
-        raise PermissionDenied(event, actor.role, ev.roles)
     source = prog.state if prog is not None else p.state
-    if not any(wf.is_within(source, s) for s in ev.sources):
-        raise TransitionNotAllowed(event, source, [e.name for e in wf.events_from(source)])
+    _admit(wf, ev, actor, source)
     ctx.data = _parse_inputs(ev, data)
     ctx.checking_only = False
     reasons = _guard_reasons(registry, ctx)
@@ -251,6 +270,133 @@ def fire(
         programme=prog,
     )
     return p, ctx, record, source
+
+
+# The fast path's lock: the columns a fire without guards or effects needs, read with the lock.
+_HEAD_COLUMNS = (
+    _PARTNERSHIP.c.id,
+    _PARTNERSHIP.c.reference,
+    _PARTNERSHIP.c.version,
+    _PARTNERSHIP.c.journal_seq,
+    _PARTNERSHIP.c.journal_head,
+    _PARTNERSHIP.c.state,
+    _PARTNERSHIP.c.workflow_name,
+    _PARTNERSHIP.c.workflow_version,
+)
+# For an ``@previous`` event, the state the partnership came from, read with the row itself.
+_CAME_FROM_HERE = (
+    select(_JOURNAL.c.source_state)
+    .where(
+        _JOURNAL.c.partnership_id == _PARTNERSHIP.c.id,
+        _JOURNAL.c.target_state == _PARTNERSHIP.c.state,
+        _JOURNAL.c.programme_id.is_(None),
+    )
+    .order_by(_JOURNAL.c.seq.desc())
+    .limit(1)
+    .scalar_subquery()
+    .label("came_from")
+)
+
+
+def _head_statements(previous: bool) -> dict[str, Any]:
+    columns = (*_HEAD_COLUMNS, _CAME_FROM_HERE) if previous else _HEAD_COLUMNS
+    read = select(*columns).where(_PARTNERSHIP.c.reference == bindparam("reference"))
+    return {
+        "plain": read,
+        "for_update": read.with_for_update(of=_PARTNERSHIP),
+        "skip_locked": read.with_for_update(of=_PARTNERSHIP, skip_locked=True),
+    }
+
+
+_HEAD = {previous: _head_statements(previous) for previous in (False, True)}
+_NO_OP_WRITE = (  # takes SQLite's write lock in a transaction that began deferred
+    update(_PARTNERSHIP)
+    .where(_PARTNERSHIP.c.reference == bindparam("locked_reference"))
+    .values(journal_seq=_PARTNERSHIP.c.journal_seq)
+)
+
+
+def _lock_head(
+    connection: Connection, reference: str, *, previous: bool, sqlite_write: bool
+) -> tuple[Any, int | None]:
+    """The partnership's row (its chain head, state and workflow), locked as
+    :func:`coopflow._domain.locking.lock_for_fire` locks it, and the version seen before
+    waiting (None: it did not wait)."""
+    statements = _HEAD[previous]
+    if connection.dialect.name != "postgresql":
+        if sqlite_write:
+            connection.execute(_NO_OP_WRITE, {"locked_reference": reference})
+        row = connection.execute(statements["plain"], {"reference": reference}).one_or_none()
+        seen = connection.info.pop(SEEN_VERSION, None)
+        if row is None:
+            raise NotFoundError("partnership", reference)
+        return row, seen if isinstance(seen, int) else None
+    row = connection.execute(statements["skip_locked"], {"reference": reference}).one_or_none()
+    if row is not None:
+        return row, None
+    seen = connection.execute(_VERSION_OF, {"reference": reference}).scalar()
+    if seen is None:
+        raise NotFoundError("partnership", reference)
+    return connection.execute(statements["for_update"], {"reference": reference}).one(), seen
+
+
+def fire_unguarded(
+    connection: Connection,
+    workflows: WorkflowSet,
+    reference: str,
+    event: str,
+    actor: Actor,
+    *,
+    comment: str | None = None,
+    data: Mapping[str, object] | None = None,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+    sqlite_write: bool = False,
+) -> tuple[JournalEntry, str, int]:
+    """:func:`fire` for an event without guards or effects (:meth:`WorkflowSet.unguarded`), in Core
+    on ``connection``: the same checks in the same order (lock, version, role, state, inputs),
+    the row read with its lock (and, for ``@previous``, the state it came from) in one
+    statement, and the state change with its journal record in one more (on PostgreSQL).
+
+    Returns the new journal record, the source state and the partnership's new version."""
+    check_role(actor.role)
+    clean_comment = v.optional_text(comment, "comment", max_length=5000, multiline=True)
+    defining = [wf for wf in workflows if wf.subject == "partnership" and event in wf.events]
+    previous = any(wf.events[event].target == PREVIOUS for wf in defining)
+    row, seen = _lock_head(connection, reference, previous=previous, sqlite_write=sqlite_write)
+    _check_version(reference, row.version, row.state, expected_version, seen)
+    wf = workflows.get(row.workflow_name, row.workflow_version)
+    ev = _event(wf, event)
+    assert not ev.guards, "fire_unguarded: an event with guards"
+    assert not ev.effects, "fire_unguarded: an event with effects"
+    _admit(wf, ev, actor, row.state)
+    inputs = _parse_inputs(ev, data)
+    came_from: str | None = None
+    if ev.target == PREVIOUS:
+        came_from = row.came_from
+        if came_from is None:
+            raise ValidationError(f"the journal does not say which state led to {row.state}")
+    target = wf.run(row.state, event, came_from)
+    now = now or utcnow()
+    head = _journal.ChainHead(row.id, row.reference, row.version, row.journal_seq, row.journal_head)
+    record, changes = _journal.advance_on(
+        connection,
+        head,
+        _journal.RecordContent.of(
+            event=event,
+            source_state=row.state,
+            target_state=target,
+            actor=v.text(actor.id, "actor", max_length=200),
+            role=actor.role,
+            at=now,
+            comment=clean_comment,
+            data=_jsonable(inputs),
+            workflow_name=wf.name,
+            workflow_version=wf.version,
+        ),
+        state=target,
+    )
+    return record, row.state, int(changes["version"])
 
 
 def event_statuses(

@@ -24,7 +24,6 @@ from typing import Any
 from coopflow import Actor, ConcurrentModificationError, Coopflow, CoopflowError
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session
 
 from tests.robustness.operations import OPERATIONS
 
@@ -61,9 +60,10 @@ def install_kill(point: str) -> None:
 
             return write
 
-        # fire writes its record with advance(); creation, migration and scripts with append()
+        # a fire writes its record with advance_on() (through advance() on the ORM path);
+        # creation, data entry, migration and scripts with append()
         _journal.append = counted(_journal.append)  # type: ignore[method-assign]
-        _journal.advance = counted(_journal.advance)  # type: ignore[method-assign]
+        _journal.advance_on = counted(_journal.advance_on)  # type: ignore[method-assign]
     elif name == "produce":
         from coopflow._documents import DocumentStore
 
@@ -90,14 +90,16 @@ def install_kill(point: str) -> None:
                 _die(point)
 
     elif point == "commit:after":
+        # Once the database has committed the outermost transaction (a released savepoint
+        # takes another path), whether it was a Session's or a Connection's of coopflow's own.
+        commit = Connection._commit_impl
 
-        @event.listens_for(Session, "after_commit")
-        def after_commit(session: Session) -> None:
-            # a released savepoint also "commits": wait for the outermost transaction
-            if not session.in_nested_transaction() and _is_write(
-                session.get_bind().get_execution_options()
-            ):
+        def committed(conn: Connection) -> None:
+            commit(conn)
+            if _is_write(conn.get_execution_options()):
                 _die(point)
+
+        Connection._commit_impl = committed  # type: ignore[method-assign]
 
     else:
         raise SystemExit(f"unknown kill point {point!r}")
