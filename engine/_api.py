@@ -34,6 +34,7 @@ from ._domain import (
 from ._domain import parties as party_ops
 from ._domain import partnerships as partnership_ops
 from ._domain.locking import lock_partnership
+from ._domain.partnerships import NewPartnership
 from ._journal import VerifyReport
 from ._migrate import downgrade, upgrade
 from ._views import (
@@ -273,6 +274,19 @@ class Coopflow:
                 workflow=workflow,
                 workflow_version=workflow_version,
             )
+
+    def create_partnerships(
+        self, partnerships: Sequence[NewPartnership], *, actor: Actor
+    ) -> list[PartnershipInfo]:
+        """Open many partnerships at once (an import), each as :meth:`create_partnership`
+        would, in one transaction and a few multi-row statements per 500: all or nothing."""
+        with self._binding.write() as s:
+            return partnership_ops.create_many(s, self.workflows, partnerships, actor=actor)
+
+    def existing(self, references: Sequence[str]) -> dict[str, PartnershipInfo]:
+        """The partnerships among ``references`` that exist, by reference."""
+        with self._binding.read() as s:
+            return reading.by_references(s, references)
 
     def partnership(self, reference: str) -> PartnershipInfo:
         with self._binding.read() as s:

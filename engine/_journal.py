@@ -214,6 +214,11 @@ def _values(head: ChainHead, content: RecordContent, programme_id: int | None) -
     }
 
 
+def first_record(reference: str, content: RecordContent) -> dict[str, Any]:
+    """The column values of a new partnership's first record (all but ``partnership_id``)."""
+    return _values(ChainHead(0, reference, 1, 0, GENESIS), content, None)
+
+
 def append(
     session: Session,
     partnership: Partnership,

@@ -59,6 +59,7 @@ from . import _validate as v
 from ._api import Coopflow
 from ._context import Actor
 from ._documents import DocumentInfo
+from ._domain.partnerships import NewPartnership
 from ._views import PartnershipInfo
 from ._workflow import DEFAULT_WORKFLOW, ROLES, EventDef, WorkflowSet
 from .errors import CoopflowError, NotFoundError, ValidationError
@@ -916,8 +917,42 @@ def _run(tx: Coopflow, script: Script, *, stop: bool) -> Iterator[Outcome]:
         yield outcome
         if outcome.status == "refused" and stop:
             return
+    existing = tx.existing([decl.reference for decl in script.partnerships])
+    created = _create_new(tx, script, existing)
     for decl in script.partnerships:
-        yield from _apply_partnership(tx, script, decl)
+        yield from _apply_partnership(tx, script, decl, existing, created)
+
+
+def _create_new(
+    tx: Coopflow, script: Script, existing: Mapping[str, PartnershipInfo]
+) -> dict[str, PartnershipInfo]:
+    """Open, in one batch, the partnerships the script declares that do not exist yet (an
+    import of thousands costs a few statements per 500).  When the batch is refused, nothing
+    of it is kept and each partnership is then opened in its turn, so that the refusal is
+    reported on the one that caused it."""
+    new = [decl for decl in script.partnerships if decl.reference not in existing]
+    if not new:
+        return {}
+    try:  # in a savepoint of the script's transaction
+        infos = tx.create_partnerships(
+            [
+                NewPartnership(
+                    reference=decl.reference,
+                    title=decl.title,
+                    scale=decl.scale,
+                    parties=decl.parties,
+                    home=decl.home,
+                    responsible=decl.responsible,
+                    lead=decl.lead,
+                    workflow=decl.workflow,
+                )
+                for decl in new
+            ],
+            actor=script.actor,
+        )
+    except CoopflowError:
+        return {}
+    return {info.reference: info for info in infos}
 
 
 def _apply_party(tx: Coopflow, party: _Party) -> Outcome:
@@ -948,12 +983,20 @@ def _differences(info: PartnershipInfo, decl: _Partnership) -> list[str]:
     return [k for k, value in wanted.items() if getattr(info, k) != value]
 
 
-def _open(tx: Coopflow, script: Script, decl: _Partnership) -> Outcome:
-    """Create the partnership, or check that the one already there is the one declared."""
+def _open(
+    tx: Coopflow,
+    script: Script,
+    decl: _Partnership,
+    existing: Mapping[str, PartnershipInfo],
+    created: Mapping[str, PartnershipInfo],
+) -> Outcome:
+    """Create the partnership (unless the batch did), or check that the one already there is
+    the one declared."""
     ref = decl.reference
-    try:
-        info = tx.partnership(ref)
-    except NotFoundError:
+    if ref in created:
+        return Outcome(ref, "partnership", decl.line, "done", f"created in {created[ref].state}")
+    info = existing.get(ref)
+    if info is None:
         try:
             info = tx.create_partnership(
                 decl.title,
@@ -983,19 +1026,29 @@ def _not_run(ref: str, steps: Sequence[_Step], why: str) -> Iterator[Outcome]:
         yield Outcome(ref, f"step {step.id}", step.line, "not run", f"{why} was refused")
 
 
-def _apply_partnership(tx: Coopflow, script: Script, decl: _Partnership) -> Iterator[Outcome]:
+def _apply_partnership(
+    tx: Coopflow,
+    script: Script,
+    decl: _Partnership,
+    existing: Mapping[str, PartnershipInfo],
+    created: Mapping[str, PartnershipInfo],
+) -> Iterator[Outcome]:
     ref = decl.reference
-    opened = _open(tx, script, decl)
+    opened = _open(tx, script, decl, existing, created)
     yield opened
     if opened.status == "refused":
         yield from _not_run(ref, decl.steps, "the partnership")
         return
-    recorded = {
-        m["id"]
-        for entry in tx.history(ref)
-        for m in _STEP_KEY.finditer(entry.comment or "")
-        if m["name"] == script.name
-    }
+    recorded = (
+        set()  # a partnership just opened has no step recorded yet
+        if ref not in existing
+        else {
+            m["id"]
+            for entry in tx.history(ref)
+            for m in _STEP_KEY.finditer(entry.comment or "")
+            if m["name"] == script.name
+        }
+    )
     last = max((s.index for s in decl.steps if s.id in recorded), default=0)
     if decl.entries and last:
         yield Outcome(ref, "data", decl.line, "skipped", "entered before the recorded steps")

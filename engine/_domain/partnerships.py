@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
 
 from coopflow import _journal
 from coopflow import _validate as v
@@ -17,19 +18,22 @@ from coopflow._vocabulary import EXCHANGE_KINDS, SCALES
 from coopflow._workflow import DEFAULT_WORKFLOW, Workflow, WorkflowSet
 from coopflow.errors import (
     AlreadyExistsError,
+    CoopflowError,
     ValidationError,
 )
 from coopflow.models import (
     Axis,
     Commitment,
     Exchange,
+    JournalRecord,
     Partnership,
     PartnershipParty,
+    Party,
     Protocol,
     Stake,
     utcnow,
 )
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 
@@ -40,6 +44,95 @@ def _next_reference(session: Session, year: int) -> str:
     )
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{number:04d}"
+
+
+@dataclass(frozen=True, slots=True)
+class NewPartnership:
+    """A partnership to open, as :meth:`coopflow.Coopflow.create_partnership` takes it (its
+    reference given: a batch names its own)."""
+
+    reference: str
+    title: str
+    scale: str
+    parties: tuple[str, ...]
+    home: str
+    responsible: str
+    lead: str | None = None
+    workflow: str = DEFAULT_WORKFLOW
+    workflow_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    """A partnership checked and ready to write: its row, its members, its first record."""
+
+    row: dict[str, Any]
+    party_ids: tuple[int, ...]
+    content: _journal.RecordContent
+
+
+def _plan(
+    workflows: WorkflowSet,
+    party: Callable[[str], Party],
+    *,
+    title: str,
+    scale: str,
+    parties: Sequence[str],
+    home: str,
+    responsible: str,
+    actor: Actor,
+    lead: str | None,
+    reference: str,
+    workflow: str,
+    workflow_version: int | None,
+    initial_state: str | None,
+    record: Mapping[str, Any] | None,
+    now: dt.datetime,
+) -> _Planned:
+    """Check a partnership to create (``party`` finds a party by key) and compute its row and
+    its first journal record."""
+    title = v.text(title, "title")
+    scale = v.choice(scale, "scale", SCALES)
+    responsible = v.text(responsible, "responsible", max_length=200)
+    keys = [v.key(k, f"parties[{i}]") for i, k in enumerate(parties)]
+    if len(keys) < 2:
+        raise ValidationError("a partnership has at least two parties", field="parties")
+    if len(set(keys)) != len(keys):
+        raise ValidationError("a party is named twice", field="parties")
+    if home not in keys:
+        raise ValidationError(f"{home!r} is not one of the parties", field="home")
+    if lead is not None and lead not in keys:
+        raise ValidationError(f"{lead!r} is not one of the parties", field="lead")
+    wf = workflows.get(workflow, workflow_version)
+    if wf.subject != "partnership":
+        raise ValidationError(f"workflow {wf.name} is for {wf.subject}s", field="workflow")
+    by_key = {k: party(k) for k in keys}
+    state = initial_state or wf.leaf(wf.initial)
+    content = _journal.RecordContent.of(
+        event="creation",
+        source_state=None,
+        target_state=state,
+        actor=actor.id,
+        role=actor.role,
+        at=now,
+        data={"title": title, "scale": scale, "parties": keys, **(record or {})},
+        workflow_name=wf.name,
+        workflow_version=wf.version,
+    )
+    row = {
+        "reference": reference,
+        "title": title,
+        "scale": scale,
+        "home_party_id": by_key[home].id,
+        "lead_party_id": by_key[lead].id if lead else None,
+        "responsible": responsible,
+        "workflow_name": wf.name,
+        "workflow_version": wf.version,
+        "state": state,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return _Planned(row, tuple(by_key[k].id for k in keys), content)
 
 
 def create_partnership(
@@ -63,62 +156,153 @@ def create_partnership(
     """Create a partnership in its workflow's initial state, with its first journal record."""
     check_role(actor.role)
     now = now or utcnow()
-    title = v.text(title, "title")
-    scale = v.choice(scale, "scale", SCALES)
-    responsible = v.text(responsible, "responsible", max_length=200)
-    keys = [v.key(k, f"parties[{i}]") for i, k in enumerate(parties)]
-    if len(keys) < 2:
-        raise ValidationError("a partnership has at least two parties", field="parties")
-    if len(set(keys)) != len(keys):
-        raise ValidationError("a party is named twice", field="parties")
-    if home not in keys:
-        raise ValidationError(f"{home!r} is not one of the parties", field="home")
-    if lead is not None and lead not in keys:
-        raise ValidationError(f"{lead!r} is not one of the parties", field="lead")
-    wf = workflows.get(workflow, workflow_version)
-    if wf.subject != "partnership":
-        raise ValidationError(f"workflow {wf.name} is for {wf.subject}s", field="workflow")
-    rows = [find_party(session, k) for k in keys]
     reference = _next_reference(session, now.year) if reference is None else v.reference(reference)
-    if session.scalars(select(Partnership.id).where(Partnership.reference == reference)).first():
-        raise AlreadyExistsError("partnership", reference)
-    by_key = {r.key: r for r in rows}
-    state = initial_state or wf.leaf(wf.initial)
-    p = Partnership(
-        reference=reference,
+    planned = _plan(
+        workflows,
+        lambda key: find_party(session, key),
         title=title,
         scale=scale,
-        home_party_id=by_key[home].id,
-        lead_party_id=by_key[lead].id if lead else None,
+        parties=parties,
+        home=home,
         responsible=responsible,
-        workflow_name=wf.name,
-        workflow_version=wf.version,
-        state=state,
+        actor=actor,
+        lead=lead,
+        reference=reference,
+        workflow=workflow,
+        workflow_version=workflow_version,
+        initial_state=initial_state,
+        record=record,
+        now=now,
+    )
+    if session.scalars(select(Partnership.id).where(Partnership.reference == reference)).first():
+        raise AlreadyExistsError("partnership", reference)
+    p = Partnership(
+        **planned.row,
         journal_seq=0,
         journal_head=_journal.GENESIS,
-        created_at=now,
-        updated_at=now,
-        members=[PartnershipParty(party_id=r.id, position=i) for i, r in enumerate(rows)],
+        members=[
+            PartnershipParty(party_id=pid, position=i) for i, pid in enumerate(planned.party_ids)
+        ],
     )
     session.add(p)
-    _journal.append(
-        session,
-        p,
-        _journal.RecordContent.of(
-            event="creation",
-            source_state=None,
-            target_state=state,
-            actor=actor.id,
-            role=actor.role,
-            at=now,
-            comment=None,
-            data={"title": title, "scale": scale, "parties": keys, **(record or {})},
-            workflow_name=wf.name,
-            workflow_version=wf.version,
-        ),
-    )
+    _journal.append(session, p, planned.content)
     session.flush()
     return p
+
+
+_PARTNERSHIPS = cast(Table, Partnership.__table__)
+_CREATE = insert(_PARTNERSHIPS)
+_MEMBERS = insert(cast(Table, PartnershipParty.__table__))
+_RECORDS = insert(cast(Table, JournalRecord.__table__))
+_BATCH = 500  # rows a statement at the most (parameters of an IN list, of a multi-row INSERT)
+
+
+def create_many(
+    session: Session, workflows: WorkflowSet, items: Sequence[NewPartnership], *, actor: Actor
+) -> list[PartnershipInfo]:
+    """Open many partnerships at once (an import), as :func:`create_partnership` opens one —
+    same checks, same rows, same first journal record — in a few multi-row statements per
+    batch instead of a unit of work per partnership.
+
+    All or nothing: the first partnership refused raises, naming it."""
+    check_role(actor.role)
+    now = utcnow()
+    parties: dict[str, Party] = {}
+
+    def party(key: str) -> Party:
+        found = parties.get(key)
+        if found is None:
+            found = parties[key] = find_party(session, key)
+        return found
+
+    planned: list[_Planned] = []
+    seen: set[str] = set()
+    for item in items:
+        reference = v.reference(item.reference)
+        if reference in seen:
+            raise AlreadyExistsError("partnership", reference)
+        seen.add(reference)
+        try:
+            planned.append(
+                _plan(
+                    workflows,
+                    party,
+                    title=item.title,
+                    scale=item.scale,
+                    parties=item.parties,
+                    home=item.home,
+                    responsible=item.responsible,
+                    actor=actor,
+                    lead=item.lead,
+                    reference=reference,
+                    workflow=item.workflow,
+                    workflow_version=item.workflow_version,
+                    initial_state=None,
+                    record=None,
+                    now=now,
+                )
+            )
+        except CoopflowError as exc:
+            exc.add_note(f"partnership {reference}")
+            raise
+    references = [p.row["reference"] for p in planned]
+    for start in range(0, len(references), _BATCH):
+        chunk = references[start : start + _BATCH]
+        taken = session.scalars(
+            select(Partnership.reference).where(Partnership.reference.in_(chunk)).limit(1)
+        ).first()
+        if taken is not None:
+            raise AlreadyExistsError("partnership", taken)
+    connection = session.connection()
+    for start in range(0, len(planned), _BATCH):
+        batch = planned[start : start + _BATCH]
+        rows = []
+        for p in batch:
+            digest = p.content.digest(p.row["reference"], 1, _journal.GENESIS)
+            rows.append({**p.row, "version": 1, "journal_seq": 1, "journal_head": digest})
+        connection.execute(_CREATE, rows)  # one multi-row INSERT (no RETURNING: SQLite would
+        # then insert row by row); the new ids are read back by reference
+        by_reference = dict(
+            connection.execute(
+                select(_PARTNERSHIPS.c.reference, _PARTNERSHIPS.c.id).where(
+                    _PARTNERSHIPS.c.reference.in_([row["reference"] for row in rows])
+                )
+            ).all()
+        )
+        ids = [by_reference[row["reference"]] for row in rows]
+        connection.execute(
+            _MEMBERS,
+            [
+                {"partnership_id": pid, "party_id": party_id, "position": i}
+                for pid, p in zip(ids, batch, strict=True)
+                for i, party_id in enumerate(p.party_ids)
+            ],
+        )
+        connection.execute(
+            _RECORDS,
+            [
+                {"partnership_id": pid, **_journal.first_record(p.row["reference"], p.content)}
+                for pid, p in zip(ids, batch, strict=True)
+            ],
+        )
+    keys = {found.id: key for key, found in parties.items()}
+    return [
+        PartnershipInfo(
+            reference=p.row["reference"],
+            title=p.row["title"],
+            scale=p.row["scale"],
+            state=p.row["state"],
+            version=1,
+            workflow=p.row["workflow_name"],
+            workflow_version=p.row["workflow_version"],
+            responsible=p.row["responsible"],
+            home=keys[p.row["home_party_id"]],
+            lead=keys[p.row["lead_party_id"]] if p.row["lead_party_id"] else None,
+            parties=tuple(keys[i] for i in p.party_ids),
+            updated_at=now,
+        )
+        for p in planned
+    ]
 
 
 def open_partnership(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from coopflow import _journal
@@ -90,6 +90,20 @@ def partnerships(
     stmt = stmt.order_by(Partnership.reference).execution_options(yield_per=batch)
     for p in session.scalars(stmt):
         yield info(p)
+
+
+def by_references(session: Session, references: Sequence[str]) -> dict[str, PartnershipInfo]:
+    """The partnerships among ``references`` that exist, by reference (500 a query)."""
+    found: dict[str, PartnershipInfo] = {}
+    unique = sorted(set(references))
+    for start in range(0, len(unique), 500):
+        stmt = (
+            select(Partnership)
+            .options(selectinload(Partnership.members))
+            .where(Partnership.reference.in_(unique[start : start + 500]))
+        )
+        found.update((p.reference, info(p)) for p in session.scalars(stmt))
+    return found
 
 
 def detail(session: Session, documents: DocumentStore, reference: str) -> dict[str, Any]:
