@@ -5,50 +5,120 @@ The public API is what this module exports; everything in a module whose name st
 
 >>> import coopflow
 >>> cf = coopflow.Coopflow("sqlite:///coopflow.db")          # doctest: +SKIP
+
+The names are loaded on first use (PEP 562), so that ``import coopflow`` — and the
+``coopflow`` command, ``--version`` and ``--help`` first — import neither SQLAlchemy nor
+Alembic until a name that needs them is asked for.
 """
 
 from __future__ import annotations
 
-from ._api import Coopflow, downgrade_schema, migrate
-from ._context import Actor, FireContext
-from ._db import configure_sqlite
-from ._documents import DocumentInfo
-from ._journal import Problem, VerifyReport
-from ._migrate import alembic_include_object
-from ._script import ApplyReport, ScriptError, ScriptFailed, apply_script
-from ._views import (
-    Deadline,
-    EventInputInfo,
-    EventStatus,
-    FinalDocument,
-    FireResult,
-    JournalEntry,
-    PartnershipInfo,
-    PartyInfo,
-    Refusal,
-)
-from ._workflow import ROLES, Registry, Workflow
-from .errors import (
-    AlreadyExistsError,
-    ConcurrentModificationError,
-    CoopflowError,
-    DocumentError,
-    ExtensionError,
-    GuardFailed,
-    HookError,
-    IntegrityError,
-    InvalidWorkflowError,
-    NotFoundError,
-    PermissionDenied,
-    SchemaOutOfDateError,
-    TemplateError,
-    TransitionNotAllowed,
-    UnknownEventError,
-    ValidationError,
-)
-from .models import metadata
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+#: Each public name, and the private module that defines it.
+_ORIGINS: dict[str, str] = {
+    "Coopflow": "._api",
+    "downgrade_schema": "._api",
+    "migrate": "._api",
+    "Actor": "._context",
+    "FireContext": "._context",
+    "configure_sqlite": "._db",
+    "DocumentInfo": "._documents",
+    "Problem": "._journal",
+    "VerifyReport": "._journal",
+    "alembic_include_object": "._migrate",
+    "ApplyReport": "._script",
+    "ScriptError": "._script",
+    "ScriptFailed": "._script",
+    "apply_script": "._script",
+    "Deadline": "._views",
+    "EventInputInfo": "._views",
+    "EventStatus": "._views",
+    "FinalDocument": "._views",
+    "FireResult": "._views",
+    "JournalEntry": "._views",
+    "PartnershipInfo": "._views",
+    "PartyInfo": "._views",
+    "Refusal": "._views",
+    "ROLES": "._vocabulary",
+    "Registry": "._workflow",
+    "Workflow": "._workflow",
+    "AlreadyExistsError": ".errors",
+    "ConcurrentModificationError": ".errors",
+    "CoopflowError": ".errors",
+    "DocumentError": ".errors",
+    "ExtensionError": ".errors",
+    "GuardFailed": ".errors",
+    "HookError": ".errors",
+    "IntegrityError": ".errors",
+    "InvalidWorkflowError": ".errors",
+    "NotFoundError": ".errors",
+    "PermissionDenied": ".errors",
+    "SchemaOutOfDateError": ".errors",
+    "TemplateError": ".errors",
+    "TransitionNotAllowed": ".errors",
+    "UnknownEventError": ".errors",
+    "ValidationError": ".errors",
+    "metadata": ".models",
+}
+
+if TYPE_CHECKING:
+    from ._api import Coopflow, downgrade_schema, migrate
+    from ._context import Actor, FireContext
+    from ._db import configure_sqlite
+    from ._documents import DocumentInfo
+    from ._journal import Problem, VerifyReport
+    from ._migrate import alembic_include_object
+    from ._script import ApplyReport, ScriptError, ScriptFailed, apply_script
+    from ._views import (
+        Deadline,
+        EventInputInfo,
+        EventStatus,
+        FinalDocument,
+        FireResult,
+        JournalEntry,
+        PartnershipInfo,
+        PartyInfo,
+        Refusal,
+    )
+    from ._vocabulary import ROLES
+    from ._workflow import Registry, Workflow
+    from .errors import (
+        AlreadyExistsError,
+        ConcurrentModificationError,
+        CoopflowError,
+        DocumentError,
+        ExtensionError,
+        GuardFailed,
+        HookError,
+        IntegrityError,
+        InvalidWorkflowError,
+        NotFoundError,
+        PermissionDenied,
+        SchemaOutOfDateError,
+        TemplateError,
+        TransitionNotAllowed,
+        UnknownEventError,
+        ValidationError,
+    )
+    from .models import metadata
+else:
+
+    def __getattr__(name: str) -> Any:
+        """A public name, imported from its module on first use (and kept here after)."""
+        origin = _ORIGINS.get(name)
+        if origin is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(origin, __name__), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "ROLES",

@@ -61,7 +61,8 @@ from ._context import Actor
 from ._documents import DocumentInfo
 from ._domain.partnerships import NewPartnership
 from ._views import PartnershipInfo
-from ._workflow import DEFAULT_WORKFLOW, ROLES, EventDef, WorkflowSet
+from ._vocabulary import ROLES
+from ._workflow import DEFAULT_WORKFLOW, EventDef, WorkflowSet
 from .errors import CoopflowError, NotFoundError, ValidationError
 
 LATEST = "@latest"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
+ROLES: Final = ("staff", "legal", "elected", "admin")
+
 SCALES: Final[dict[str, str]] = {
     "aire_metropolitaine": "aire métropolitaine",
     "espace_regional": "espace régional",

@@ -29,12 +29,12 @@ from transitions.core import MachineError
 from transitions.extensions.nesting import HierarchicalMachine, NestedState
 
 from . import _validate
+from ._vocabulary import ROLES
 from .errors import InvalidWorkflowError, TransitionNotAllowed, ValidationError
 
 if TYPE_CHECKING:
     from ._context import FireContext
 
-ROLES: Final = ("staff", "legal", "elected", "admin")
 SUBJECTS: Final = ("partnership", "programme")
 INPUT_TYPES: Final = ("text", "date", "sha256", "integer")
 PREVIOUS: Final = "@previous"

@@ -3,7 +3,8 @@ and counting a change in the partnership's version (its optimistic lock)."""
 
 from __future__ import annotations
 
-from coopflow._workflow import ROLES, WorkflowSet
+from coopflow._vocabulary import ROLES
+from coopflow._workflow import WorkflowSet
 from coopflow.errors import ValidationError
 from coopflow.models import Partnership, Programme, utcnow
 

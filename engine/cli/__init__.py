@@ -12,13 +12,17 @@ definition of ``--workflows`` included).
 The root group and what commands share live in ``_app`` (options, error handling, opening the
 database) and ``_output`` (tables, JSON, ``error:`` lines); each command group is a module of
 its own that registers its commands on the root group when imported here.
+
+Starting is cheap: the command modules import the API (SQLAlchemy, the models) inside the
+commands that use it, Alembic is imported only to migrate, rich only to draw a table on a
+terminal, and the document renderer only to render; ``--version`` and ``--help`` import none of
+them (``tests/cli/test_startup.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from coopflow.demo import DEMO_DB, DEMO_SCRIPT
+from typing import TYPE_CHECKING, Any
 
 # Importing a group's module registers its commands on ``cli``.
 from . import (
@@ -36,6 +40,20 @@ from . import (
 )
 from ._app import DEFAULT_DB, TRACEBACK_ENV, WORKFLOWS_ENV, cli
 from ._documents import KINDS
+
+if TYPE_CHECKING:
+    from coopflow.demo import DEMO_DB, DEMO_SCRIPT
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``DEMO_DB`` and ``DEMO_SCRIPT``, from :mod:`coopflow.demo` on first use: importing
+        the command imports neither the demo's runner nor the API it uses."""
+        if name not in ("DEMO_DB", "DEMO_SCRIPT"):
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        import coopflow.demo
+
+        return getattr(coopflow.demo, name)
+
 
 __all__ = [
     "DEFAULT_DB",

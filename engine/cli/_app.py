@@ -6,20 +6,22 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from coopflow import ROLES, Coopflow, CoopflowError
 from coopflow._migrate import display_url, head_revision
-from coopflow.errors import SchemaOutOfDateError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from coopflow._vocabulary import ROLES
+from coopflow.errors import CoopflowError, SchemaOutOfDateError
 
 from ._output import error, report_error
+
+if TYPE_CHECKING:
+    from coopflow import Coopflow
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -88,7 +90,45 @@ class Group(click.Group):
             ctx.exit(1)
 
 
+#: SQLAlchemy's pattern of a URL (``sqlalchemy.engine.url._parse_url``).
+_URL = re.compile(
+    r"""
+        (?P<name>[\w\+]+)://
+        (?:
+            (?P<username>[^:/]*)
+            (?::(?P<password>[^@]*))?
+        @)?
+        (?:
+            (?:
+                \[(?P<ipv6host>[^/\?]+)\] |
+                (?P<ipv4host>[^/:\?]+)
+            )?
+            (?::(?P<port>[^/\?]*))?
+        )?
+        (?:/(?P<database>[^\?]*))?
+        (?:\?(?P<query>.*))?
+    """,
+    re.VERBOSE,
+)
+
+
+def plainly_valid(url: str) -> bool:
+    """Whether SQLAlchemy's ``make_url`` surely accepts ``url``, told without importing
+    SQLAlchemy (``--help`` and ``--version`` do not): it matches SQLAlchemy's pattern and its
+    port, if any, is digits.  When this says no, ``make_url`` decides."""
+    match = _URL.match(url)
+    if match is None:
+        return False
+    port = match["port"]
+    return port is None or (port.isascii() and port.isdigit())
+
+
 def _check_url(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    if plainly_valid(value):
+        return value
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         make_url(value)
     except ArgumentError as exc:
@@ -146,6 +186,8 @@ def settings_of(ctx: click.Context) -> Settings:
 @contextlib.contextmanager
 def bad_url(url: str) -> Iterator[None]:
     """A URL SQLAlchemy cannot use (unknown dialect, driver not installed) is a usage error."""
+    from sqlalchemy.exc import ArgumentError
+
     try:
         yield
     except (ArgumentError, ImportError) as exc:
@@ -155,6 +197,9 @@ def bad_url(url: str) -> Iterator[None]:
 def open_coopflow(ctx: click.Context) -> Coopflow:
     """The Coopflow of the command's database, checked to be at the current schema, with the
     host's workflows (``--workflows``) loaded besides the built-in ones."""
+    from coopflow import Coopflow
+    from sqlalchemy.engine import make_url
+
     settings = settings_of(ctx)
     if settings.cf is None:
         url = make_url(settings.db)
@@ -176,6 +221,8 @@ def open_coopflow(ctx: click.Context) -> Coopflow:
 def definitions(ctx: click.Context) -> Iterator[Coopflow]:
     """A Coopflow for reading workflow definitions only (built-in and ``--workflows``): the
     database is neither checked nor needed."""
+    from coopflow import Coopflow
+
     settings = settings_of(ctx)
     with (
         bad_url(settings.db),

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from coopflow import Actor
 
 from ._app import actor_options, cli, open_coopflow
 
@@ -39,6 +38,8 @@ def exchange_log(
     role: str,
 ) -> None:
     """Log an exchange of partnership REFERENCE."""
+    from coopflow import Actor
+
     open_coopflow(ctx).log_exchange(
         reference,
         date=date,
@@ -167,6 +168,8 @@ def deliberation_record(
     role: str,
 ) -> None:
     """Record or complete a party's délibération on partnership REFERENCE."""
+    from coopflow import Actor
+
     open_coopflow(ctx).record_deliberation(
         reference,
         party=party_key,

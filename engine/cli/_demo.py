@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from coopflow.demo import DemoResult, run_demo
-from sqlalchemy import create_engine
 
 from ._app import bad_url, cli, json_option, settings_of
 from ._output import is_terminal, print_json, table
+
+if TYPE_CHECKING:
+    from coopflow.demo import DemoResult
 
 
 @cli.command()
@@ -32,6 +34,9 @@ def demo(ctx: click.Context, folder: Path, as_json: bool) -> None:
     With --db given on the command line, runs on that database instead, migrating it first; the
     demo can be run again on it and duplicates nothing.  COOPFLOW_DATABASE_URL is not used: the
     demo writes into your own database only when you name it with --db."""
+    from coopflow.demo import run_demo
+    from sqlalchemy import create_engine
+
     settings = settings_of(ctx)
     db = schema = None
     if settings.db_on_command_line:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import cast
 
 import click
-from coopflow import Actor
 from coopflow._vocabulary import Kind
 
 from ._app import actor_options, cli, json_option, open_coopflow
@@ -36,6 +35,8 @@ def render(
     """Render a document of REFERENCE as it stands.
 
     A new version is stored only if its data changed; prints its version and SHA-256."""
+    from coopflow import Actor
+
     info = open_coopflow(ctx).render(
         reference, cast(Kind, kind), subject=subject, actor=Actor(actor, role)
     )

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import click
-from coopflow import Actor
 
 from ._app import actor_options, cli, json_option, open_coopflow, parse_pairs
 from ._output import document_label, error, print_json, table
@@ -28,6 +27,8 @@ def events(
 
     Every event leaving the current state, with its inputs (? marks an optional one) and the
     reasons it is blocked for this actor."""
+    from coopflow import Actor
+
     statuses = open_coopflow(ctx).events(reference, Actor(actor, role), programme=programme_label)
     if as_json:
         print_json(statuses)
@@ -74,6 +75,8 @@ def fire(
 
     With --programme, fire an event of one of its annual programmes.  Inputs are given as
     --data name=value (dates written YYYY-MM-DD); see `coopflow events` for each event's."""
+    from coopflow import Actor
+
     data = parse_pairs(data_items, "--data")
     result = open_coopflow(ctx).fire(
         reference,

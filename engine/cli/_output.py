@@ -10,11 +10,14 @@ import sys
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
-from coopflow import ApplyReport, CoopflowError, DocumentInfo, GuardFailed, VerifyReport
-from coopflow._script import Outcome, ScriptFailed
+from coopflow.errors import CoopflowError, GuardFailed
+
+if TYPE_CHECKING:
+    from coopflow import ApplyReport, DocumentInfo, VerifyReport
+    from coopflow._script import Outcome, ScriptFailed
 
 
 def is_terminal() -> bool:
@@ -80,6 +83,14 @@ def fields(pairs: Sequence[tuple[str, object]], title: str = "") -> None:
         click.echo(f"{name.ljust(width)}  {text}")
 
 
+def _instance_of(value: object, module: str, name: str) -> bool:
+    """``isinstance(value, module.name)``, without importing ``module`` for it: an instance of
+    a class means its module was imported already (printing a listing imports no script
+    runner to tell that it is not a script's report)."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(value, getattr(loaded, name))
+
+
 def jsonable(value: Any) -> Any:
     """A result of the API (views, reports, dates, amounts) as JSON-compatible data."""
     result: Any = value
@@ -87,8 +98,10 @@ def jsonable(value: Any) -> Any:
         result = {"type": type(value).__name__, "message": value.message}
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         result = {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        if isinstance(value, ApplyReport | VerifyReport):
-            result["ok"] = value.ok
+        if _instance_of(value, "coopflow._script", "ApplyReport") or _instance_of(
+            value, "coopflow._journal", "VerifyReport"
+        ):
+            result["ok"] = cast("ApplyReport | VerifyReport", value).ok
     elif isinstance(value, dict):
         result = {str(k): jsonable(v) for k, v in value.items()}
     elif isinstance(value, list | tuple):
@@ -136,8 +149,9 @@ def report_outcome(report: ApplyReport, outcome: Outcome) -> None:
 
 def report_error(exc: CoopflowError) -> None:
     """Say on stderr why coopflow refused: one line, or a line per reason of a guard."""
-    if isinstance(exc, ScriptFailed):
-        report_outcome(exc.report, exc.outcome)
+    if _instance_of(exc, "coopflow._script", "ScriptFailed"):
+        failed = cast("ScriptFailed", exc)
+        report_outcome(failed.report, failed.outcome)
     elif isinstance(exc, GuardFailed):
         report_reasons("", exc)
     else:

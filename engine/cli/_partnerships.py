@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import click
-from coopflow import Actor, PartnershipInfo
 from coopflow._vocabulary import SCALES
 
 from ._app import actor_options, cli, json_option, open_coopflow
 from ._output import count, fields, print_json, table
+
+if TYPE_CHECKING:
+    from coopflow import PartnershipInfo
 
 
 @cli.group()
@@ -44,6 +47,8 @@ def partnership_create(
     as_json: bool,
 ) -> None:
     """Open a partnership titled TITLE, in accueil."""
+    from coopflow import Actor
+
     info = open_coopflow(ctx).create_partnership(
         title,
         scale=scale,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from coopflow import migrate
 from coopflow._migrate import display_url, head_revision
 
 from ._app import bad_url, cli, settings_of
@@ -13,6 +12,8 @@ from ._app import bad_url, cli, settings_of
 @click.pass_context
 def init(ctx: click.Context) -> None:
     """Create or upgrade the database schema."""
+    from coopflow import migrate
+
     settings = settings_of(ctx)
     with bad_url(settings.db):
         migrate(settings.db, schema=settings.schema)

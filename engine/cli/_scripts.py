@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from coopflow import ApplyReport, apply_script
-from coopflow._script import Outcome
 
 from ._app import cli, json_option, open_coopflow
 from ._output import document_label, print_json, report_outcome, table
+
+if TYPE_CHECKING:
+    from coopflow import ApplyReport
+    from coopflow._script import Outcome
 
 
 def _outcome_rows(outcomes: Iterable[Outcome]) -> Iterable[tuple[object, ...]]:
@@ -45,6 +48,8 @@ def apply(ctx: click.Context, file: Path, dry_run: bool, as_json: bool) -> None:
     applied again duplicates nothing: the steps already recorded in a partnership's journal are
     skipped.  With --dry-run, the report says what each step would do and why one would be
     refused (naming its line); the exit code is the one the real run would have."""
+    from coopflow import apply_script
+
     report = apply_script(open_coopflow(ctx), file, dry_run=dry_run)
     if as_json:
         print_json(report)

@@ -5,7 +5,6 @@ diagram), ``workflow list`` (every definition known, built-in and ``--workflows`
 from __future__ import annotations
 
 import click
-from coopflow import Actor
 
 from ._app import actor_options, cli, definitions, json_option, open_coopflow, parse_pairs
 from ._output import print_json, table
@@ -76,6 +75,8 @@ def workflow_migrate(
 
     All or nothing; each move is a journal record (event migration).  Partnerships in a final
     state stay where they are."""
+    from coopflow import Actor
+
     mapping = parse_pairs(map_items, "--map", form="OLD=NEW")
     moved = open_coopflow(ctx).migrate_workflow(
         name,
