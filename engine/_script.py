@@ -873,10 +873,11 @@ def load_script(script: Path | str, workflows: WorkflowSet, *, source: str | Non
     parties = tuple(_party(r) for r in top.tables("parties"))
     partnerships = tuple(_partnership(r, workflows, actor) for r in top.tables("partnerships"))
     top.done()
-    references = [p.reference for p in partnerships]
-    for i, ref in enumerate(references):
-        if ref in references[:i]:
-            raise doc.error(("partnerships", i + 1, "reference"), f"{ref} is declared twice")
+    declared: set[str] = set()
+    for i, decl in enumerate(partnerships, start=1):
+        if decl.reference in declared:
+            raise doc.error(("partnerships", i, "reference"), f"{decl.reference} is declared twice")
+        declared.add(decl.reference)
     return Script(name, source, actor, parties, partnerships)
 
 

@@ -24,12 +24,20 @@ class Sizes:
     worker_loops: int
     rounds: int
     attempts: int  # contention: attempts per worker
+    imported: int  # import: partnerships in the script ``apply`` imports (SQLite)
+    import_sample: int  # import: partnerships created one call at a time (the per-call side)
+    imported_postgres: int  # import on PostgreSQL: both sides (its round trips make it slow)
+    import_repeat: int  # import: runs per side
+    cli_repeat: int  # CLI start-up: runs of each command
+    cli_partnerships: int  # CLI start-up: partnerships in its database
 
     @classmethod
     def of(cls, quick: bool) -> Sizes:
         if quick:
-            return cls(200, 2_000, 500, 5, 5, 3, 8, 5, 2, 1, 10)
-        return cls(1_000, 100_000, 100_000, 10, 30, 15, 8, 25, 4, 3, 60)
+            return cls(200, 2_000, 500, 5, 5, 3, 8, 5, 2, 1, 10, 200, 200, 200, 3, 3, 5)
+        return cls(
+            1_000, 100_000, 100_000, 10, 30, 15, 8, 25, 4, 3, 60, 100_000, 5_000, 5_000, 1, 15, 5
+        )
 
 
 class Lab:
@@ -39,6 +47,7 @@ class Lab:
     def __init__(
         self, folder: Path, postgres_url: str | None, sizes: Sizes, log: Callable[[str], None]
     ) -> None:
+        self.folder = folder  # temporary: SQLite databases and other files of this run
         self.sizes = sizes
         self.log = log
         self.notes: list[str] = []
@@ -64,6 +73,11 @@ class Lab:
 
     def big(self, backend: str) -> _data.Built:
         return self.built(backend, "big", self.sizes.big)
+
+    def new_database(self, backend: str, name: str) -> str:
+        """The URL of a new, empty (not migrated) database of ``backend``, removed by
+        :meth:`close` (``name`` must be new for this run)."""
+        return self._databases.new(backend, name)
 
     def close(self) -> None:
         self._databases.close()

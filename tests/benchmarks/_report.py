@@ -23,6 +23,11 @@ class Row:
     met: bool | None = None  # None: informative, no target
 
     @property
+    def ratio_text(self) -> str:
+        """The ratio as the table prints it (``-`` when the measure is not a ratio)."""
+        return "-" if self.ratio is None else f"{self.ratio:.2f}x"
+
+    @property
     def verdict(self) -> str:
         if self.met is None:
             return "-"
@@ -68,7 +73,7 @@ def table(rows: Sequence[Row]) -> str:
             row.measure,
             row.coopflow,
             row.baseline,
-            "-" if row.ratio is None else f"{row.ratio:.2f}x",
+            row.ratio_text,
             row.target or "-",
             row.verdict,
         )

@@ -6,11 +6,14 @@
    partnership in drafting: snapshot built from the database, template, PDF/A-3a with tags and
    the attached snapshot, the document and its journal record stored, commit), against
    WeasyPrint alone writing the same HTML with the same fonts, stylesheet and URL fetcher, as
-   a plain PDF (the target) and as the same PDF/A-3a.  ``Renderer.render`` on the same snapshot
-   (no database) runs in the same rotation, against the same PDF/A-3a.  The four are
-   interleaved in one run, garbage collected between runs, and their medians compared (CPU
+   the same PDF/A-3a (the target) and as a plain PDF (informative).  ``Renderer.render`` on the
+   same snapshot (no database) runs in the same rotation, against the same PDF/A-3a.  The four
+   are interleaved in one run, garbage collected between runs, and their medians compared (CPU
    time of this process, and wall clock, which also counts the database's own work).
-   Target: at most 1.15 times WeasyPrint alone.  The database is prepared once, outside the
+   Target: at most 1.05 times WeasyPrint alone writing the same PDF/A-3a (CPU time): coopflow's
+   own share of a render is the database, the snapshot and the template, a few percent; the
+   PDF/A-3a work (tags, output intent, attachment) is WeasyPrint's, so comparing with a plain
+   PDF charges coopflow for it.  The database is prepared once, outside the
    timing; before each ``Coopflow.render``, an untimed edit gives it new data to render.
    SQLite, and PostgreSQL too with ``--postgres``.
 2. 50 annual programmes rendered by ``render_many(workers=2)`` against ``workers=1``.
@@ -62,7 +65,7 @@ class Ratio:
     baseline_seconds: float
     candidate_seconds: float
     higher_is_better: bool  # True for a speed-up (baseline / candidate), False for an overhead
-    target: float
+    target: float | None  # None: informative, no target
 
     @property
     def ratio(self) -> float:
@@ -72,9 +75,18 @@ class Ratio:
         return self.candidate_seconds / self.baseline_seconds
 
     @property
-    def met(self) -> bool:
-        """Whether the ratio reaches its target."""
+    def met(self) -> bool | None:
+        """Whether the ratio reaches its target (None: no target)."""
+        if self.target is None:
+            return None
         return self.ratio >= self.target if self.higher_is_better else self.ratio <= self.target
+
+    @property
+    def target_text(self) -> str:
+        """The target, as the tables print it ("" without one)."""
+        if self.target is None:
+            return ""
+        return f"{'>=' if self.higher_is_better else '<='} {self.target:.2f}x"
 
 
 def ratio_table(rows: Sequence[Ratio], title: str = "") -> str:
@@ -86,8 +98,8 @@ def ratio_table(rows: Sequence[Ratio], title: str = "") -> str:
             f"{row.baseline}: {row.baseline_seconds:.3f} s",
             f"{row.candidate}: {row.candidate_seconds:.3f} s",
             f"{row.ratio:.2f}x",
-            f"{'>=' if row.higher_is_better else '<='} {row.target:.2f}x",
-            "ok" if row.met else "MISSED",
+            row.target_text or "-",
+            {None: "-", True: "ok", False: "MISSED"}[row.met],
         )
         for row in rows
     ]
@@ -160,6 +172,8 @@ def interleaved_medians(
 # ----------------------------------------------------------------------------- the protocol
 
 STAFF = Actor("bench.documents", "staff")
+RENDER_TARGET = 1.05  # Coopflow.render / WeasyPrint alone writing the same PDF/A-3a, CPU time
+PARALLEL_TARGET = 1.6  # render_many(workers=2) against workers=1
 
 
 def _enter_protocol(cf: Coopflow, snapshot: ProtocolSnapshot, reference: str) -> None:
@@ -278,7 +292,7 @@ def bench_render_overhead(
     *, pages: int, repeat: int, backend: str = "sqlite", postgres_url: str | None = None
 ) -> list[Ratio]:
     """coopflow's full render against WeasyPrint alone on the same HTML, interleaved in one
-    run: writing a plain PDF (the target) and writing the same PDF/A-3a.
+    run: writing the same PDF/A-3a (the target, CPU time) and writing a plain PDF.
 
     coopflow's side is what a user triggers, ``Coopflow.render``: lock the partnership, build
     the snapshot from the database, compare it with the latest stored version, validate, render
@@ -289,7 +303,7 @@ def bench_render_overhead(
     side has no counterpart of (every revision's text is as long as the one WeasyPrint writes).
     ``Renderer.render`` on the stored snapshot (no database) runs in the same rotation: the
     difference between it and ``Coopflow.render`` is the database's share.  Medians of this
-    process's CPU time, and of wall-clock time for the target too: the database's work
+    process's CPU time, and of wall-clock time too (informative): the database's work
     (SQLite's ``fsync``, PostgreSQL's server process) is not this process's CPU time.
     """
     with tempfile.TemporaryDirectory(prefix="coopflow-bench-documents-") as folder:
@@ -351,7 +365,14 @@ def _measure(cf: Coopflow, *, pages: int, repeat: int, backend: str) -> list[Rat
     name = f"{drafted.pages}-page protocol, {backend}, {repeat} interleaved runs"
     full_path = "Coopflow.render (DB snapshot, template, PDF/A-3a, storage)"
 
-    def overhead(clock: str, baseline: str, candidate: str, base: float, cand: float) -> Ratio:
+    def overhead(
+        clock: str,
+        baseline: str,
+        candidate: str,
+        base: float,
+        cand: float,
+        target: float | None = None,
+    ) -> Ratio:
         return Ratio(
             f"{name} ({clock})",
             baseline,
@@ -359,16 +380,16 @@ def _measure(cf: Coopflow, *, pages: int, repeat: int, backend: str) -> list[Rat
             base,
             cand,
             higher_is_better=False,
-            target=1.15,
+            target=target,
         )
 
+    pdfa_alone = "WeasyPrint alone, PDF/A-3a"
     return [
-        overhead("CPU time", "WeasyPrint alone", full_path, plain, full),
-        overhead("wall clock", "WeasyPrint alone", full_path, wall[0], wall[3]),
-        overhead("CPU time", "WeasyPrint alone, PDF/A-3a", full_path, pdfa, full),
-        overhead(
-            "CPU time", "WeasyPrint alone, PDF/A-3a", "Renderer.render (no database)", pdfa, alone
-        ),
+        overhead("CPU time", pdfa_alone, full_path, pdfa, full, RENDER_TARGET),
+        overhead("wall clock", pdfa_alone, full_path, wall[1], wall[3]),
+        overhead("CPU time", "WeasyPrint alone, plain PDF", full_path, plain, full),
+        overhead("wall clock", "WeasyPrint alone, plain PDF", full_path, wall[0], wall[3]),
+        overhead("CPU time", pdfa_alone, "Renderer.render (no database)", pdfa, alone),
     ]
 
 
@@ -388,7 +409,7 @@ def bench_parallel(*, count: int, repeat: int) -> Ratio:
         statistics.median(times[0]),
         statistics.median(times[1]),
         higher_is_better=True,
-        target=1.6,
+        target=PARALLEL_TARGET,
     )
 
 

@@ -3,7 +3,10 @@
 Run through ``tests/benchmarks/run.py``, which prints them all in one table.
 
 1. Fire latency: ``cf.fire`` against the raw-SQL floor (:mod:`._floor`) on the same database,
-   batches of ``suspendre``/``reprendre`` pairs on partnerships in accueil, interleaved, medians.
+   batches of ``suspendre``/``reprendre`` pairs on partnerships in accueil, interleaved, medians;
+   and against the naive baseline (:mod:`._naive`: the ORM and a ``transitions.Machine`` per
+   fire, as a first implementation would be written), the same way: coopflow should be
+   several times faster than the obvious code, not only close to the floor.
 2. Scale: ``cf.fire`` with 100,000 partnerships in the database against 1,000 (same batches,
    interleaved); and the resident memory of a fresh process after 100,000 fires on 100,000
    different partnerships, against its memory at start.
@@ -31,10 +34,12 @@ from coopflow import Coopflow
 from . import _data, _workers
 from ._floor import Floor
 from ._lab import Lab
-from ._report import Row, compare, mib, overhead
+from ._naive import Naive
+from ._report import Row, compare, mib, overhead, speedup
 
 MEMORY_BUDGET = 50 * 1024 * 1024
-FIRE_TARGETS = {"sqlite": 2.0, "postgresql": 1.5}
+FIRE_TARGETS = {"sqlite": 1.5, "postgresql": 1.3}
+NAIVE_TARGET = 3.0  # the naive baseline's time over coopflow's: at least 3x
 SCALE_TARGET = 1.2
 DUE_TARGET = 3.0
 
@@ -126,6 +131,54 @@ def fire_latency(lab: Lab, backend: str) -> list[Row]:
             base / fires,
             FIRE_TARGETS[backend],
         )
+    ]
+
+
+def naive_baseline(lab: Lab, backend: str) -> list[Row]:
+    """The naive ORM + ``transitions`` fire against ``cf.fire``, on the same partnerships of
+    the same database, interleaved like the floor; the ratio is naive / coopflow.  The floor
+    runs in the same rotation: naive / floor is the most that ratio can be (coopflow cannot
+    be faster than the floor), an informative row."""
+    from .bench_documents import Side, interleaved_sides
+
+    built = lab.small(backend)
+    sizes = lab.sizes
+    ring = Ring(built.references(), seed=13)
+    lab.log(
+        f"naive baseline on {backend}: {sizes.repeat} batches of {2 * sizes.batch} fires each "
+        "(naive, coopflow, floor)"
+    )
+    with Coopflow(built.url) as cf:
+        naive = Naive(built.url, _workers.STAFF.id)
+        floor = Floor(built.url, _workers.STAFF.id)
+        try:
+            [[slow, cand, base]] = interleaved_sides(
+                [
+                    Side(pair_batch(naive.fire, ring, sizes.batch)),
+                    Side(pair_batch(coopflow_fire(cf), ring, sizes.batch)),
+                    Side(pair_batch(floor.fire, ring, sizes.batch)),
+                ],
+                sizes.repeat,
+            )
+        finally:
+            naive.close()
+            floor.close()
+        lab.notes.append(_verify_sample(cf, ring.used, f"naive baseline, {backend}"))
+    fires = 2 * sizes.batch
+    return [
+        speedup(
+            f"fire vs naive ORM + transitions (naive / coopflow), {backend} (per fire)",
+            f"{cand / fires * 1000:.3f} ms",
+            f"{slow / fires * 1000:.3f} ms",
+            slow / cand,
+            NAIVE_TARGET,
+        ),
+        Row(
+            f"naive ORM + transitions / raw-SQL floor (the most the row above can be), {backend}",
+            f"naive {slow / fires * 1000:.3f} ms",
+            f"floor {base / fires * 1000:.3f} ms",
+            slow / base,
+        ),
     ]
 
 
@@ -262,6 +315,7 @@ def _listing_memory(lab: Lab, backend: str, small: _data.Built, big: _data.Built
 
 SECTIONS: dict[str, Callable[[Lab, str], list[Row]]] = {
     "fire": fire_latency,
+    "naive": naive_baseline,
     "scale": scale,
     "queries": queries,
     "memory": memory,

@@ -78,16 +78,20 @@ class Phases:
 
 # (object, attribute, phase): what is wrapped while coopflow is measured.
 WRAPPED: tuple[tuple[Any, str, str], ...] = (
-    (Coopflow, "fire", "facade: unit of work, FireResult"),
-    (SessionTransaction, "_connection_for_bind", "connection checkout + BEGIN"),
-    (firing, "lock_for_fire", "lock: ORM load of the partnership"),
+    # The facade, with the Core path's unit of work (pool checkout, BEGIN, COMMIT's
+    # bookkeeping) for events without guards or effects such as suspendre/reprendre:
+    (Coopflow, "fire", "facade and Core unit of work, FireResult"),
+    (firing, "_lock_head", "Core path: the row read with its lock (and @previous)"),
+    (_journal, "advance_on", "journal: record values, UPDATE + INSERT (one on PostgreSQL)"),
+    # The ORM path (events with guards or effects):
+    (SessionTransaction, "_connection_for_bind", "ORM path: connection checkout + BEGIN"),
+    (firing, "lock_for_fire", "ORM path: ORM load of the locked partnership"),
     (strategies._SelectInLoader, "_load_for_path", "selectin load of members + parties"),
     (firing, "make_context", "context: workflow, event, FireContext"),
     (firing, "_parse_inputs", "inputs: parse and validate"),
     (firing, "_guard_reasons", "guards"),
     (firing, "_previous_state", "@previous: journal lookup"),
     (Workflow, "run", "transitions: trigger on the shared machine"),
-    (_journal, "advance", "journal: record values, versioned UPDATE + INSERT"),
     (_journal, "record_hash", "journal: canonical JSON + SHA-256"),
     (Session, "flush", "flush: unit of work (what effects changed)"),
     (SessionTransaction, "commit", "commit: SQLAlchemy bookkeeping"),
