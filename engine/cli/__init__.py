@@ -21,38 +21,38 @@ them (``tests/cli/test_startup.py``).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-# Importing a group's module registers its commands on ``cli``.
-from . import (
-    _content,
-    _demo,
-    _documents,
-    _due,
-    _lifecycle,
-    _parties,
-    _partnerships,
-    _programmes,
-    _schema,
-    _scripts,
-    _workflows,
-)
-from ._app import DEFAULT_DB, TRACEBACK_ENV, WORKFLOWS_ENV, cli
-from ._documents import KINDS
-
 if TYPE_CHECKING:
+    import click
     from coopflow.demo import DEMO_DB, DEMO_SCRIPT
+
+    from ._app import DEFAULT_DB, TRACEBACK_ENV, WORKFLOWS_ENV, cli
+    from ._documents import KINDS
 else:
+    _FROM_APP = ("DEFAULT_DB", "TRACEBACK_ENV", "WORKFLOWS_ENV")
 
     def __getattr__(name: str) -> Any:
-        """``DEMO_DB`` and ``DEMO_SCRIPT``, from :mod:`coopflow.demo` on first use: importing
-        the command imports neither the demo's runner nor the API it uses."""
-        if name not in ("DEMO_DB", "DEMO_SCRIPT"):
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        import coopflow.demo
+        """The root group and the constants, on first use: ``coopflow --version`` imports
+        neither click nor the command modules, and ``DEMO_*`` come from :mod:`coopflow.demo`
+        without its runner."""
+        if name == "cli":
+            return commands()
+        if name in _FROM_APP:
+            from . import _app
 
-        return getattr(coopflow.demo, name)
+            return getattr(_app, name)
+        if name == "KINDS":
+            from ._documents import KINDS
+
+            return KINDS
+        if name in ("DEMO_DB", "DEMO_SCRIPT"):
+            import coopflow.demo
+
+            return getattr(coopflow.demo, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
@@ -63,24 +63,39 @@ __all__ = [
     "TRACEBACK_ENV",
     "WORKFLOWS_ENV",
     "cli",
+    "commands",
     "main",
 ]
 
-_GROUPS = (
-    _parties,
-    _partnerships,
-    _content,
-    _programmes,
-    _lifecycle,
-    _documents,
-    _workflows,
-    _schema,
-    _due,
-    _scripts,
-    _demo,
-)
+
+def commands() -> click.Group:
+    """The root group with every command registered (importing a group's module registers
+    its commands on it)."""
+    from . import (  # noqa: F401 - imported for their commands
+        _content,
+        _demo,
+        _documents,
+        _due,
+        _lifecycle,
+        _parties,
+        _partnerships,
+        _programmes,
+        _schema,
+        _scripts,
+        _workflows,
+    )
+    from ._app import cli
+
+    return cli
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """The console script ``coopflow``."""
-    cli.main(args=list(argv) if argv is not None else None, prog_name="coopflow")
+    """The console script ``coopflow``.  ``coopflow --version`` alone is answered before click
+    and the commands are imported (the same line click's version option prints)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--version"]:
+        from coopflow import __version__
+
+        sys.stdout.write(f"coopflow, version {__version__}\n")
+        sys.exit(0)
+    commands().main(args=args, prog_name="coopflow")

@@ -137,6 +137,20 @@ def test_version_and_help_import_no_database_library(
     assert started.loaded(*HEAVY) == []
 
 
+def test_version_alone_imports_not_even_click_and_says_the_installed_version(
+    tmp_path: Path,
+) -> None:
+    import importlib.metadata
+
+    started = start(tmp_path, "--version")
+    assert started.code == 0
+    assert started.out == f"coopflow, version {importlib.metadata.version('coopflow')}\n"
+    assert started.loaded("click") == []
+    # With another option, click answers, with the same words.
+    slower = start(tmp_path, "--version", "--db", "sqlite:///x.db")
+    assert (slower.code, slower.out) == (0, started.out)
+
+
 def test_an_invalid_url_is_still_a_usage_error(tmp_path: Path) -> None:
     started = start(tmp_path, "--db", "not a url", "party", "list")
     assert started.code == 2
