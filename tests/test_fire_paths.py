@@ -4,6 +4,8 @@ refusals, the same callbacks; on PostgreSQL in fewer statements than the hand-wr
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 import coopflow
@@ -17,7 +19,7 @@ from coopflow import (
     ValidationError,
 )
 from coopflow._db import create_owned_engine
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
 from tests import scenario
@@ -144,3 +146,79 @@ def test_only_events_with_guards_or_effects_open_an_orm_session(cf: Coopflow) ->
         assert len(sessions) == 1
     finally:
         event.remove(Session, "after_begin", began)
+
+
+def test_a_render_while_suspended_does_not_hide_where_to_resume(cf: Coopflow) -> None:
+    ref = scenario.in_drafting(cf)
+    cf.fire(ref, "suspendre", STAFF, data={"motif": "élections"})
+    cf.render(ref, "protocole", actor=STAFF)  # a record from suspendu to suspendu
+    assert cf.history(ref)[-1].source_state == cf.history(ref)[-1].target_state == "suspendu"
+    resumed = cf.fire(ref, "reprendre", STAFF)
+    assert resumed.target_state == "contractualisation.redaction"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("path", ["core", "orm"])
+def test_resuming_after_waiting_for_the_lock_reads_where_the_holder_left_it(
+    backend: str, migrated_url: str, path: str
+) -> None:
+    """A ``reprendre`` that waited for another writer's ``suspendre`` (dialogue → suspendu),
+    with the version that writer produced as ``expected_version``, goes back to dialogue: the
+    state it came from is read after the wait, not in the snapshot taken before it."""
+    if backend != "postgres":
+        pytest.skip("READ COMMITTED row-lock waits are PostgreSQL's")
+    engine = create_owned_engine(migrated_url)
+    cf = Coopflow(engine)
+    try:
+        ref = scenario.in_accueil(cf)
+        cf.fire(ref, "suspendre", STAFF, data={"motif": "a"})
+        cf.fire(ref, "reprendre", STAFF)  # an older suspension, from accueil
+        cf.log_exchange(ref, date="2026-09-15", kind="reunion", summary="x", actor=STAFF)
+        cf.fire(ref, "ouvrir_dialogue", STAFF)
+        outcome: dict[str, object] = {}
+        with Session(engine) as holder:
+            held = Coopflow(holder).fire(ref, "suspendre", STAFF, data={"motif": "b"})
+
+            def resume() -> None:
+                try:
+                    if path == "core":
+                        result = cf.fire(ref, "reprendre", STAFF, expected_version=held.version)
+                    else:
+                        with Session(engine) as other:
+                            result = Coopflow(other).fire(
+                                ref, "reprendre", STAFF, expected_version=held.version
+                            )
+                            other.commit()
+                    outcome["moved"] = (result.source_state, result.target_state)
+                except Exception as exc:  # reported by the assertion below
+                    outcome["moved"] = repr(exc)
+
+            waiting = threading.Thread(target=resume)
+            waiting.start()
+            _wait_for_a_lock_wait(engine)
+            holder.commit()
+            waiting.join(timeout=30)
+        assert outcome["moved"] == ("suspendu", "dialogue")
+        assert cf.partnership(ref).state == "dialogue"
+        assert cf.verify(ref).ok
+    finally:
+        cf.close()
+        engine.dispose()
+
+
+def _wait_for_a_lock_wait(engine: Engine, timeout: float = 10.0) -> None:
+    """Until a session of this database waits for a lock (the other fire is queued)."""
+    deadline = time.monotonic() + timeout
+    with engine.connect() as probe:
+        while time.monotonic() < deadline:
+            waiting = probe.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            ).scalar()
+            probe.rollback()
+            if waiting:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the second fire never waited for the lock")

@@ -44,11 +44,15 @@ _PARTNERSHIP = cast(Table, Partnership.__table__)
 _VERSION_OF = select(_PARTNERSHIP.c.version).where(
     _PARTNERSHIP.c.reference == bindparam("reference")
 )
+# The state a partnership (or programme) came from when it last *entered* ``state``: records
+# that leave the state as it is (a render, a délibération) entered nothing.
 _CAME_FROM = (
     select(_JOURNAL.c.source_state)
     .where(
         _JOURNAL.c.partnership_id == bindparam("partnership_id"),
         _JOURNAL.c.target_state == bindparam("state"),
+        _JOURNAL.c.source_state.is_not(None),
+        _JOURNAL.c.source_state != _JOURNAL.c.target_state,
     )
     .order_by(_JOURNAL.c.seq.desc())
     .limit(1)
@@ -290,6 +294,8 @@ _CAME_FROM_HERE = (
         _JOURNAL.c.partnership_id == _PARTNERSHIP.c.id,
         _JOURNAL.c.target_state == _PARTNERSHIP.c.state,
         _JOURNAL.c.programme_id.is_(None),
+        _JOURNAL.c.source_state.is_not(None),
+        _JOURNAL.c.source_state != _JOURNAL.c.target_state,
     )
     .order_by(_JOURNAL.c.seq.desc())
     .limit(1)
@@ -318,10 +324,10 @@ _NO_OP_WRITE = (  # takes SQLite's write lock in a transaction that began deferr
 
 def _lock_head(
     connection: Connection, reference: str, *, previous: bool, sqlite_write: bool
-) -> tuple[Any, int | None]:
+) -> tuple[Any, str | None, int | None]:
     """The partnership's row (its chain head, state and workflow), locked as
-    :func:`coopflow._domain.locking.lock_for_fire` locks it, and the version seen before
-    waiting (None: it did not wait)."""
+    :func:`coopflow._domain.locking.lock_for_fire` locks it; for an ``@previous`` event, the
+    state it came from; and the version seen before waiting (None: it did not wait)."""
     statements = _HEAD[previous]
     if connection.dialect.name != "postgresql":
         if sqlite_write:
@@ -330,14 +336,26 @@ def _lock_head(
         seen = connection.info.pop(SEEN_VERSION, None)
         if row is None:
             raise NotFoundError("partnership", reference)
-        return row, seen if isinstance(seen, int) else None
+        came_from = row.came_from if previous else None
+        return row, came_from, seen if isinstance(seen, int) else None
     row = connection.execute(statements["skip_locked"], {"reference": reference}).one_or_none()
     if row is not None:
-        return row, None
+        return row, row.came_from if previous else None, None
     seen = connection.execute(_VERSION_OF, {"reference": reference}).scalar()
     if seen is None:
         raise NotFoundError("partnership", reference)
-    return connection.execute(statements["for_update"], {"reference": reference}).one(), seen
+    # A statement that waited for the row lock sees the row as its holder committed it, but
+    # its subqueries read the journal as it stood before the wait: the state the partnership
+    # came from is read again, in a statement of its own, once the lock is held.
+    row = connection.execute(_HEAD[False]["for_update"], {"reference": reference}).one()
+    came_from = (
+        connection.execute(
+            _CAME_FROM_PARTNERSHIP, {"partnership_id": row.id, "state": row.state}
+        ).scalar()
+        if previous
+        else None
+    )
+    return row, came_from, seen
 
 
 def fire_unguarded(
@@ -363,7 +381,9 @@ def fire_unguarded(
     clean_comment = v.optional_text(comment, "comment", max_length=5000, multiline=True)
     defining = [wf for wf in workflows if wf.subject == "partnership" and event in wf.events]
     previous = any(wf.events[event].target == PREVIOUS for wf in defining)
-    row, seen = _lock_head(connection, reference, previous=previous, sqlite_write=sqlite_write)
+    row, came_from, seen = _lock_head(
+        connection, reference, previous=previous, sqlite_write=sqlite_write
+    )
     _check_version(reference, row.version, row.state, expected_version, seen)
     wf = workflows.get(row.workflow_name, row.workflow_version)
     ev = _event(wf, event)
@@ -371,11 +391,10 @@ def fire_unguarded(
     assert not ev.effects, "fire_unguarded: an event with effects"
     _admit(wf, ev, actor, row.state)
     inputs = _parse_inputs(ev, data)
-    came_from: str | None = None
-    if ev.target == PREVIOUS:
-        came_from = row.came_from
-        if came_from is None:
-            raise ValidationError(f"the journal does not say which state led to {row.state}")
+    if ev.target != PREVIOUS:
+        came_from = None
+    elif came_from is None:
+        raise ValidationError(f"the journal does not say which state led to {row.state}")
     target = wf.run(row.state, event, came_from)
     now = now or utcnow()
     head = _journal.ChainHead(row.id, row.reference, row.version, row.journal_seq, row.journal_head)

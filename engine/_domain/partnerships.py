@@ -220,7 +220,7 @@ def create_many(
     for item in items:
         reference = v.reference(item.reference)
         if reference in seen:
-            raise AlreadyExistsError("partnership", reference)
+            raise ValidationError(f"{reference} is named twice in this batch", field="reference")
         seen.add(reference)
         try:
             planned.append(
