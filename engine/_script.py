@@ -494,7 +494,7 @@ def _amount(value: object, key: str) -> Decimal:
 
 def _name(r: _Reader, key: str, value: object) -> str:
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-    if not isinstance(text, str) or not _NAME.match(text):
+    if not isinstance(text, str) or not _NAME.fullmatch(text):
         raise r.error(
             key, f"{value!r} is not a name (letters, digits, '.', '_' and '-', at most 64)"
         )
@@ -837,6 +837,16 @@ def _partnership(r: _Reader, workflows: WorkflowSet, default: Actor) -> _Partner
     return decl
 
 
+MAX_SCRIPT_BYTES = 64 * 1024 * 1024  # about 500,000 partnerships of a plain import
+
+
+def _too_large(source: str) -> ScriptError:
+    return ScriptError(
+        f"is larger than {MAX_SCRIPT_BYTES // (1024 * 1024)} MiB: split it into several scripts",
+        source=source,
+    )
+
+
 def load_script(script: Path | str, workflows: WorkflowSet, *, source: str | None = None) -> Script:
     """Read and validate a script: a file (a Path) or its TOML text (a str).
 
@@ -846,15 +856,23 @@ def load_script(script: Path | str, workflows: WorkflowSet, *, source: str | Non
     if isinstance(script, Path):
         source = source or str(script)
         try:
-            text = script.read_text("utf-8")
+            with script.open("rb") as file:
+                data = file.read(MAX_SCRIPT_BYTES + 1)  # /dev/zero ends here
+            text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
+            if len(data) > MAX_SCRIPT_BYTES:
+                raise _too_large(source) from None
             raise ScriptError(f"is not UTF-8 text ({exc.reason})", source=source) from None
         except OSError as exc:
             raise ScriptError(f"cannot be read ({exc.strerror})", source=source) from None
     else:
         source, text = source or "<script>", script
+    if len(text.encode("utf-8")) > MAX_SCRIPT_BYTES:
+        raise _too_large(source)
     try:
         raw = tomllib.loads(text)
+    except RecursionError:
+        raise ScriptError("malformed TOML: values nested too deeply", source=source) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         found = _TOML_LINE.search(message)

@@ -51,7 +51,7 @@ def optional_text(
 
 def key(value: object, field: str) -> str:
     """A short key: lower-case letters, digits and dashes (``bordeaux-metropole``)."""
-    if not isinstance(value, str) or not _KEY.match(value):
+    if not isinstance(value, str) or not _KEY.fullmatch(value):
         raise ValidationError(
             f"{value!r} is not a key (lower-case letters, digits and '-', at most 64)", field=field
         )
@@ -59,7 +59,7 @@ def key(value: object, field: str) -> str:
 
 
 def reference(value: object, field: str = "reference") -> str:
-    if not isinstance(value, str) or len(value) > 40 or not _REFERENCE.match(value):
+    if not isinstance(value, str) or len(value) > 40 or not _REFERENCE.fullmatch(value):
         raise ValidationError(
             f"{value!r} is not a partnership reference such as COOP-2027-0001", field=field
         )
@@ -83,7 +83,7 @@ def siren(value: object, field: str = "siren") -> str | None:
     if value is None or value == "":
         return None
     raw = str(value).replace(" ", "").replace("\u202f", "").replace("\u00a0", "")
-    if not _SIREN.match(raw):
+    if not _SIREN.fullmatch(raw):
         raise ValidationError(f"{value!r} is not a SIREN: it must be 9 digits", field=field)
     if not luhn_ok(raw):
         raise ValidationError(f"{value!r} is not a SIREN: its check digit is wrong", field=field)
@@ -96,7 +96,7 @@ def date(value: object, field: str) -> dt.date:
         value = value.date()
     if not isinstance(value, dt.date):
         try:
-            if not _ISO_DATE.match(str(value)):
+            if not _ISO_DATE.fullmatch(str(value)):
                 raise ValueError(value)
             value = dt.date.fromisoformat(str(value))
         except ValueError:

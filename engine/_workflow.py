@@ -154,7 +154,7 @@ class EventInput:
         if self.type == "date":
             return _validate.date(value, where)
         text = str(value).lower()
-        if not _SHA256.match(text):
+        if not _SHA256.fullmatch(text):
             raise ValidationError("must be a SHA-256 (64 hexadecimal digits)", field=where)
         return text
 
@@ -445,7 +445,7 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
         source, "workflow", head, {"name", "version", "subject", "initial", "title", "programmes"}
     )
     name = _str(source, "workflow.name", head.get("name"))
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise _fail(source, "workflow.name", "must be lower-case letters, digits and _")
     version = head.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
@@ -459,7 +459,7 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
         if subject != "partnership":
             raise _fail(source, "workflow.programmes", "only a partnership workflow has one")
         programmes = _str(source, "workflow.programmes", head["programmes"])
-        if not _NAME.match(programmes):
+        if not _NAME.fullmatch(programmes):
             raise _fail(source, "workflow.programmes", "must name a workflow (lower-case, _)")
     known = CAPABILITIES[subject]
 
@@ -473,7 +473,7 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
         paths: list[str] = []
         for sname, body in table.items():
             key = f"{where}.{sname}"
-            if not _NAME.match(sname):
+            if not _NAME.fullmatch(sname):
                 raise _fail(source, key, "a state name is lower-case letters, digits and _")
             if not isinstance(body, dict):
                 raise _fail(source, key, "must be a table")
@@ -526,7 +526,7 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
     events: dict[str, EventDef] = {}
     for ename, body in raw_events.items():
         key = f"events.{ename}"
-        if not _NAME.match(ename):
+        if not _NAME.fullmatch(ename):
             raise _fail(source, key, "an event name is lower-case letters, digits and _")
         if not isinstance(body, dict):
             raise _fail(source, key, "must be a table")
@@ -579,7 +579,7 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
             raise _fail(source, key + ".inputs", "must be a table")
         for iname, spec in raw_inputs.items():
             ikey = f"{key}.inputs.{iname}"
-            if not _NAME.match(iname):
+            if not _NAME.fullmatch(iname):
                 raise _fail(source, ikey, "an input name is lower-case letters, digits and _")
             if not isinstance(spec, dict):
                 raise _fail(source, ikey, "must be a table")

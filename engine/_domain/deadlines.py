@@ -11,6 +11,7 @@ import datetime as dt
 
 from coopflow._views import Deadline
 from coopflow._workflow import WorkflowSet
+from coopflow.errors import ValidationError
 from coopflow.models import (
     DELIBERATION_PENDING,
     MILESTONE_OPEN,
@@ -23,6 +24,8 @@ from coopflow.models import (
 )
 from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
+
+MAX_WITHIN_DAYS = 3660  # ten years ahead: a protocol lasts at most ten
 
 
 def _in_states_with(
@@ -63,7 +66,18 @@ def due(
     """What falls due within ``within_days`` of ``today`` (and what is overdue), soonest first:
     protocols ending, programmes awaiting COPIL approval, délibérations not yet exécutoire, and
     milestones past their date in running programmes."""
-    horizon = today + dt.timedelta(days=within_days)
+    if isinstance(within_days, bool) or not isinstance(within_days, int):
+        raise ValidationError("must be a whole number of days", field="within_days")
+    if not 0 <= within_days <= MAX_WITHIN_DAYS:
+        raise ValidationError(
+            f"{within_days} is not between 0 and {MAX_WITHIN_DAYS} days", field="within_days"
+        )
+    try:
+        horizon = today + dt.timedelta(days=within_days)
+    except OverflowError:
+        raise ValidationError(
+            f"{today.isoformat()} + {within_days} days is past the last date", field="today"
+        ) from None
     found: list[Deadline] = []
     in_force = _in_states_with(
         workflows,

@@ -38,12 +38,23 @@ from sqlalchemy.orm import Session
 
 
 def _next_reference(session: Session, year: int) -> str:
+    """The year's next number: one more than the greatest numbered reference of the year
+    (``COOP-2026-0042``), skipping the explicit references that are not numbers
+    (``COOP-2026-ZZZZ``, ``COOP-2026-LA-CALI``); longer numbers are greater (10000 > 9999)."""
     prefix = f"COOP-{year}-"
-    last = session.scalar(
-        select(func.max(Partnership.reference)).where(Partnership.reference.like(prefix + "%"))
+    greatest_first = (
+        select(Partnership.reference)
+        .where(Partnership.reference.like(prefix + "%"))
+        .order_by(func.length(Partnership.reference).desc(), Partnership.reference.desc())
+        .limit(100)
     )
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{number:04d}"
+    offset = 0
+    while page := list(session.scalars(greatest_first.offset(offset))):
+        for ref in page:
+            if ref[len(prefix) :].isdigit():
+                return f"{prefix}{int(ref[len(prefix) :]) + 1:04d}"
+        offset += len(page)
+    return f"{prefix}0001"
 
 
 @dataclass(frozen=True, slots=True)
