@@ -19,7 +19,7 @@ from sqlalchemy.engine import URL
 
 from ._binding import Bind, Binding, Call, Callbacks, migration_engine
 from ._context import Actor
-from ._db import translated_errors
+from ._db import LOCK_TIMEOUT_S, translated_errors
 from ._documents import DocumentInfo, DocumentStore
 from ._domain import (
     content,
@@ -91,7 +91,9 @@ class Coopflow:
     ones against ``registry`` (by default the built-in guards and effects; extend them with
     ``coopflow.workflows.registry.child()``).  ``templates_dir`` points at an organisation's
     own document templates (rendered in a sandbox).  ``schema`` (PostgreSQL) is the schema
-    holding coopflow's tables, as given to :func:`migrate`.
+    holding coopflow's tables, as given to :func:`migrate`.  ``lock_timeout`` (seconds, on an
+    engine coopflow creates from a URL on PostgreSQL) bounds how long a write waits for a
+    partnership another transaction holds; then it is a ConcurrentModificationError.
     """
 
     def __init__(
@@ -102,6 +104,7 @@ class Coopflow:
         templates_dir: Path | str | None = None,
         registry: Registry | None = None,
         schema: str | None = None,
+        lock_timeout: float = LOCK_TIMEOUT_S,
         check: bool = True,
     ) -> None:
         from coopflow.workflows import BUILTIN_DIR
@@ -113,7 +116,7 @@ class Coopflow:
         if workflows_dir is not None:
             load_folder(Path(workflows_dir), self.registry, into=self.workflows)
         self.documents = DocumentStore(Path(templates_dir) if templates_dir else None)
-        self._binding = Binding(bind, schema=schema)
+        self._binding = Binding(bind, schema=schema, lock_timeout=lock_timeout)
         self._callbacks = Callbacks()
         if check:
             try:

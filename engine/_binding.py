@@ -26,6 +26,7 @@ from typing import Any
 
 from coopflow._db import (
     FIRING,
+    LOCK_TIMEOUT_S,
     WRITE_OPTION,
     check_schema_name,
     create_owned_engine,
@@ -59,7 +60,9 @@ class Binding:
     """coopflow's connection to one database: the engine, the host's Session if any, the
     PostgreSQL schema, and the units of work opened on them."""
 
-    def __init__(self, bind: Bind, *, schema: str | None = None) -> None:
+    def __init__(
+        self, bind: Bind, *, schema: str | None = None, lock_timeout: float = LOCK_TIMEOUT_S
+    ) -> None:
         self.session: Session | None = None
         self.owned = False
         self.tx_owned = False  # a transaction() of coopflow's own, on its own engine
@@ -73,7 +76,7 @@ class Binding:
         elif isinstance(bind, Engine):
             self.engine = in_schema(bind, schema) if schema is not None else bind
         else:
-            self.engine = create_owned_engine(bind, schema=schema)
+            self.engine = create_owned_engine(bind, schema=schema, lock_timeout=lock_timeout)
             self.owned = True
         self.sqlite = is_sqlite(self.engine)
         self.write_engine = self.engine.execution_options(**{WRITE_OPTION: True})

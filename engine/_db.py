@@ -32,6 +32,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .errors import ConcurrentModificationError, CoopflowError, ValidationError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+LOCK_TIMEOUT_S = 30.0  # PostgreSQL: how long a write waits for a row lock held by another
 WRITE_OPTION = "coopflow_write"
 #: The partnership a fire of this thread or task is about to lock (SQLite, coopflow's sessions).
 FIRING: contextvars.ContextVar[str | None] = contextvars.ContextVar("coopflow_firing", default=None)
@@ -95,23 +96,43 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_owned_engine(url: str | URL, *, schema: str | None = None, **kwargs: Any) -> Engine:
-    """An engine coopflow owns, configured for its durability and locking needs (and, on
-    PostgreSQL, with ``schema`` first on every connection's search_path)."""
+def create_owned_engine(
+    url: str | URL,
+    *,
+    schema: str | None = None,
+    lock_timeout: float = LOCK_TIMEOUT_S,
+    **kwargs: Any,
+) -> Engine:
+    """An engine coopflow owns, configured for its durability and locking needs: on
+    PostgreSQL, ``schema`` first on every connection's search_path and a ``lock_timeout`` of
+    ``lock_timeout`` seconds, so that a fire or an edit waiting behind a held row lock gives up
+    with ConcurrentModificationError instead of waiting for ever (SQLite waits as long for its
+    write lock: its busy timeout)."""
     parsed = normalise_url(url)
     check_schema_name(parsed.get_backend_name(), schema)
+    if (
+        isinstance(lock_timeout, bool)
+        or not isinstance(lock_timeout, int | float)
+        or not 0 < lock_timeout <= 86_400
+    ):
+        raise ValidationError(
+            f"{lock_timeout!r} is not a number of seconds from 0 to 86400", field="lock_timeout"
+        )
     engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
-    elif schema is not None:
+        return engine
+    milliseconds = max(1, round(lock_timeout * 1000))
 
-        def connect(dbapi_connection: Any, _record: Any) -> None:
-            with dbapi_connection.cursor() as cursor:
+    def connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            if schema is not None:
                 cursor.execute(_PREPEND_SCHEMA.format(local="false"), {"schema": schema})
-            dbapi_connection.commit()
+            cursor.execute(f"SET lock_timeout = {milliseconds}")
+        dbapi_connection.commit()
 
-        event.listen(engine, "connect", connect)
+    event.listen(engine, "connect", connect)
     return engine
 
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 
+import coopflow
+import pytest
 from coopflow import Actor, ConcurrentModificationError, Coopflow
+from coopflow._db import normalise_url
+from sqlalchemy import create_engine, text
 
 from . import scenario
 
@@ -153,3 +158,43 @@ def test_a_fire_that_waited_for_anothers_change_is_a_concurrent_modification(
     # once the actor has seen the new state, what they fire is judged on it
     cf.fire(ref, "reprendre", Actor("agent-2", "staff"))
     assert cf.verify().ok
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("operation", ["fire", "core-fire", "edit"])
+def test_a_write_behind_a_held_row_lock_gives_up_after_the_lock_timeout(
+    backend: str, migrated_url: str, operation: str
+) -> None:
+    """On PostgreSQL a write waits for a partnership another transaction holds only as long as
+    ``lock_timeout`` says, then it is a ConcurrentModificationError and nothing is written."""
+    if backend != "postgres":
+        pytest.skip("SQLite's write lock waits its busy timeout")
+    with pytest.raises(coopflow.ValidationError) as bad:
+        Coopflow(migrated_url, lock_timeout=0)
+    assert bad.value.field == "lock_timeout"
+    with Coopflow(migrated_url, lock_timeout=0.3) as cf:
+        ref = scenario.in_accueil(cf)
+        cf.log_exchange(ref, date="2026-09-15", kind="reunion", summary="x", actor=scenario.STAFF)
+        before = cf.history(ref)
+        holder = create_engine(normalise_url(migrated_url))
+        try:
+            with holder.connect() as held:
+                held.execute(
+                    text("SELECT id FROM coopflow_partnership WHERE reference = :r FOR UPDATE"),
+                    {"r": ref},
+                )
+                write = {
+                    "fire": lambda: cf.fire(ref, "ouvrir_dialogue", scenario.STAFF),
+                    "core-fire": lambda: cf.fire(
+                        ref, "suspendre", scenario.STAFF, data={"motif": "x"}
+                    ),
+                    "edit": lambda: cf.add_axis(ref, "Mobilités"),
+                }[operation]
+                started = time.monotonic()
+                with pytest.raises(ConcurrentModificationError):
+                    write()
+                assert time.monotonic() - started < 10
+                held.rollback()
+        finally:
+            holder.dispose()
+        assert cf.history(ref) == before
