@@ -105,9 +105,11 @@ class Binding:
             if self.session is not None:
                 keyword = f", schema={self.schema!r}" if self.schema else ""
                 with self.host() as session:
-                    check_schema(session.connection(), f"coopflow.migrate(engine{keyword})")
+                    check_schema(
+                        session.connection(), f"coopflow.migrate(engine{keyword})", self.schema
+                    )
             else:
-                check_schema(self.engine, f"coopflow --db {url}{schema} init")
+                check_schema(self.engine, f"coopflow --db {url}{schema} init", self.schema)
 
     def migrate(self) -> None:
         """Create or upgrade the schema on this binding's database."""

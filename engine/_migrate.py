@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 VERSION_TABLE = "coopflow_alembic_version"
 _SELECT_VERSION = f"SELECT version_num FROM {VERSION_TABLE}"
+_SELECT_VERSION_IN = 'SELECT version_num FROM "{schema}".' + VERSION_TABLE  # a checked name
 
 
 def _script_location() -> str:
@@ -29,14 +30,16 @@ def _script_location() -> str:
     return str(Path(coopflow.migrations.__file__).resolve().parent)
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
-    """An Alembic Config for coopflow's migrations, bound to ``connection``."""
+def alembic_config(connection: Connection | None = None, schema: str | None = None) -> Config:
+    """An Alembic Config for coopflow's migrations, bound to ``connection``; ``schema``
+    (PostgreSQL) is where the version table is looked for and kept, named explicitly."""
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", _script_location())
     if connection is not None:
         cfg.attributes["connection"] = connection
+    cfg.attributes["schema"] = schema
     return cfg
 
 
@@ -116,14 +119,17 @@ def alembic_head_revision() -> str:
     return head
 
 
-def _version_in_table(connection: Connection) -> str | None:
+def _version_in_table(connection: Connection, schema: str | None = None) -> str | None:
     """The revision the version table holds (one query); several rows, as Alembic would
-    write for branches coopflow does not have, read as one revision that is not the head."""
-    rows = sorted(str(v) for v in connection.exec_driver_sql(_SELECT_VERSION).scalars())
+    write for branches coopflow does not have, read as one revision that is not the head.
+    With ``schema`` the table is named in it: never one of the same name further down the
+    search_path."""
+    query = _SELECT_VERSION if schema is None else _SELECT_VERSION_IN.format(schema=schema)
+    rows = sorted(str(v) for v in connection.exec_driver_sql(query).scalars())
     return ", ".join(rows) if rows else None
 
 
-def current_revision(connection: Connection) -> str | None:
+def current_revision(connection: Connection, schema: str | None = None) -> str | None:
     """The revision of coopflow's tables on ``connection``; None when coopflow's version table
     does not exist (not initialised).
 
@@ -131,12 +137,12 @@ def current_revision(connection: Connection) -> str | None:
     transaction on ``connection`` (on PostgreSQL, aborted by any error) stays usable."""
     from sqlalchemy import inspect
 
-    if not inspect(connection).has_table(VERSION_TABLE):
+    if not inspect(connection).has_table(VERSION_TABLE, schema=schema):
         return None
-    return _version_in_table(connection)
+    return _version_in_table(connection, schema)
 
 
-def _current_revision_of(engine: Engine) -> str | None:
+def _current_revision_of(engine: Engine, schema: str | None = None) -> str | None:
     """The revision on a connection of coopflow's own: one query when the version table exists
     (the common case); when it fails, the catalog tells a missing table (None) from any other
     error (raised again)."""
@@ -144,10 +150,10 @@ def _current_revision_of(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         try:
-            return _version_in_table(connection)
+            return _version_in_table(connection, schema)
         except DBAPIError:
             connection.rollback()
-        return current_revision(connection)
+        return current_revision(connection, schema)
 
 
 def _create_schema(connection: Connection, schema: str | None) -> None:
@@ -162,7 +168,7 @@ def _run(bind: Engine | Connection, fn: str, revision: str, schema: str | None) 
 
     if isinstance(bind, Connection):
         _create_schema(bind, schema)
-        getattr(command, fn)(alembic_config(bind), revision)
+        getattr(command, fn)(alembic_config(bind, schema), revision)
         return
     with bind.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
@@ -173,7 +179,7 @@ def _run(bind: Engine | Connection, fn: str, revision: str, schema: str | None) 
         try:
             with connection.begin():
                 _create_schema(connection, schema)
-                getattr(command, fn)(alembic_config(connection), revision)
+                getattr(command, fn)(alembic_config(connection, schema), revision)
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
@@ -193,14 +199,18 @@ def downgrade(bind: Engine | Connection, revision: str, schema: str | None = Non
     _run(bind, "downgrade", revision, schema)
 
 
-def check_schema(bind: Engine | Connection, command_hint: str) -> None:
+def check_schema(bind: Engine | Connection, command_hint: str, schema: str | None = None) -> None:
     """Raise SchemaOutOfDateError naming ``command_hint`` unless the schema is at head.
 
     Alembic is not imported: one query of the version table, compared with the head read from
     the migration files."""
     from sqlalchemy import Connection
 
-    current = current_revision(bind) if isinstance(bind, Connection) else _current_revision_of(bind)
+    current = (
+        current_revision(bind, schema)
+        if isinstance(bind, Connection)
+        else _current_revision_of(bind, schema)
+    )
     head = head_revision()
     if current != head:
         raise SchemaOutOfDateError(current, head, command_hint)

@@ -29,6 +29,9 @@ def run(connection: Connection) -> None:
         connection=connection,
         target_metadata=metadata,
         version_table=VERSION_TABLE,
+        # In coopflow's own schema, named: a version table of the same name further down the
+        # search_path (coopflow's tables in public, say) must not pass for this one.
+        version_table_schema=context.config.attributes.get("schema"),
         include_object=include_object,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,

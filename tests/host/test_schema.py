@@ -196,3 +196,30 @@ def test_a_schema_is_refused_on_sqlite(tmp_path: object) -> None:
         coopflow.migrate(url, schema="coop")
     with pytest.raises(ValidationError, match="PostgreSQL option"):
         Coopflow(url, schema="coop", check=False)
+
+
+@pytest.mark.postgres
+def test_a_schema_never_falls_back_on_coopflows_tables_elsewhere_on_the_path(
+    host_url: str, host_engine: Engine, schema: str
+) -> None:
+    """coopflow's tables already in the host's schema (first on its path) do not pass for
+    those of a new ``--schema``: init creates them there, and writes land there."""
+    coopflow.migrate(host_url)  # coopflow's tables in the host's own schema
+    with Coopflow(host_url) as there:
+        scenario.add_parties(there, "bordeaux-metropole")
+    with pytest.raises(coopflow.SchemaOutOfDateError, match=f"--schema {schema} init"):
+        Coopflow(host_url, schema=schema)
+    result = CliRunner().invoke(cli, ["--db", host_url, "--schema", schema, "init"])
+    assert result.exit_code == 0, result.output
+    assert VERSION_TABLE in tables_in(host_engine, schema)
+    assert "coopflow_partnership" in tables_in(host_engine, schema)
+    with Coopflow(host_url, schema=schema) as cf:
+        assert cf.parties() == []  # not the host schema's
+        ref = scenario.in_accueil(cf)
+    with host_engine.connect() as conn:
+        placed = conn.execute(
+            text(f'SELECT count(*) FROM "{schema}".coopflow_partnership WHERE reference = :r'),
+            {"r": ref},
+        ).scalar()
+        elsewhere = conn.execute(text("SELECT count(*) FROM coopflow_partnership")).scalar()
+    assert (placed, elsewhere) == (1, 0)
