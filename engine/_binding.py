@@ -96,6 +96,7 @@ class Binding:
             self.owned
             and self.sqlite
             and database not in (None, "", ":memory:")
+            and not database.startswith("file:")  # a URI (mode=ro...): SQLite opens it
             and not Path(database).exists()
         ):
             # Checking would create an empty file: say what to run instead.

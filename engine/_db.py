@@ -227,6 +227,11 @@ def translated_errors(reference: str | None = None) -> Iterator[None]:
             raise ConcurrentModificationError(
                 reference or "?", "the database is busy with another writer"
             ) from exc
+        if "readonly" in str(exc.orig).lower():
+            raise CoopflowError(
+                "the database is read-only (opened with mode=ro, or on read-only media): "
+                "it can be read, verified and exported, not changed"
+            ) from exc
         raise CoopflowError(f"database error: {_first_line(str(exc.orig))}") from exc
     except DBAPIError as exc:
         if _is_lock_error(exc):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
+import coopflow
 import pytest
 from coopflow import Coopflow
 from sqlalchemy import text
@@ -106,3 +108,24 @@ def test_a_chain_cannot_fork(cf: Coopflow) -> None:
             )
         )
     assert len(cf.history(ref)) == 3
+
+
+def test_a_read_only_sqlite_file_can_be_read_and_verified(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    coopflow.migrate(f"sqlite:///{path}")
+    with Coopflow(f"sqlite:///{path}") as cf:
+        ref = scenario.in_drafting(cf)
+        cf.render(ref, "protocole", actor=scenario.STAFF)
+    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
+    with Coopflow(read_only) as archive:
+        assert archive.verify().ok
+        assert archive.history(ref)[0].event == "creation"
+        assert archive.partnership(ref).state == "contractualisation.redaction"
+        assert [d.kind for d in archive.documents_of(ref)] == ["protocole"]
+        assert archive.export(ref, tmp_path / "export").exists()
+        before = archive.history(ref)
+        with pytest.raises(coopflow.CoopflowError, match="read-only"):
+            archive.fire(ref, "suspendre", scenario.STAFF, data={"motif": "x"})
+        with pytest.raises(coopflow.CoopflowError, match="read-only"):
+            archive.add_axis(ref, "Culture")
+        assert archive.history(ref) == before
