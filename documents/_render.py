@@ -117,6 +117,47 @@ class _RecordingLoader(jinja2.BaseLoader):
         return source, filename, uptodate
 
 
+class _FolderLoader(jinja2.FileSystemLoader):
+    """An organisation's template folder: only regular files inside it, never a link.
+
+    A template, an include or a stylesheet reached through a symbolic link (``leak.txt ->
+    /etc/passwd``), or a path that leaves the folder, is refused with the template's name:
+    what the PDF prints comes from files the folder holds."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self._folder = folder.resolve()
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        pieces = jinja2.loaders.split_template_path(template)  # refuses ".."
+        path = self._folder.joinpath(*pieces)
+        for part in (path, *path.parents):
+            if part == self._folder:
+                break
+            if part.is_symlink():
+                raise jinja2.TemplateError(
+                    f"{template}: a template is read only from a regular file inside the "
+                    f"organisation's folder, not through a link"
+                )
+        if path.exists() and not path.is_file():
+            raise jinja2.TemplateError(f"{template}: not a regular file")
+        return super().get_source(environment, template)
+
+
+def _folder_files(folder: Path) -> list[tuple[str, bytes]]:
+    """Every regular file of ``folder`` (links left out), by relative path."""
+    files = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        if any(parent.is_symlink() for parent in path.relative_to(folder).parents if parent.name):
+            continue
+        files.append((path.relative_to(folder).as_posix(), path.read_bytes()))
+    return files
+
+
 def _document_datetime(day: _dt.date) -> _dt.datetime:
     return _dt.datetime(day.year, day.month, day.day, tzinfo=_dt.UTC)
 
@@ -137,13 +178,15 @@ class Renderer:
         builtin = jinja2.FileSystemLoader(TEMPLATES_DIR)
         stylesheet = STATIC_DIR / STYLESHEET
         self._sandboxed = template_dir is not None
+        self._folders = [TEMPLATES_DIR]
         if template_dir is not None:
             folder = Path(template_dir)
             if not folder.is_dir():
                 raise ValidationError(f"{folder} is not a folder", field="template_dir")
-            self._loader = _RecordingLoader(
-                jinja2.ChoiceLoader([jinja2.FileSystemLoader(folder), builtin])
-            )
+            self._folders = [folder, TEMPLATES_DIR]
+            if (folder / STYLESHEET).is_symlink():
+                raise TemplateError(STYLESHEET, "the stylesheet is a link, not a regular file")
+            self._loader = _RecordingLoader(jinja2.ChoiceLoader([_FolderLoader(folder), builtin]))
             environment: jinja2.Environment = ImmutableSandboxedEnvironment(
                 loader=self._loader,
                 autoescape=True,
@@ -309,6 +352,7 @@ class Renderer:
         if cached is not None:
             return cached
         seen: set[str] = set()
+        dynamic = False
         pending = [template_name]
         try:
             while pending:
@@ -318,14 +362,22 @@ class Renderer:
                 seen.add(name)
                 self._env.get_template(name)  # loads (and records) it once
                 ast = self._env.parse(self._loader.sources[name])
-                # Dynamic names (None) cannot be known statically; the built-in templates use none.
-                pending.extend(ref for ref in meta.find_referenced_templates(ast) if ref)
+                referenced = list(meta.find_referenced_templates(ast))
+                # A name computed at render time (None) cannot be known here.
+                dynamic = dynamic or None in referenced
+                pending.extend(ref for ref in referenced if ref)
         except jinja2.TemplateError as error:
             raise TemplateError(template_name, f"{type(error).__name__}: {error}") from None
         digest = hashlib.sha256()
-        for name in sorted(seen):
-            source = self._loader.sources[name].encode()
-            digest.update(f"{name}\n{len(source)}\n".encode() + source)
+        if dynamic:
+            # Whatever it may include: every file of the folders (the organisation's first).
+            for i, folder in enumerate(self._folders):
+                for name, data in _folder_files(folder):
+                    digest.update(f"{i}:{name}\n{len(data)}\n".encode() + data)
+        else:
+            for name in sorted(seen):
+                source = self._loader.sources[name].encode()
+                digest.update(f"{name}\n{len(source)}\n".encode() + source)
         css = self._css_source.encode()
         digest.update(f"{STYLESHEET}\n{len(css)}\n".encode() + css)
         self._digests[template_name] = result = digest.hexdigest()

@@ -250,3 +250,38 @@ def test_any_text_in_the_data_is_escaped_text(renderer: Renderer, text: str) -> 
     snapshot["axes"][0]["stakes"][0]["description"] = text
     html = renderer.render_html(snapshot)
     assert str(escape(text)) in html
+
+
+def test_a_template_read_through_a_link_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"  # outside the organisation's folders
+    secret.write_text("root:x:0:0 SECRET", "utf-8")
+    (tmp_path / "org").mkdir()
+    folder = _folder(tmp_path / "org", protocole__html__j2='{% include "leak.txt" %}')
+    (folder / "leak.txt").symlink_to(secret)
+    with pytest.raises(TemplateError, match="not through a link"):
+        Renderer(folder).render(samples.protocol())
+    (tmp_path / "other").mkdir()
+    linked = tmp_path / "other"
+    (linked / "protocole.html.j2").symlink_to(secret)
+    with pytest.raises(TemplateError, match="not through a link"):
+        Renderer(linked).render(samples.protocol())
+
+
+def test_a_template_included_by_a_computed_name_is_in_the_recorded_hash(
+    tmp_path: Path,
+) -> None:
+    folder = _folder(
+        tmp_path,
+        protocole__html__j2=(
+            "{% extends '_base.html.j2' %}{% block body %}"
+            "{% include 'part-' ~ doc.meta.title[:0] ~ 'a.html.j2' %}{% endblock %}"
+        ),
+    )
+    (folder / "part-a.html.j2").write_text("<p>Première version</p>", "utf-8")
+    first = Renderer(folder).render(samples.protocol())
+    assert "Première version" in " ".join(page_texts(first.pdf))
+    (folder / "part-a.html.j2").write_text("<p>Seconde version</p>", "utf-8")
+    second = Renderer(folder).render(samples.protocol())
+    assert "Seconde version" in " ".join(page_texts(second.pdf))
+    assert second.template_sha256 != first.template_sha256
+    assert Renderer(folder).template_sha256("protocole") == second.template_sha256
