@@ -20,6 +20,28 @@ from sqlalchemy.engine import make_url
 
 POSTGRES_URL = os.environ.get("COOPFLOW_TEST_POSTGRES_URL")
 
+#: The system libraries WeasyPrint needs, and the Debian package of each.
+SYSTEM_LIBRARIES = {
+    "pango-1.0": "libpango-1.0-0",
+    "pangoft2-1.0": "libpangoft2-1.0-0",
+    "harfbuzz-subset": "libharfbuzz-subset0",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Stop at once, saying what to install, when a system library WeasyPrint needs is missing
+    (without HarfBuzz's subsetter WeasyPrint warns at import, and warnings are errors here)."""
+    from ctypes.util import find_library
+
+    missing = [package for lib, package in SYSTEM_LIBRARIES.items() if not find_library(lib)]
+    if missing:
+        pytest.exit(
+            "the tests need system libraries that are not installed: on Debian, "
+            f"apt-get install {' '.join(missing)}",
+            returncode=4,
+        )
+
+
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),

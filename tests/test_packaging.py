@@ -90,3 +90,36 @@ print("ok")
     tops = {p.name for p in Path(site).iterdir()}
     for generic in ("engine", "workflows", "documents", "migrations", "tests"):
         assert generic not in tops
+
+
+def test_the_tests_stop_at_once_naming_a_missing_system_library(tmp_path: Path) -> None:
+    """On a machine without HarfBuzz's subsetter, the README's test line stops before
+    collecting anything, with one line naming the package to install."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import ctypes.util\n"
+        "_find = ctypes.util.find_library\n"
+        "ctypes.util.find_library = lambda name: None if name == 'harfbuzz-subset' "
+        "else _find(name)\n",
+        "utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_api_contract.py",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "apt-get install libharfbuzz-subset0" in done.stdout + done.stderr
+    assert "passed" not in done.stdout
