@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,33 @@ def test_a_failing_refusal_callback_does_not_hide_the_refusal(cf: Coopflow) -> N
     with pytest.raises(GuardFailed) as refused:
         cf.fire(ref, "ouvrir_dialogue", scenario.STAFF)
     assert any("mail server down" in note for note in refused.value.__notes__)
+
+
+def test_after_the_copil_indicator_targets_are_frozen_and_actuals_still_entered(
+    cf: Coopflow,
+) -> None:
+    ref = scenario.signed(cf)
+    label = scenario.with_programme(cf, ref)
+    cf.fire(ref, "revue_cotech", scenario.STAFF, programme=label)
+    cf.add_indicator(ref, label, 1, name="Voyageurs par jour", target="500")  # still editable
+    cf.fire(
+        ref, "approuver_copil", scenario.ELECTED, programme=label, data={"date_copil": "2027-03-30"}
+    )
+    version = cf.partnership(ref).version
+    with pytest.raises(ValidationError, match="targets can no longer change"):
+        cf.add_indicator(ref, label, 1, name="Voyageurs par jour", target="9999")
+    with pytest.raises(ValidationError, match="targets can no longer change"):
+        cf.add_indicator(ref, label, 1, name="Voyageurs par jour", target="500", unit="trajets")
+    with pytest.raises(ValidationError, match="indicators can no longer change"):
+        cf.add_indicator(ref, label, 1, name="Nouvel indicateur", target="1")
+    assert cf.partnership(ref).version == version
+    # The measured value, the unit left as it is (not given), is entered at any time.
+    cf.add_indicator(ref, label, 1, name="Voyageurs par jour", target="500", actual="480")
+    assert cf.detail(ref)["programmes"][0]["state"] == "approuve_copil"
+    snapshot = json.loads(cf.snapshot(ref, "programme", label))
+    (measured,) = snapshot["actions"][0]["indicators"]
+    assert (measured["target"], measured["actual"], measured["unit"]) == (
+        "500.00",
+        "480.00",
+        "voyageurs",
+    )

@@ -229,18 +229,28 @@ def put_indicator(
     unit: str = "",
     actual: object = None,
 ) -> None:
-    """Add an indicator of an action, or update it (its measured ``actual`` at any time)."""
+    """Add an indicator of an action, or update it.  Its measured ``actual`` may be entered
+    at any time; its target and unit are what the COPIL approved: once the programme is past
+    the states that allow ``programme_editable``, they can no longer change (nor can an
+    indicator be added) until the programme goes back through the COPIL."""
     action = action_of(session, workflows, p, programme, number, measuring=True)
     clean = v.text(name, "name")
     tgt = v.amount(target, "target")
     act = v.amount(actual, "actual") if actual is not None else None
-    clean_unit = v.optional_text(unit, "unit", max_length=50) or ""
-    for i in action.indicators:
-        if i.name == clean:
-            assign(
-                p, i, target=tgt, unit=clean_unit, **({"actual": act} if act is not None else {})
+    given_unit = v.optional_text(unit, "unit", max_length=50)  # None or "": keep it
+    prog = find_programme(session, p, programme)
+    existing = next((i for i in action.indicators if i.name == clean), None)
+    if existing is None:
+        programme_editable(workflows, prog, "its indicators")
+        session.add(
+            Indicator(
+                action_id=action.id, name=clean, unit=given_unit or "", target=tgt, actual=act
             )
-            return
-    session.add(Indicator(action_id=action.id, name=clean, unit=clean_unit, target=tgt, actual=act))
-    touch(p)
-    session.flush()
+        )
+        touch(p)
+        session.flush()
+        return
+    new_unit = given_unit or existing.unit
+    if (existing.target, existing.unit) != (tgt, new_unit):
+        programme_editable(workflows, prog, "its indicators' targets")
+    assign(p, existing, target=tgt, unit=new_unit, **({"actual": act} if act is not None else {}))
