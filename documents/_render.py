@@ -47,6 +47,7 @@ from .snapshot import Snapshot
 PDF_VARIANT: Final = "pdf/a-3a"
 #: The name of the attached snapshot inside the PDF.
 SNAPSHOT_ATTACHMENT: Final = "snapshot.json"
+MAX_PAGES: Final = 500  # a protocol is 10 pages, a programme 30: more is a runaway template
 #: The name of the sRGB output intent's colour profile (not "srgb": WeasyPrint would then load
 #: its own copy of the profile, leaving the file open).
 OUTPUT_INTENT: Final = "coopflow-srgb"
@@ -174,7 +175,10 @@ class Renderer:
     use processes (:func:`render_many`).
     """
 
-    def __init__(self, template_dir: Path | None = None) -> None:
+    def __init__(self, template_dir: Path | None = None, *, max_pages: int = MAX_PAGES) -> None:
+        if isinstance(max_pages, bool) or not isinstance(max_pages, int) or max_pages < 1:
+            raise ValidationError(f"{max_pages!r} is not a number of pages", field="max_pages")
+        self._max_pages = max_pages
         builtin = jinja2.FileSystemLoader(TEMPLATES_DIR)
         stylesheet = STATIC_DIR / STYLESHEET
         self._sandboxed = template_dir is not None
@@ -279,6 +283,12 @@ class Renderer:
             document = weasyprint.HTML(
                 string=html, base_url=ASSET_BASE_URL, url_fetcher=self._fetcher
             ).render(font_config=self._font_config, stylesheets=[self._css])
+            if len(document.pages) > self._max_pages:
+                raise TemplateError(
+                    template_name,
+                    f"the document would have {len(document.pages)} pages, more than the "
+                    f"{self._max_pages} allowed (max_pages)",
+                )
             metadata = document.metadata
             # The metadata come from the snapshot, whatever a custom template's <head> says.
             metadata.title = view.meta.title

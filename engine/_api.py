@@ -33,6 +33,7 @@ from ._domain import (
 )
 from ._domain import parties as party_ops
 from ._domain import partnerships as partnership_ops
+from ._domain.editing import check_role
 from ._domain.locking import lock_partnership
 from ._domain.partnerships import NewPartnership
 from ._journal import VerifyReport
@@ -49,7 +50,7 @@ from ._views import (
 )
 from ._vocabulary import Kind
 from ._workflow import DEFAULT_WORKFLOW, Registry, load_folder
-from .errors import CoopflowError, HookError
+from .errors import ConcurrentModificationError, CoopflowError, HookError
 
 __all__ = ["Coopflow", "downgrade_schema", "migrate"]
 
@@ -94,6 +95,8 @@ class Coopflow:
     holding coopflow's tables, as given to :func:`migrate`.  ``lock_timeout`` (seconds, on an
     engine coopflow creates from a URL on PostgreSQL) bounds how long a write waits for a
     partnership another transaction holds; then it is a ConcurrentModificationError.
+    ``max_pages`` bounds a document (500 pages by default): a template that would lay out more
+    is a TemplateError.
     """
 
     def __init__(
@@ -105,6 +108,7 @@ class Coopflow:
         registry: Registry | None = None,
         schema: str | None = None,
         lock_timeout: float = LOCK_TIMEOUT_S,
+        max_pages: int | None = None,
         check: bool = True,
     ) -> None:
         from coopflow.workflows import BUILTIN_DIR
@@ -115,7 +119,9 @@ class Coopflow:
         self.workflows = load_folder(BUILTIN_DIR, self.registry)
         if workflows_dir is not None:
             load_folder(Path(workflows_dir), self.registry, into=self.workflows)
-        self.documents = DocumentStore(Path(templates_dir) if templates_dir else None)
+        self.documents = DocumentStore(
+            Path(templates_dir) if templates_dir else None, max_pages=max_pages
+        )
         self._binding = Binding(bind, schema=schema, lock_timeout=lock_timeout)
         self._callbacks = Callbacks()
         if check:
@@ -724,13 +730,33 @@ class Coopflow:
         """Render the current draft of a document (a new version only if its data changed).
 
         A new version is journaled (event ``document``), so that no stored document lacks its
-        journal record."""
-        with self._binding.write(reference) as s:
-            p = lock_partnership(s, reference, sqlite_write=self._binding.needs_sqlite_lock)
-            info, produced = documents.render(s, self.documents, p, kind, subject, actor)
-            owed = self._deliver(s, self._callbacks.documents(s, produced))
-        self._callbacks.notify(owed)
-        return info
+        journal record.
+
+        WeasyPrint runs outside any transaction: the snapshot is read, rendered, then the
+        partnership is locked and the document stored only if the data it was made from is
+        still the data (else it is rendered again; after three changes in a row,
+        ConcurrentModificationError).  Other writers never wait for a render."""
+        check_role(actor.role)
+        for _attempt in range(3):
+            with self._binding.read() as s:
+                planned = documents.plan(s, self.documents, reference, kind, subject)
+            if isinstance(planned, DocumentInfo):
+                return planned
+            rendered = self.documents.render(planned)
+            with self._binding.write(reference) as s:
+                p = lock_partnership(s, reference, sqlite_write=self._binding.needs_sqlite_lock)
+                now = documents.plan(s, self.documents, reference, kind, subject)
+                if isinstance(now, DocumentInfo):
+                    return now  # another render stored it meanwhile
+                if (now.version, now.snapshot_json) != (planned.version, planned.snapshot_json):
+                    continue  # the data changed while rendering: render what it says now
+                info, produced = documents.store(s, self.documents, p, planned, rendered, actor)
+                owed = self._deliver(s, self._callbacks.documents(s, produced))
+            self._callbacks.notify(owed)
+            return info
+        raise ConcurrentModificationError(
+            reference, "its data changed while the document was rendered, three times"
+        )
 
     def documents_of(self, reference: str) -> list[DocumentInfo]:
         """Every stored document of a partnership, oldest first."""

@@ -40,6 +40,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:  # coopflow.documents imports WeasyPrint: only its types are needed here
+    from coopflow.documents import RenderedDocument
     from coopflow.documents.snapshot import (
         AmendmentSnapshot,
         AvenantSnapshot,
@@ -119,8 +120,9 @@ class DocumentInfo:
 class DocumentStore:
     """Builds snapshots, renders them and stores the documents of one coopflow instance."""
 
-    def __init__(self, template_dir: Path | None = None) -> None:
+    def __init__(self, template_dir: Path | None = None, *, max_pages: int | None = None) -> None:
         self._template_dir = template_dir
+        self._max_pages = max_pages
         self._renderer: Any = None
         self._lock = threading.Lock()
         #: Called (after commit) with each document produced; set by the Coopflow facade.
@@ -132,7 +134,10 @@ class DocumentStore:
             if self._renderer is None:
                 from coopflow.documents import Renderer
 
-                self._renderer = Renderer(self._template_dir)
+                if self._max_pages is None:
+                    self._renderer = Renderer(self._template_dir)
+                else:
+                    self._renderer = Renderer(self._template_dir, max_pages=self._max_pages)
             return self._renderer
 
     # ------------------------------------------------------------------ snapshots
@@ -401,23 +406,14 @@ class DocumentStore:
         """Content hash of the protocol as the data stands now."""
         return content_sha256(self.protocol_snapshot(session, p, final=False))
 
-    def produce(
-        self,
-        session: Session,
-        p: Partnership,
-        kind: Kind,
-        subject: str,
-        *,
-        final: bool,
-        created_by: str,
-        produced: list[DocumentInfo] | None = None,
-    ) -> Document:
-        """Render and store a document, or return the latest one if nothing changed.
-
-        A final document supersedes every earlier version of the same kind and subject."""
+    def plan(
+        self, session: Session, p: Partnership, kind: Kind, subject: str, *, final: bool
+    ) -> Document | DocumentPlan:
+        """What producing a document would do now: the latest stored version when nothing
+        changed, else the next version and the snapshot to render."""
         latest = self.latest(session, p, kind, subject)
         renderer = self.renderer()
-        status = "final" if final else "draft"
+        status: Literal["draft", "final"] = "final" if final else "draft"
         if latest is not None and latest.status in (status, "final"):
             # Unchanged data gives the existing version back; a draft asked for after the final
             # document, with nothing changed since, is that final document.
@@ -430,41 +426,91 @@ class DocumentStore:
                 return latest
         version = (latest.version if latest is not None else 0) + 1
         snap = self.snapshot(session, p, kind, subject, final=final, version=version)
+        return DocumentPlan(kind, subject, version, status, snap, canonical_json(snap))
+
+    def render(self, plan: DocumentPlan) -> RenderedDocument:
+        """Render a planned document (WeasyPrint: no database work, no lock needed)."""
+        renderer = self.renderer()
         with self._lock:
-            rendered = renderer.render(snap)
-        if final:
+            rendered: RenderedDocument = renderer.render(plan.snapshot)
+        return rendered
+
+    def store(
+        self,
+        session: Session,
+        p: Partnership,
+        plan: DocumentPlan,
+        rendered: RenderedDocument,
+        *,
+        created_by: str,
+        produced: list[DocumentInfo] | None = None,
+    ) -> Document:
+        """Store a rendered document; a final one supersedes every earlier version of the same
+        kind and subject."""
+        if plan.status == "final":
             session.execute(
                 update(Document)
                 .where(
                     Document.partnership_id == p.id,
-                    Document.kind == kind,
-                    Document.subject == subject,
+                    Document.kind == plan.kind,
+                    Document.subject == plan.subject,
                     Document.status != "superseded",
                 )
                 .values(status="superseded")
             )
         doc = Document(
             partnership_id=p.id,
-            kind=kind,
-            subject=subject,
-            version=version,
+            kind=plan.kind,
+            subject=plan.subject,
+            version=plan.version,
             template_name=rendered.template_name,
             template_sha256=rendered.template_sha256,
-            snapshot=canonical_json(snap),
-            snapshot_sha256=sha256_hex(canonical_json(snap)),
-            content_sha256=content_sha256(snap),
+            snapshot=plan.snapshot_json,
+            snapshot_sha256=sha256_hex(plan.snapshot_json),
+            content_sha256=content_sha256(plan.snapshot),
             sha256=rendered.sha256,
             size=rendered.size,
             content=rendered.pdf,
             created_by=created_by,
             created_at=utcnow(),
-            status=status,
+            status=plan.status,
         )
         session.add(doc)
         session.flush()
         if produced is not None:
             produced.append(DocumentInfo.of(doc, p.reference))
         return doc
+
+    def produce(
+        self,
+        session: Session,
+        p: Partnership,
+        kind: Kind,
+        subject: str,
+        *,
+        final: bool,
+        created_by: str,
+        produced: list[DocumentInfo] | None = None,
+    ) -> Document:
+        """Render and store a document, or return the latest one if nothing changed, in the
+        caller's transaction (an effect of a fire, under the partnership's lock)."""
+        planned = self.plan(session, p, kind, subject, final=final)
+        if isinstance(planned, Document):
+            return planned
+        rendered = self.render(planned)
+        return self.store(session, p, planned, rendered, created_by=created_by, produced=produced)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPlan:
+    """A document to produce: its kind, subject, version, status and snapshot."""
+
+    kind: Kind
+    subject: str
+    version: int
+    status: Literal["draft", "final"]
+    snapshot: Snapshot
+    snapshot_json: str
 
 
 def _protocol(session: Session, p: Partnership) -> Protocol:

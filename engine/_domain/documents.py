@@ -5,57 +5,65 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coopflow import _journal
 from coopflow._canonical import canonical_json
 from coopflow._context import Actor
-from coopflow._documents import DocumentInfo, DocumentStore
-from coopflow._domain.editing import check_role
+from coopflow._documents import DocumentInfo, DocumentPlan, DocumentStore
 from coopflow._domain.lookup import find_partnership
 from coopflow._vocabulary import KINDS, Kind
 from coopflow.errors import NotFoundError, ValidationError
 from coopflow.models import Document, JournalRecord, Partnership, Protocol
+
+if TYPE_CHECKING:
+    from coopflow.documents import RenderedDocument
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 
-def render(
+def plan(
+    session: Session, documents: DocumentStore, reference: str, kind: Kind, subject: str
+) -> DocumentInfo | DocumentPlan:
+    """What rendering the current draft would do: the latest version when nothing changed,
+    else the version to render and its snapshot."""
+    if kind not in KINDS:
+        raise ValidationError(f"unknown document kind {kind!r}", field="kind")
+    p = find_partnership(session, reference)
+    planned = documents.plan(session, p, kind, subject, final=False)
+    return DocumentInfo.of(planned, reference) if isinstance(planned, Document) else planned
+
+
+def store(
     session: Session,
     documents: DocumentStore,
     p: Partnership,
-    kind: Kind,
-    subject: str,
+    planned: DocumentPlan,
+    rendered: RenderedDocument,
     actor: Actor,
 ) -> tuple[DocumentInfo, list[DocumentInfo]]:
-    """Render the current draft of a document (a new version only if its data changed).
-
-    A new version is journaled (event ``document``), so that no stored document lacks its
-    journal record.  Returns the document and the documents produced (none when unchanged)."""
-    if kind not in KINDS:
-        raise ValidationError(f"unknown document kind {kind!r}", field="kind")
-    check_role(actor.role)
+    """Store a rendered draft with its journal record (event ``document``), so that no stored
+    document lacks one.  The caller holds the partnership's lock and has checked that the
+    plan is still what the data says."""
     produced: list[DocumentInfo] = []
-    doc = documents.produce(
-        session, p, kind, subject, final=False, created_by=actor.id, produced=produced
+    doc = documents.store(session, p, planned, rendered, created_by=actor.id, produced=produced)
+    _journal.append(
+        session,
+        p,
+        _journal.RecordContent.of(
+            event="document",
+            source_state=p.state,
+            target_state=p.state,
+            actor=actor.id,
+            role=actor.role,
+            at=doc.created_at,
+            data={"kind": planned.kind, "subject": planned.subject, "version": doc.version},
+            workflow_name=p.workflow_name,
+            workflow_version=p.workflow_version,
+            document_sha256=doc.sha256,
+        ),
     )
-    if produced:
-        _journal.append(
-            session,
-            p,
-            _journal.RecordContent.of(
-                event="document",
-                source_state=p.state,
-                target_state=p.state,
-                actor=actor.id,
-                role=actor.role,
-                at=doc.created_at,
-                data={"kind": kind, "subject": subject, "version": doc.version},
-                workflow_name=p.workflow_name,
-                workflow_version=p.workflow_version,
-                document_sha256=doc.sha256,
-            ),
-        )
-        p.updated_at = doc.created_at
+    p.updated_at = doc.created_at
     return DocumentInfo.of(doc, p.reference), produced
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from pathlib import Path
 from typing import Any
 
 import coopflow.documents
 import pytest
+from coopflow import Coopflow
 from coopflow.documents import RenderedDocument, Renderer, Snapshot, render_many, snapshot_json
 from coopflow.errors import DocumentError, TemplateError, ValidationError
 
+from tests import scenario
 from tests.documents import samples
 
 
@@ -248,3 +251,36 @@ def test_render_many_in_parallel_carries_the_worker_s_error_back(tmp_path: Path)
         render_many([samples.protocol(), samples.avenant()], workers=2, template_dir=tmp_path)
     assert caught.value.template == "avenant.html.j2"
     assert caught.value.__notes__ == ["while rendering snapshot 1 of 2"]
+
+
+def test_a_render_holds_no_lock_while_weasyprint_runs(cf: Coopflow) -> None:
+    """Other writers go on while a document renders; if one changed the data the document is
+    made from, the render is done again from what the data says now."""
+    ref = scenario.in_drafting(cf)
+    other = Coopflow(cf.engine.url.render_as_string(hide_password=False))
+    renders: list[int] = []
+    original = cf.documents.render
+
+    def render_while_others_write(plan: Any) -> Any:
+        renders.append(plan.version)
+        if len(renders) == 1:  # in the middle of the first render, another actor writes
+            other.add_axis(ref, "Culture et patrimoine", objectives=["Croiser les saisons"])
+        return original(plan)
+
+    cf.documents.render = render_while_others_write  # type: ignore[method-assign]
+    try:
+        info = cf.render(ref, "protocole", actor=scenario.STAFF)
+    finally:
+        other.close()
+    assert len(renders) == 2  # the first result was for data that no longer stood
+    snapshot = json.loads(cf.snapshot(ref, "protocole"))
+    assert [a["title"] for a in snapshot["axes"]][-1] == "Culture et patrimoine"
+    assert info.snapshot_sha256 == cf.documents_of(ref)[-1].snapshot_sha256
+    assert cf.verify(ref).ok
+
+
+def test_a_document_longer_than_max_pages_is_refused() -> None:
+    with pytest.raises(TemplateError, match=r"more than the 2 allowed"):
+        Renderer(max_pages=2).render(samples.protocol())
+    with pytest.raises(ValidationError):
+        Renderer(max_pages=0)
