@@ -733,22 +733,21 @@ class Coopflow:
         journal record.
 
         WeasyPrint runs outside any transaction: the snapshot is read, rendered, then the
-        partnership is locked and the document stored only if the data it was made from is
-        still the data (else it is rendered again; after three changes in a row,
-        ConcurrentModificationError).  Other writers never wait for a render."""
+        partnership is locked and the document stored only if the partnership is still at the
+        version the snapshot was read at (every change to the partnership's data counts in it;
+        a party renamed in the registry meanwhile shows in the next render); else it is
+        rendered again, and after three changes in a row it is a ConcurrentModificationError.
+        Other writers never wait for a render."""
         check_role(actor.role)
         for _attempt in range(3):
             with self._binding.read() as s:
-                planned = documents.plan(s, self.documents, reference, kind, subject)
+                seen, planned = documents.plan(s, self.documents, reference, kind, subject)
             if isinstance(planned, DocumentInfo):
                 return planned
             rendered = self.documents.render(planned)
             with self._binding.write(reference) as s:
                 p = lock_partnership(s, reference, sqlite_write=self._binding.needs_sqlite_lock)
-                now = documents.plan(s, self.documents, reference, kind, subject)
-                if isinstance(now, DocumentInfo):
-                    return now  # another render stored it meanwhile
-                if (now.version, now.snapshot_json) != (planned.version, planned.snapshot_json):
+                if p.version != seen:
                     continue  # the data changed while rendering: render what it says now
                 info, produced = documents.store(s, self.documents, p, planned, rendered, actor)
                 owed = self._deliver(s, self._callbacks.documents(s, produced))

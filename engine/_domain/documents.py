@@ -24,14 +24,17 @@ from sqlalchemy.orm import Session
 
 def plan(
     session: Session, documents: DocumentStore, reference: str, kind: Kind, subject: str
-) -> DocumentInfo | DocumentPlan:
-    """What rendering the current draft would do: the latest version when nothing changed,
-    else the version to render and its snapshot."""
+) -> tuple[int, DocumentInfo | DocumentPlan]:
+    """What rendering the current draft would do, and the partnership's version it was
+    planned on: the latest stored version when nothing changed, else the version to render
+    and its snapshot."""
     if kind not in KINDS:
         raise ValidationError(f"unknown document kind {kind!r}", field="kind")
     p = find_partnership(session, reference)
     planned = documents.plan(session, p, kind, subject, final=False)
-    return DocumentInfo.of(planned, reference) if isinstance(planned, Document) else planned
+    if isinstance(planned, Document):
+        return p.version, DocumentInfo.of(planned, reference)
+    return p.version, planned
 
 
 def store(
