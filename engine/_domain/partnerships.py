@@ -316,38 +316,10 @@ def create_many(
     ]
 
 
-def open_partnership(
-    session: Session,
-    workflows: WorkflowSet,
-    *,
-    title: str,
-    scale: str,
-    parties: Sequence[str],
-    home: str,
-    responsible: str,
-    actor: Actor,
-    lead: str | None = None,
-    reference: str | None = None,
-    workflow: str = DEFAULT_WORKFLOW,
-    workflow_version: int | None = None,
-) -> PartnershipInfo:
-    """Open a partnership in its workflow's initial state (the facade's create_partnership)."""
-    return info(
-        create_partnership(
-            session,
-            workflows,
-            title=title,
-            scale=scale,
-            parties=parties,
-            home=home,
-            responsible=responsible,
-            actor=actor,
-            lead=lead,
-            reference=reference,
-            workflow=workflow,
-            workflow_version=workflow_version,
-        )
-    )
+def open_partnership(session: Session, workflows: WorkflowSet, **fields: Any) -> PartnershipInfo:
+    """:func:`create_partnership` as the facade's ``create_partnership`` returns it: a plain
+    value (``fields`` are its keyword arguments)."""
+    return info(create_partnership(session, workflows, **fields))
 
 
 def renew_partnership(ctx: FireContext, start: dt.date, end: dt.date) -> Partnership:
