@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import coopflow
@@ -690,3 +691,15 @@ def test_milestone_done_and_action_progress(tmp_path: Path) -> None:
     assert bad.exit_code == 2
     with Coopflow(url) as cf:
         assert '"progress":"réalisée"' in cf.snapshot(ref, "programme", label)
+
+
+@pytest.mark.parametrize("args", [[], ["party"]], ids=["bare", "bare-group"])
+def test_a_bare_command_prints_a_short_usage(
+    invoke_bare: Callable[..., Run], args: list[str]
+) -> None:
+    result = invoke_bare(*args)
+    assert result.code == 2
+    lines = result.err.splitlines()
+    assert lines[0].startswith("Usage: coopflow")
+    assert lines[1] == f"Try '{' '.join(['coopflow', *args])} --help' for its commands."
+    assert len(lines) == 2
