@@ -59,9 +59,10 @@ class Group(click.Group):
             code = super().main(args, prog_name, complete_var, False, **extra)
         except click.exceptions.NoArgsIsHelpError as exc:
             # Bare ``coopflow`` (or a bare group): the short usage, not the whole help.
-            assert exc.ctx is not None
-            click.echo(exc.ctx.get_usage(), err=True)
-            click.echo(f"Try '{exc.ctx.command_path} --help' for its commands.", err=True)
+            where = exc.ctx
+            if where is not None:
+                click.echo(where.get_usage(), err=True)
+                click.echo(f"Try '{where.command_path} --help' for its commands.", err=True)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
             hint = ""
