@@ -35,7 +35,6 @@ from ._domain import parties as party_ops
 from ._domain import partnerships as partnership_ops
 from ._domain.editing import check_role
 from ._domain.locking import lock_partnership
-from ._domain.partnerships import NewPartnership
 from ._journal import VerifyReport
 from ._migrate import downgrade, upgrade
 from ._views import (
@@ -44,12 +43,13 @@ from ._views import (
     FinalDocument,
     FireResult,
     JournalEntry,
+    NewPartnership,
     PartnershipInfo,
     PartyInfo,
     Refusal,
 )
-from ._vocabulary import Kind
-from ._workflow import DEFAULT_WORKFLOW, Registry, load_folder
+from ._vocabulary import DEFAULT_WORKFLOW, Kind
+from ._workflow import Registry, load_folder
 from .errors import ConcurrentModificationError, CoopflowError, HookError
 
 __all__ = ["Coopflow", "downgrade_schema", "migrate"]

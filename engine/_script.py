@@ -59,10 +59,9 @@ from . import _validate as v
 from ._api import Coopflow
 from ._context import Actor
 from ._documents import DocumentInfo
-from ._domain.partnerships import NewPartnership
-from ._views import PartnershipInfo
-from ._vocabulary import ROLES
-from ._workflow import DEFAULT_WORKFLOW, EventDef, WorkflowSet
+from ._views import NewPartnership, PartnershipInfo
+from ._vocabulary import DEFAULT_WORKFLOW, ROLES
+from ._workflow import EventDef, WorkflowSet
 from .errors import CoopflowError, NotFoundError, ValidationError
 
 LATEST = "@latest"

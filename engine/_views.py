@@ -9,6 +9,7 @@ from typing import Any
 
 from ._context import Actor
 from ._documents import DocumentInfo
+from ._vocabulary import DEFAULT_WORKFLOW
 from .errors import CoopflowError
 from .models import JournalRecord, Party, aware
 
@@ -40,6 +41,23 @@ class PartyInfo:
     @property
     def name(self) -> str:
         return self.usual_name or self.official_name
+
+
+@dataclass(frozen=True, slots=True)
+class NewPartnership:
+    """A partnership to open, as :meth:`coopflow.Coopflow.create_partnership` takes it (its
+    reference given: a batch names its own).  Used by
+    :meth:`coopflow.Coopflow.create_partnerships`."""
+
+    reference: str
+    title: str
+    scale: str
+    parties: tuple[str, ...]
+    home: str
+    responsible: str
+    lead: str | None = None
+    workflow: str = DEFAULT_WORKFLOW
+    workflow_version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Final, Literal
 
 ROLES: Final = ("staff", "legal", "elected", "admin")
+DEFAULT_WORKFLOW: Final = "cooperation"  # the workflow a partnership follows unless told
 
 SCALES: Final[dict[str, str]] = {
     "aire_metropolitaine": "aire métropolitaine",

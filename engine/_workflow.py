@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 SUBJECTS: Final = ("partnership", "programme")
 INPUT_TYPES: Final = ("text", "date", "sha256", "integer")
 PREVIOUS: Final = "@previous"
-DEFAULT_WORKFLOW: Final = "cooperation"  # the workflow a partnership follows unless told
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 CAPABILITIES: Final[dict[str, dict[str, str]]] = {

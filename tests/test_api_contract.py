@@ -28,6 +28,7 @@ EXPECTED = {
     "IntegrityError",
     "InvalidWorkflowError",
     "JournalEntry",
+    "NewPartnership",
     "NotFoundError",
     "PartnershipInfo",
     "PartyInfo",

@@ -13,9 +13,9 @@ from coopflow._context import Actor, FireContext
 from coopflow._domain.editing import check_role, touch
 from coopflow._domain.lookup import find_party
 from coopflow._domain.reading import info
-from coopflow._views import PartnershipInfo
-from coopflow._vocabulary import EXCHANGE_KINDS, SCALES
-from coopflow._workflow import DEFAULT_WORKFLOW, Workflow, WorkflowSet
+from coopflow._views import NewPartnership, PartnershipInfo
+from coopflow._vocabulary import DEFAULT_WORKFLOW, EXCHANGE_KINDS, SCALES
+from coopflow._workflow import Workflow, WorkflowSet
 from coopflow.errors import (
     AlreadyExistsError,
     CoopflowError,
@@ -55,22 +55,6 @@ def _next_reference(session: Session, year: int) -> str:
                 return f"{prefix}{int(ref[len(prefix) :]) + 1:04d}"
         offset += len(page)
     return f"{prefix}0001"
-
-
-@dataclass(frozen=True, slots=True)
-class NewPartnership:
-    """A partnership to open, as :meth:`coopflow.Coopflow.create_partnership` takes it (its
-    reference given: a batch names its own)."""
-
-    reference: str
-    title: str
-    scale: str
-    parties: tuple[str, ...]
-    home: str
-    responsible: str
-    lead: str | None = None
-    workflow: str = DEFAULT_WORKFLOW
-    workflow_version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
