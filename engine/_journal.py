@@ -29,7 +29,6 @@ from .models import (
     Partnership,
     Programme,
     Protocol,
-    aware,
 )
 
 GENESIS = "0" * 64
@@ -316,24 +315,7 @@ def advance_on(
         if connection.execute(advance, {**changes, **where}).rowcount != 1:
             raise ConcurrentModificationError(head.reference, "its version changed")
         connection.execute(record, {"partnership_id": head.id, **values})
-    entry = JournalEntry(
-        reference=head.reference,
-        seq=values["seq"],
-        programme=content.programme,
-        event=content.event,
-        source_state=content.source_state,
-        target_state=content.target_state,
-        actor=content.actor,
-        role=content.role,
-        at=aware(content.at),
-        comment=content.comment,
-        data=json.loads(content.data),
-        workflow=content.workflow_name,
-        workflow_version=content.workflow_version,
-        document_sha256=content.document_sha256,
-        prev_hash=values["prev_hash"],
-        hash=values["hash"],
-    )
+    entry = JournalEntry.of_values(values, head.reference, content.programme)
     return entry, changes
 
 

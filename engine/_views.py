@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -99,24 +100,52 @@ class JournalEntry:
 
     @classmethod
     def of(cls, rec: JournalRecord, reference: str, programme: str | None) -> JournalEntry:
+        """A stored record as the API shows it."""
+        return cls.of_values(
+            {name: getattr(rec, name) for name in _RECORD_FIELDS}, reference, programme
+        )
+
+    @classmethod
+    def of_values(
+        cls, values: Mapping[str, Any], reference: str, programme: str | None
+    ) -> JournalEntry:
+        """A record as the API shows it, from its column values (as written or stored)."""
         return cls(
             reference=reference,
-            seq=rec.seq,
+            seq=values["seq"],
             programme=programme,
-            event=rec.event,
-            source_state=rec.source_state,
-            target_state=rec.target_state,
-            actor=rec.actor,
-            role=rec.role,
-            at=aware(rec.at),
-            comment=rec.comment,
-            data=json.loads(rec.data),
-            workflow=rec.workflow_name,
-            workflow_version=rec.workflow_version,
-            document_sha256=rec.document_sha256,
-            prev_hash=rec.prev_hash,
-            hash=rec.hash,
+            event=values["event"],
+            source_state=values["source_state"],
+            target_state=values["target_state"],
+            actor=values["actor"],
+            role=values["role"],
+            at=aware(values["at"]),
+            comment=values["comment"],
+            data=json.loads(values["data"]),
+            workflow=values["workflow_name"],
+            workflow_version=values["workflow_version"],
+            document_sha256=values["document_sha256"],
+            prev_hash=values["prev_hash"],
+            hash=values["hash"],
         )
+
+
+_RECORD_FIELDS = (
+    "seq",
+    "event",
+    "source_state",
+    "target_state",
+    "actor",
+    "role",
+    "at",
+    "comment",
+    "data",
+    "workflow_name",
+    "workflow_version",
+    "document_sha256",
+    "prev_hash",
+    "hash",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -668,12 +668,12 @@ class WorkflowSet:
 
     def __init__(self, workflows: Iterable[Workflow] = ()) -> None:
         self._by_key: dict[tuple[str, int], Workflow] = {}
-        self._unguarded: dict[str, bool] = {}
+        self._events: dict[str, tuple[bool, bool]] = {}
         for wf in workflows:
             self.add(wf)
 
     def add(self, wf: Workflow) -> None:
-        self._unguarded.clear()
+        self._events.clear()
         if wf.key in self._by_key:
             other = self._by_key[wf.key]
             raise InvalidWorkflowError(
@@ -701,19 +701,32 @@ class WorkflowSet:
     def names(self) -> list[str]:
         return sorted({n for (n, _) in self._by_key})
 
-    def unguarded(self, event: str) -> bool:
-        """Whether some partnership workflow has ``event`` and every one that has it fires it
-        without guards or effects (remembered per event)."""
-        known = self._unguarded.get(event)
+    def _partnership_event(self, event: str) -> tuple[bool, bool]:
+        """(unguarded, returns) of ``event`` across the partnership workflows that have it,
+        remembered per event (the hot path asks at every fire)."""
+        known = self._events.get(event)
         if known is None:
             defs = [
                 wf.events[event]
                 for wf in self._by_key.values()
                 if wf.subject == "partnership" and event in wf.events
             ]
-            known = bool(defs) and all(not d.guards and not d.effects for d in defs)
-            self._unguarded[event] = known
+            known = (
+                bool(defs) and all(not d.guards and not d.effects for d in defs),
+                any(d.target == PREVIOUS for d in defs),
+            )
+            self._events[event] = known
         return known
+
+    def unguarded(self, event: str) -> bool:
+        """Whether some partnership workflow has ``event`` and every one that has it fires it
+        without guards or effects."""
+        return self._partnership_event(event)[0]
+
+    def returns(self, event: str) -> bool:
+        """Whether ``event`` returns to the previous state (``@previous``) in some partnership
+        workflow that has it."""
+        return self._partnership_event(event)[1]
 
     def programmes_of(self, wf: Workflow) -> Workflow:
         """The (latest) programme workflow a partnership workflow declares."""

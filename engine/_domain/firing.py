@@ -44,15 +44,19 @@ _PARTNERSHIP = cast(Table, Partnership.__table__)
 _VERSION_OF = select(_PARTNERSHIP.c.version).where(
     _PARTNERSHIP.c.reference == bindparam("reference")
 )
-# The state a partnership (or programme) came from when it last *entered* ``state``: records
-# that leave the state as it is (a render, a délibération) entered nothing.
+# A record that *entered* its target state: records that leave the state as it is (a render,
+# a délibération) entered nothing, and tell nothing of where an @previous event returns.
+_ENTERED = (
+    _JOURNAL.c.source_state.is_not(None),
+    _JOURNAL.c.source_state != _JOURNAL.c.target_state,
+)
+# The state a partnership (or programme) came from when it last entered ``state``.
 _CAME_FROM = (
     select(_JOURNAL.c.source_state)
     .where(
         _JOURNAL.c.partnership_id == bindparam("partnership_id"),
         _JOURNAL.c.target_state == bindparam("state"),
-        _JOURNAL.c.source_state.is_not(None),
-        _JOURNAL.c.source_state != _JOURNAL.c.target_state,
+        *_ENTERED,
     )
     .order_by(_JOURNAL.c.seq.desc())
     .limit(1)
@@ -294,8 +298,7 @@ _CAME_FROM_HERE = (
         _JOURNAL.c.partnership_id == _PARTNERSHIP.c.id,
         _JOURNAL.c.target_state == _PARTNERSHIP.c.state,
         _JOURNAL.c.programme_id.is_(None),
-        _JOURNAL.c.source_state.is_not(None),
-        _JOURNAL.c.source_state != _JOURNAL.c.target_state,
+        *_ENTERED,
     )
     .order_by(_JOURNAL.c.seq.desc())
     .limit(1)
@@ -379,10 +382,8 @@ def fire_unguarded(
     Returns the new journal record, the source state and the partnership's new version."""
     check_role(actor.role)
     clean_comment = v.optional_text(comment, "comment", max_length=5000, multiline=True)
-    defining = [wf for wf in workflows if wf.subject == "partnership" and event in wf.events]
-    previous = any(wf.events[event].target == PREVIOUS for wf in defining)
     row, came_from, seen = _lock_head(
-        connection, reference, previous=previous, sqlite_write=sqlite_write
+        connection, reference, previous=workflows.returns(event), sqlite_write=sqlite_write
     )
     _check_version(reference, row.version, row.state, expected_version, seen)
     wf = workflows.get(row.workflow_name, row.workflow_version)
