@@ -12,7 +12,7 @@ from coopflow._migrate import VERSION_TABLE, head_revision
 from coopflow.models import metadata
 from sqlalchemy import create_engine, inspect, text
 
-from tests import scenario
+from tests import scenario, stored
 
 
 def _diff(url: str) -> list[object]:
@@ -97,30 +97,31 @@ def _counts(url: str) -> dict[str, int]:
     engine = create_engine(normalise_url(url))
     try:
         with engine.connect() as conn:
+            present = set(inspect(engine).get_table_names())
             return {
                 t.name: conn.execute(text(f"SELECT count(*) FROM {t.name}")).scalar_one()
                 for t in metadata.sorted_tables
+                if t.name in present
             }
     finally:
         engine.dispose()
 
 
 def test_upgrading_a_filled_database_keeps_every_row(db_url: str) -> None:
-    """Created at the first revision and filled, then upgraded: SQLite's table rebuilds must
-    not cascade-delete child rows (axes' stakes and commitments, partnerships' members...)."""
-    coopflow.migrate(db_url, "0001")
-    with Coopflow(db_url, check=False) as cf:
-        ref = scenario.in_drafting(cf)
-        cf.fire(ref, "suspendre", scenario.STAFF, data={"motif": "élections"})
+    """Created at the first revision and filled (by the coopflow of that time: the rows are
+    stored, ``tests/stored.py``), then upgraded: SQLite's table rebuilds must not
+    cascade-delete child rows (axes' stakes and commitments, partnerships' members...)."""
+    stored.load(db_url)
     before = _counts(db_url)
-    assert before["coopflow_stake"] == 3
-    assert before["coopflow_commitment"] == 6
-    assert before["coopflow_journal"] == 4
+    assert before["coopflow_stake"] >= 3
+    assert before["coopflow_commitment"] >= 6
+    assert before["coopflow_journal"] >= 20
     coopflow.migrate(db_url)
-    assert _counts(db_url) == before
+    after = _counts(db_url)
+    assert {name: after[name] for name in before} == before
     assert _diff(db_url) == []
     with Coopflow(db_url) as cf:
         assert cf.verify().ok
-        assert cf.partnership(ref).state == "suspendu"
-        cf.fire(ref, "reprendre", scenario.STAFF)
-        assert cf.partnership(ref).state == "contractualisation.redaction"
+        assert cf.partnership("COOP-2026-0002").state == "suspendu"
+        cf.fire("COOP-2026-0002", "reprendre", scenario.STAFF)
+        assert cf.partnership("COOP-2026-0002").state == "dialogue"

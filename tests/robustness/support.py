@@ -13,7 +13,7 @@ from typing import Any
 from coopflow import Coopflow
 from coopflow._db import normalise_url
 from coopflow.models import metadata
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,12 +23,16 @@ Dump = dict[str, list[tuple[tuple[str, Any], ...]]]
 def dump(url: str) -> Dump:
     """Every row of every ``coopflow_*`` table, in primary-key order, columns by name.
 
-    Read through an engine of its own, so that nothing cached by a Coopflow hides a change."""
+    Read through an engine of its own, so that nothing cached by a Coopflow hides a change;
+    the tables are those the database has (at an older revision, fewer than the models')."""
     engine = create_engine(normalise_url(url))
     try:
+        present = set(inspect(engine).get_table_names())
         with engine.connect() as conn:
             result: Dump = {}
             for table in metadata.sorted_tables:
+                if table.name not in present:
+                    continue
                 order = ", ".join(c.name for c in table.primary_key.columns)
                 rows = conn.execute(text(f"SELECT * FROM {table.name} ORDER BY {order}"))
                 result[table.name] = [tuple(sorted(dict(row).items())) for row in rows.mappings()]

@@ -1,11 +1,12 @@
 """Upgrading a database that holds a realistic history: every row of every table is kept.
 
-The database is created at the first revision ("0001") and filled with partnerships at every
-stage: in accueil with exchanges, suspended in dialogue, abandoned, in legal review (a draft
-document), signed with an approved, running programme (final documents, superseded versions,
-milestones, budget lines, indicators) and an avenant being drafted.  After the upgrade to head
-the full dump is identical, the evidence verifies, the database still refuses changes to the
-journal and the documents, and every partnership can go on."""
+The database is created at the first revision ("0001") and filled, as coopflow filled it then
+(the rows are stored: ``tests/stored.py``), with partnerships at every stage: in accueil with
+exchanges, suspended in dialogue, abandoned, in legal review (a draft document), signed with an
+approved, running programme (final documents, superseded versions, milestones, budget lines,
+indicators) and an avenant being drafted.  After the upgrade to head the full dump is identical
+(the columns and tables it adds aside), the evidence verifies, the database still refuses
+changes to the journal and the documents, and every partnership can go on."""
 
 from __future__ import annotations
 
@@ -19,32 +20,30 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from tests import scenario
+from tests import scenario, stored
 
-from .support import check_evidence, dump, row_count
+from .support import Dump, check_evidence, dump, row_count
+
+#: The partnerships of the stored fill, by the stage it left them at.
+REFS = {
+    "accueil": "COOP-2026-0001",
+    "suspended": "COOP-2026-0002",
+    "abandoned": "COOP-2026-0003",
+    "review": "COOP-2026-0004",
+    "signed": "COOP-2026-0005",
+}
 
 
-def _fill(cf: Coopflow) -> dict[str, str]:
-    refs = {"accueil": scenario.in_accueil(cf, "ville-de-saintes")}
-    cf.log_exchange(
-        refs["accueil"], date="2026-10-02", kind="visio", summary="Visio", actor=scenario.STAFF
-    )
-    refs["suspended"] = scenario.in_dialogue(cf)
-    cf.fire(refs["suspended"], "suspendre", scenario.STAFF, data={"motif": "élections"})
-    refs["abandoned"] = scenario.in_accueil(cf)
-    cf.fire(refs["abandoned"], "abandonner", scenario.STAFF, data={"motif": "pas de suite"})
-    refs["review"] = scenario.in_legal_review(cf)
-    refs["signed"] = ref = scenario.signed(cf)
-    label = scenario.with_programme(cf, ref)
-    cf.fire(ref, "revue_cotech", scenario.STAFF, programme=label)
-    cf.fire(
-        ref, "approuver_copil", scenario.ELECTED, programme=label, data={"date_copil": "2027-03-30"}
-    )
-    cf.fire(ref, "demarrer", scenario.STAFF, programme=label)
-    cf.add_indicator(ref, label, 1, name="Voyageurs par jour", target="400", actual="380")
-    cf.fire(ref, "proposer_avenant", scenario.STAFF, data={"objet": "Nouvel axe culturel"})
-    cf.add_amendment_change(ref, "Un axe « culture » est ajouté.")
-    return refs
+def _as_before(after: Dump, before: Dump) -> Dump:
+    """``after`` reduced to the tables and columns ``before`` had (an upgrade adds some)."""
+    kept: Dump = {}
+    for table, rows in before.items():
+        names = {name for row in rows[:1] for name, _ in row}
+        kept[table] = [
+            tuple((name, value) for name, value in row if name in names or not rows)
+            for row in after.get(table, [])
+        ]
+    return kept
 
 
 def _check_filled(before: dict[str, list[object]]) -> None:
@@ -97,15 +96,13 @@ def _goes_on(cf: Coopflow, refs: dict[str, str]) -> None:
 def test_upgrading_a_filled_database_keeps_every_row(db_url: str) -> None:
     """0001 -> head: the full dump is unchanged, foreign keys hold, the triggers still refuse
     changes, and every partnership goes on."""
-    coopflow.migrate(db_url, "0001")
-    with Coopflow(db_url, check=False) as cf:
-        refs = _fill(cf)
+    stored.load(db_url)
     before = dump(db_url)
     _check_filled(before)
 
     coopflow.migrate(db_url)
 
-    assert dump(db_url) == before
+    assert _as_before(dump(db_url), before) == before
     with Coopflow(db_url) as cf:
         check_evidence(cf)
         _still_protected(cf)
@@ -113,20 +110,19 @@ def test_upgrading_a_filled_database_keeps_every_row(db_url: str) -> None:
             with cf.engine.connect() as conn:
                 assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
                 assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        _goes_on(cf, refs)
+        _goes_on(cf, REFS)
 
 
 def test_downgrading_and_upgrading_again_keeps_every_row(db_url: str) -> None:
-    """head -> 0001 -> head on the filled database: the full dump is unchanged at each step."""
-    coopflow.migrate(db_url, "0001")
-    with Coopflow(db_url, check=False) as cf:
-        _fill(cf)
-    coopflow.migrate(db_url)
+    """0001 -> head -> 0001 -> head on the filled database: the full dump is unchanged at each
+    step (what the upgrade adds aside)."""
+    stored.load(db_url)
     before = dump(db_url)
+    coopflow.migrate(db_url)
     coopflow.downgrade_schema(db_url, "0001")
     assert dump(db_url) == before
     coopflow.migrate(db_url)
-    assert dump(db_url) == before
+    assert _as_before(dump(db_url), before) == before
     with Coopflow(db_url) as cf:
         check_evidence(cf)
         _still_protected(cf)
@@ -146,16 +142,14 @@ def test_upgrading_a_filled_database_through_a_hosts_session(
     db_url: str, host_engine: Engine
 ) -> None:
     """A host embedding coopflow upgrades it inside its own Session (``Coopflow.migrate``)."""
-    coopflow.migrate(db_url, "0001")
-    with Coopflow(db_url, check=False) as cf:
-        refs = _fill(cf)
+    stored.load(db_url)
     before = dump(db_url)
 
     with Session(host_engine) as session:
         Coopflow(session, check=False).migrate()
         session.commit()
 
-    assert dump(db_url) == before
+    assert _as_before(dump(db_url), before) == before
     with Coopflow(db_url) as cf:
         check_evidence(cf)
-        _goes_on(cf, refs)
+        _goes_on(cf, REFS)
