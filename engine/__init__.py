@@ -34,6 +34,7 @@ _ORIGINS: dict[str, str] = {
     "ScriptError": "._script",
     "ScriptFailed": "._script",
     "apply_script": "._script",
+    "ActorInfo": "._views",
     "Deadline": "._views",
     "EventInputInfo": "._views",
     "EventStatus": "._views",
@@ -75,6 +76,7 @@ if TYPE_CHECKING:
     from ._migrate import alembic_include_object
     from ._script import ApplyReport, ScriptError, ScriptFailed, apply_script
     from ._views import (
+        ActorInfo,
         Deadline,
         EventInputInfo,
         EventStatus,
@@ -125,6 +127,7 @@ else:
 __all__ = [
     "ROLES",
     "Actor",
+    "ActorInfo",
     "AlreadyExistsError",
     "ApplyReport",
     "ConcurrentModificationError",

@@ -14,15 +14,20 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session
 
+from . import _validate
 from ._binding import Bind, Binding, Call, Callbacks, migration_engine
-from ._context import Actor
+from ._context import Acting, Actor
 from ._db import LOCK_TIMEOUT_S, translated_errors
 from ._documents import DocumentInfo, DocumentStore
 from ._domain import (
+    actors,
+    changes,
     content,
+    db_roles,
     deadlines,
     deliberations,
     documents,
@@ -33,11 +38,12 @@ from ._domain import (
 )
 from ._domain import parties as party_ops
 from ._domain import partnerships as partnership_ops
-from ._domain.editing import check_role
 from ._domain.locking import lock_partnership
 from ._journal import VerifyReport
 from ._migrate import downgrade, upgrade
+from ._permissions import load_policy
 from ._views import (
+    ActorInfo,
     Deadline,
     EventStatus,
     FinalDocument,
@@ -49,10 +55,30 @@ from ._views import (
     Refusal,
 )
 from ._vocabulary import DEFAULT_WORKFLOW, Kind
-from ._workflow import Registry, load_folder
+from ._workflow import POLICY_FILE, Registry, WorkflowSet, load_folder
 from .errors import ConcurrentModificationError, CoopflowError, HookError
+from .models import Partnership
 
 __all__ = ["Coopflow", "downgrade_schema", "migrate"]
+
+
+def _programme_scope(label: object) -> str:
+    """The data scope of a programme, by its label as the programme operations clean it."""
+    return f"programme:{_validate.text(label, 'label', max_length=32)}"
+
+
+def _log_exchange(
+    session: Session, workflows: WorkflowSet, p: Partnership, *, acting: Acting, **fields: Any
+) -> None:
+    """Log an exchange and journal it (scope ``exchanges``)."""
+    changes.journaled(
+        session,
+        p,
+        acting,
+        "exchange.log",
+        "exchanges",
+        lambda: partnership_ops.log_exchange(session, workflows, p, acting=acting, **fields),
+    )
 
 
 def migrate(bind: str | URL | Engine, revision: str = "head", *, schema: str | None = None) -> None:
@@ -119,6 +145,10 @@ class Coopflow:
         self.workflows = load_folder(BUILTIN_DIR, self.registry)
         if workflows_dir is not None:
             load_folder(Path(workflows_dir), self.registry, into=self.workflows)
+        self.policy = load_policy(
+            BUILTIN_DIR / POLICY_FILE,
+            Path(workflows_dir) / POLICY_FILE if workflows_dir is not None else None,
+        )
         self.documents = DocumentStore(
             Path(templates_dir) if templates_dir else None, max_pages=max_pages
         )
@@ -197,12 +227,37 @@ class Coopflow:
 
     # ------------------------------------------------------------------ units of work
 
-    def _edit(self, reference: str, operation: Callable[..., Any], *args: Any, **kw: Any) -> Any:
-        """One data entry on a partnership: lock it, run ``operation(session, workflows, p,
-        *args, **kw)``, commit."""
+    def _authorise(self, db: Session | Connection, actor: Actor, operation: str) -> Acting:
+        """Admit ``actor`` to ``operation`` (its roles come from the permissions policy)."""
+        return actors.authorise(
+            db,
+            actor,
+            self.policy.allowed(operation),
+            operation,
+            db_login=self._binding.db_login(db),
+        )
+
+    def _edit(
+        self,
+        reference: str,
+        operation: str,
+        scope: str | None,
+        run: Callable[..., Any],
+        *args: Any,
+        actor: Actor,
+        **kw: Any,
+    ) -> Any:
+        """One data entry on a partnership: lock it, admit the actor, run ``run(session,
+        workflows, p, *args, **kw)`` and journal what it changed in ``scope`` (None: the
+        operation journals itself), commit."""
         with self._binding.write(reference) as s:
             p = lock_partnership(s, reference, sqlite_write=self._binding.needs_sqlite_lock)
-            return operation(s, self.workflows, p, *args, **kw)
+            acting = self._authorise(s, actor, operation)
+            if scope is None:
+                return run(s, self.workflows, p, *args, acting=acting, **kw)
+            return changes.journaled(
+                s, p, acting, operation, scope, lambda: run(s, self.workflows, p, *args, **kw)
+            )
 
     def _deliver(self, session: Any, calls: list[Call]) -> list[Call]:
         """Queue ``calls`` in a host's Session (delivered at its commit); return those to run
@@ -211,6 +266,88 @@ class Coopflow:
             self._callbacks.after_commit(self._binding, session, calls)
             return []
         return calls
+
+    # ------------------------------------------------------------------ actors
+
+    def register_first_admin(
+        self,
+        login: str,
+        full_name: str,
+        *,
+        db_login: str | None = None,
+        identified_by: str = "host",
+    ) -> ActorInfo:
+        """Register the first admin of an empty registry (``coopflow init`` registers whoever
+        runs it, with their database login on PostgreSQL); refused once anyone is
+        registered."""
+        with self._binding.write() as s:
+            return actors.register_first_admin(
+                s,
+                login=login,
+                full_name=full_name,
+                db_login=db_login,
+                identified_by=identified_by,
+                writer=self._binding.db_login(s),
+            )
+
+    def add_actor(
+        self,
+        login: str,
+        full_name: str,
+        *,
+        roles: Sequence[str],
+        actor: Actor,
+        db_login: str | None = None,
+    ) -> ActorInfo:
+        """Register a person with the roles they hold (and, on PostgreSQL, the database login
+        they connect as, granted the group roles of those roles).  Journaled."""
+        with self._binding.write() as s:
+            acting = self._authorise(s, actor, "actor.manage")
+            return actors.add_actor(
+                s, acting, login=login, full_name=full_name, roles=roles, db_login=db_login
+            )
+
+    def grant_role(self, login: str, role: str, *, actor: Actor) -> ActorInfo:
+        with self._binding.write() as s:
+            return actors.grant(s, self._authorise(s, actor, "actor.manage"), login, role)
+
+    def revoke_role(self, login: str, role: str, *, actor: Actor) -> ActorInfo:
+        with self._binding.write() as s:
+            return actors.revoke(s, self._authorise(s, actor, "actor.manage"), login, role)
+
+    def deactivate_actor(self, login: str, *, actor: Actor) -> ActorInfo:
+        """A deactivated actor can no longer act (their records stay as they are)."""
+        with self._binding.write() as s:
+            return actors.set_active(s, self._authorise(s, actor, "actor.manage"), login, False)
+
+    def activate_actor(self, login: str, *, actor: Actor) -> ActorInfo:
+        with self._binding.write() as s:
+            return actors.set_active(s, self._authorise(s, actor, "actor.manage"), login, True)
+
+    def whoami(self) -> tuple[str | None, str | None]:
+        """The database login connected (PostgreSQL; None on SQLite) and the login of the
+        actor registered with it (None if nobody is)."""
+        with self._binding.read() as s:
+            db_login = self._binding.db_login(s)
+            if db_login is None:
+                return None, None
+            return db_login, actors.login_of(s, db_login)
+
+    def actors(self) -> list[ActorInfo]:
+        """Every registered actor, by login."""
+        with self._binding.read() as s:
+            return actors.actors(s)
+
+    def registry_history(self, registry: str) -> list[dict[str, Any]]:
+        """The journal of a registry (``actors`` or ``parties``), oldest first."""
+        with self._binding.read() as s:
+            return reading.registry_history(s, registry)
+
+    def install_db_roles(self, prefix: str = "coopflow") -> list[str]:
+        """PostgreSQL: create coopflow's group roles and grant them what coopflow's
+        operations need (run by the tables' owner); returns their names."""
+        with self._binding.write() as s:
+            return db_roles.install(s.connection(), prefix)
 
     # ------------------------------------------------------------------ parties
 
@@ -222,16 +359,20 @@ class Coopflow:
         nature: str,
         deliberative_body: str,
         executive_title: str,
+        actor: Actor,
         usual_name: str | None = None,
         siren: str | None = None,
         seat: str | None = None,
         replace: bool = False,
     ) -> PartyInfo:
         """Register a party (collectivité).  Registering the same party again with the same
-        fields is a no-op; different fields need ``replace=True``."""
+        fields is a no-op; different fields need ``replace=True``.  Journaled (registry
+        ``parties``)."""
         with self._binding.write() as s:
+            acting = self._authorise(s, actor, "party.put")
             return party_ops.put_party(
                 s,
+                acting,
                 key=key,
                 official_name=official_name,
                 nature=nature,
@@ -269,6 +410,7 @@ class Coopflow:
     ) -> PartnershipInfo:
         """Open a partnership in its workflow's initial state (accueil)."""
         with self._binding.write(reference) as s:
+            acting = self._authorise(s, actor, "partnership.create")
             return partnership_ops.open_partnership(
                 s,
                 self.workflows,
@@ -278,7 +420,7 @@ class Coopflow:
                 home=home,
                 lead=lead,
                 responsible=responsible,
-                actor=actor,
+                acting=acting,
                 reference=reference,
                 workflow=workflow,
                 workflow_version=workflow_version,
@@ -290,7 +432,8 @@ class Coopflow:
         """Open many partnerships at once (an import), each as :meth:`create_partnership`
         would, in one transaction and a few multi-row statements per 500: all or nothing."""
         with self._binding.write() as s:
-            return partnership_ops.create_many(s, self.workflows, partnerships, actor=actor)
+            acting = self._authorise(s, actor, "partnership.create")
+            return partnership_ops.create_many(s, self.workflows, partnerships, acting=acting)
 
     def existing(self, references: Sequence[str]) -> dict[str, PartnershipInfo]:
         """The partnerships among ``references`` that exist, by reference."""
@@ -323,6 +466,7 @@ class Coopflow:
             )
 
     # ------------------------------------------------------------------ data entry
+    # Each is admitted for its operation (permissions.toml) and journaled with its author.
 
     def log_exchange(
         self,
@@ -337,7 +481,9 @@ class Coopflow:
         """Log an exchange (meeting, letter, workshop...) with the partner territories."""
         self._edit(
             reference,
-            partnership_ops.log_exchange,
+            "exchange.log",
+            None,
+            _log_exchange,
             date=date,
             kind=kind,
             summary=summary,
@@ -350,22 +496,52 @@ class Coopflow:
         reference: str,
         title: str,
         *,
+        actor: Actor,
         objectives: Sequence[str] = (),
         number: int | None = None,
     ) -> int:
         """Add a cooperation axis (or replace axis ``number``); returns its number."""
         found: int = self._edit(
-            reference, content.put_axis, title=title, objectives=objectives, number=number
+            reference,
+            "axis.put",
+            "protocol",
+            content.put_axis,
+            title=title,
+            objectives=objectives,
+            number=number,
+            actor=actor,
         )
         return found
 
-    def add_stake(self, reference: str, *, axis: int, title: str, description: str = "") -> None:
+    def add_stake(
+        self, reference: str, *, axis: int, title: str, actor: Actor, description: str = ""
+    ) -> None:
         """Record a cooperation stake (enjeu) identified under an axis."""
-        self._edit(reference, content.add_stake, axis=axis, title=title, description=description)
+        self._edit(
+            reference,
+            "stake.add",
+            "protocol",
+            content.add_stake,
+            axis=axis,
+            title=title,
+            description=description,
+            actor=actor,
+        )
 
-    def add_commitment(self, reference: str, *, axis: int, party: str, text: str) -> None:
+    def add_commitment(
+        self, reference: str, *, axis: int, party: str, text: str, actor: Actor
+    ) -> None:
         """Record what a party commits to under an axis."""
-        self._edit(reference, content.add_commitment, axis=axis, party=party, text=text)
+        self._edit(
+            reference,
+            "commitment.add",
+            "protocol",
+            content.add_commitment,
+            axis=axis,
+            party=party,
+            text=text,
+            actor=actor,
+        )
 
     def set_protocol(
         self,
@@ -373,6 +549,7 @@ class Coopflow:
         *,
         start: dt.date | str,
         end: dt.date | str,
+        actor: Actor,
         preamble: Sequence[str] | None = None,
         copil: str | None = None,
         cotech: str | None = None,
@@ -383,6 +560,8 @@ class Coopflow:
         """Set the protocol's period, preamble, governance and means."""
         self._edit(
             reference,
+            "protocol.set",
+            "protocol",
             content.put_protocol,
             start=start,
             end=end,
@@ -392,6 +571,7 @@ class Coopflow:
             meetings_per_year=meetings_per_year,
             means=means,
             financial_commitments=financial_commitments,
+            actor=actor,
         )
 
     def record_deliberation(
@@ -401,10 +581,10 @@ class Coopflow:
         party: str,
         number: str,
         sitting_date: dt.date | str,
+        actor: Actor,
         sent_to_prefecture: dt.date | str | None = None,
         published: dt.date | str | None = None,
         amendment: int = 0,
-        actor: Actor,
     ) -> None:
         """Record or complete a party's délibération (exécutoire once sent and published).
 
@@ -412,6 +592,8 @@ class Coopflow:
         document deliberated on."""
         self._edit(
             reference,
+            "deliberation.record",
+            None,
             deliberations.put_deliberation,
             party=party,
             number=number,
@@ -423,27 +605,56 @@ class Coopflow:
         )
 
     def set_signatory(
-        self, reference: str, *, party: str, first_name: str, last_name: str, title: str
+        self,
+        reference: str,
+        *,
+        party: str,
+        first_name: str,
+        last_name: str,
+        title: str,
+        actor: Actor,
+        login: str | None = None,
     ) -> None:
-        """Name who signs for a party (its executive, as named in its délibération)."""
+        """Name who signs for a party (its executive, as named in its délibération); ``login``
+        links the signatory to a registered actor, the elected official who signs as them."""
         self._edit(
             reference,
+            "signatory.set",
+            "signatories",
             deliberations.put_signatory,
             party=party,
             first_name=first_name,
             last_name=last_name,
             title=title,
+            login=login,
+            actor=actor,
         )
 
-    def add_amendment_change(self, reference: str, text: str) -> None:
+    def add_amendment_change(self, reference: str, text: str, *, actor: Actor) -> None:
         """Add a change (one paragraph) to the avenant being drafted."""
-        self._edit(reference, deliberations.add_amendment_change, text=text)
+        self._edit(
+            reference,
+            "amendment.change",
+            "amendments",
+            deliberations.add_amendment_change,
+            text=text,
+            actor=actor,
+        )
 
     def add_programme(
-        self, reference: str, label: str, *, start: dt.date | str, end: dt.date | str
+        self, reference: str, label: str, *, start: dt.date | str, end: dt.date | str, actor: Actor
     ) -> None:
         """Open (or re-date) an annual work programme."""
-        self._edit(reference, programmes.put_programme, label=label, start=start, end=end)
+        self._edit(
+            reference,
+            "programme.put",
+            _programme_scope(label),
+            programmes.put_programme,
+            label=label,
+            start=start,
+            end=end,
+            actor=actor,
+        )
 
     def add_action(
         self,
@@ -452,6 +663,7 @@ class Coopflow:
         *,
         axis: int,
         title: str,
+        actor: Actor,
         objectives: str = "",
         lead: str | None = None,
         contact: str | None = None,
@@ -461,6 +673,8 @@ class Coopflow:
         """Add (or, with ``number``, replace) an action of a programme; returns its number."""
         found: int = self._edit(
             reference,
+            "action.put",
+            _programme_scope(programme),
             programmes.put_action,
             programme,
             axis=axis,
@@ -470,13 +684,31 @@ class Coopflow:
             contact=contact,
             partners=partners,
             number=number,
+            actor=actor,
         )
         return found
 
     def add_milestone(
-        self, reference: str, programme: str, action: int, *, date: dt.date | str, label: str
+        self,
+        reference: str,
+        programme: str,
+        action: int,
+        *,
+        date: dt.date | str,
+        label: str,
+        actor: Actor,
     ) -> None:
-        self._edit(reference, programmes.add_milestone, programme, action, date=date, label=label)
+        self._edit(
+            reference,
+            "milestone.add",
+            _programme_scope(programme),
+            programmes.add_milestone,
+            programme,
+            action,
+            date=date,
+            label=label,
+            actor=actor,
+        )
 
     def set_milestone_done(
         self,
@@ -486,31 +718,59 @@ class Coopflow:
         *,
         date: dt.date | str,
         label: str,
+        actor: Actor,
         done: bool = True,
     ) -> None:
         """Mark a milestone done (it then no longer shows in :meth:`due`)."""
         self._edit(
             reference,
+            "milestone.done",
+            _programme_scope(programme),
             programmes.set_milestone_done,
             programme,
             action,
             date=date,
             label=label,
             done=done,
+            actor=actor,
         )
 
     def set_action_progress(
-        self, reference: str, programme: str, action: int, progress: str
+        self, reference: str, programme: str, action: int, progress: str, *, actor: Actor
     ) -> None:
         """Record an action's progress: à lancer, en cours, réalisée, reportée, abandonnée."""
-        self._edit(reference, programmes.set_action_progress, programme, action, progress)
+        self._edit(
+            reference,
+            "action.progress",
+            _programme_scope(programme),
+            programmes.set_action_progress,
+            programme,
+            action,
+            progress,
+            actor=actor,
+        )
 
     def add_budget_line(
-        self, reference: str, programme: str, action: int, *, funder: str, amount: object
+        self,
+        reference: str,
+        programme: str,
+        action: int,
+        *,
+        funder: str,
+        amount: object,
+        actor: Actor,
     ) -> None:
         """Plan an amount (euros) for an action, by funder (a party key or a name)."""
         self._edit(
-            reference, programmes.put_budget_line, programme, action, funder=funder, amount=amount
+            reference,
+            "budget.put",
+            _programme_scope(programme),
+            programmes.put_budget_line,
+            programme,
+            action,
+            funder=funder,
+            amount=amount,
+            actor=actor,
         )
 
     def add_indicator(
@@ -521,12 +781,15 @@ class Coopflow:
         *,
         name: str,
         target: object,
+        actor: Actor,
         unit: str = "",
         actual: object = None,
     ) -> None:
         """Add an indicator, or update it (a measured ``actual`` may be set at any time)."""
         self._edit(
             reference,
+            "indicator.put",
+            _programme_scope(programme),
             programmes.put_indicator,
             programme,
             action,
@@ -534,6 +797,7 @@ class Coopflow:
             target=target,
             unit=unit,
             actual=actual,
+            actor=actor,
         )
 
     # ------------------------------------------------------------------ events
@@ -606,6 +870,7 @@ class Coopflow:
                     expected_version=expected_version,
                     today=today,
                     sqlite_write=self._binding.needs_sqlite_lock,
+                    db_login=self._binding.db_login(s),
                 )
                 result = FireResult(
                     reference=reference,
@@ -651,6 +916,7 @@ class Coopflow:
                     data=data,
                     expected_version=expected_version,
                     sqlite_write=self._binding.needs_sqlite_lock,
+                    db_login=self._binding.db_login(connection),
                 )
         except CoopflowError as exc:
             self._refused(Refusal(reference, event, actor, None, exc))
@@ -693,6 +959,7 @@ class Coopflow:
 
         Partnerships keep the version they started on until moved this way."""
         with self._binding.write() as s:
+            acting = self._authorise(s, actor, "workflow.migrate")
             return migration.migrate_workflow(
                 s,
                 self.workflows,
@@ -700,7 +967,7 @@ class Coopflow:
                 from_version=from_version,
                 to_version=to_version,
                 mapping=mapping or {},
-                actor=actor,
+                acting=acting,
                 references=references,
                 sqlite_write=self._binding.needs_sqlite_lock,
             )
@@ -738,7 +1005,8 @@ class Coopflow:
         a party renamed in the registry meanwhile shows in the next render); else it is
         rendered again, and after three changes in a row it is a ConcurrentModificationError.
         Other writers never wait for a render."""
-        check_role(actor.role)
+        with self._binding.read() as s:
+            self._authorise(s, actor, "document.render")  # before any work; again to store
         for _attempt in range(3):
             with self._binding.read() as s:
                 seen, planned = documents.plan(s, self.documents, reference, kind, subject)
@@ -749,7 +1017,8 @@ class Coopflow:
                 p = lock_partnership(s, reference, sqlite_write=self._binding.needs_sqlite_lock)
                 if p.version != seen:
                     continue  # the data changed while rendering: render what it says now
-                info, produced = documents.store(s, self.documents, p, planned, rendered, actor)
+                acting = self._authorise(s, actor, "document.render")
+                info, produced = documents.store(s, self.documents, p, planned, rendered, acting)
                 owed = self._deliver(s, self._callbacks.documents(s, produced))
             self._callbacks.notify(owed)
             return info
@@ -766,10 +1035,11 @@ class Coopflow:
         with self._binding.read() as s:
             return documents.document_bytes(s, sha256)
 
-    def export(self, reference: str, folder: Path | str) -> Path:
+    def export(self, reference: str, folder: Path | str, *, actor: Actor) -> Path:
         """Write the partnership's final PDFs (and the approved draft) and a JSON manifest
         (hashes, journal references) to ``folder``; returns the manifest's path."""
         with self._binding.read() as s:
+            self._authorise(s, actor, "document.export")
             return documents.export(s, reference, Path(folder))
 
     def snapshot(self, reference: str, kind: Kind = "protocole", subject: str = "") -> str:

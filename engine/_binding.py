@@ -40,7 +40,7 @@ from coopflow._migrate import check_schema, display_url, head_revision, upgrade
 from coopflow._views import FinalDocument
 from coopflow.errors import CoopflowError, HookError, SchemaOutOfDateError
 from coopflow.models import Document
-from sqlalchemy import Connection, Engine, event, select
+from sqlalchemy import Connection, Engine, event, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
@@ -79,9 +79,19 @@ class Binding:
             self.engine = create_owned_engine(bind, schema=schema, lock_timeout=lock_timeout)
             self.owned = True
         self.sqlite = is_sqlite(self.engine)
+        self._db_login: str | None = None
         self.write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
 
     # ------------------------------------------------------------------ life cycle
+
+    def db_login(self, db: Session | Connection) -> str | None:
+        """The database login this binding writes as (PostgreSQL's ``session_user``, which a
+        ``SET ROLE`` does not change; None on SQLite), read once."""
+        if self.sqlite:
+            return None
+        if self._db_login is None:
+            self._db_login = str(db.execute(text("SELECT session_user")).scalar_one())
+        return self._db_login
 
     def close(self) -> None:
         """Dispose of the engine coopflow created (never of one it was given)."""

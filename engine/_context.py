@@ -18,12 +18,32 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who fires an event, and in which role (staff, legal, elected or admin).
+    """Who acts: a registered login, the role they act in (one they hold: staff, legal,
+    elected or admin; None lets coopflow take the first role they hold that the operation
+    allows), and how they were identified (``host`` when a host application that
+    authenticates its users passes them; the command line says how it knew).
 
-    coopflow does not authenticate: the host or the command line asserts the actor."""
+    Every write checks the actor against the registry: registered, active, holding the role,
+    and the role allowed to do what is asked (:class:`coopflow.PermissionDenied` otherwise)."""
 
     id: str
+    role: str | None = None
+    identified_by: str = "host"
+
+
+@dataclass(frozen=True, slots=True)
+class Acting:
+    """An actor as the registry admitted them for one write: what the journal records of who
+    acted (login, role, how they were identified, the database login that wrote it)."""
+
+    login: str
     role: str
+    identified_by: str
+    db_login: str | None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.login, self.role, self.identified_by)
 
 
 def party_name(party: Party) -> str:
@@ -58,6 +78,8 @@ class FireContext:
     document_sha256: str | None = None
     record: dict[str, Any] = field(default_factory=dict)
     produced: list[DocumentInfo] = field(default_factory=list)
+    #: Who fires, as the registry admitted them (None while only checking).
+    acting: Acting | None = None
 
     def parties(self) -> list[Party]:
         """The partnership's parties, in the order they are named."""

@@ -29,7 +29,12 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
-from .errors import ConcurrentModificationError, CoopflowError, ValidationError
+from .errors import (
+    ConcurrentModificationError,
+    CoopflowError,
+    PermissionDenied,
+    ValidationError,
+)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 LOCK_TIMEOUT_S = 30.0  # PostgreSQL: how long a write waits for a row lock held by another
@@ -208,6 +213,10 @@ def _is_lock_error(exc: DBAPIError) -> bool:
     return sqlstate in {"40001", "40P01", "55P03", "57014"}
 
 
+#: PostgreSQL's SQLSTATE of a refused right (and of coopflow_check_author's refusals).
+INSUFFICIENT_PRIVILEGE = "42501"
+
+
 @contextlib.contextmanager
 def translated_errors(reference: str | None = None) -> Iterator[None]:
     """Turn the database's exceptions into coopflow's (the caller has rolled back)."""
@@ -236,6 +245,12 @@ def translated_errors(reference: str | None = None) -> Iterator[None]:
     except DBAPIError as exc:
         if _is_lock_error(exc):
             raise ConcurrentModificationError(reference or "?", "lock conflict") from exc
+        if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+            # The database's own refusal: coopflow_check_author, or a right not granted.
+            message = _first_line(str(exc.orig)).removeprefix("coopflow: ")
+            raise PermissionDenied(
+                "write", "", (), reason=f"the database refused it ({message})"
+            ) from exc
         raise CoopflowError(f"database error: {_first_line(str(exc.orig))}") from exc
     except SQLAlchemyError as exc:
         raise CoopflowError(f"database error: {_first_line(str(exc))}") from exc

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ._canonical import canonical_json, iso_date, sha256_hex, utc_iso
+from ._context import Acting
 from ._views import JournalEntry
 from .errors import ConcurrentModificationError, DocumentError
 from .models import (
@@ -51,10 +52,15 @@ def record_hash(
     workflow_version: int,
     document_sha256: str | None,
     prev_hash: str,
+    identified_by: str | None = None,
+    db_login: str | None = None,
 ) -> str:
     """The hash of a journal record: the SHA-256 of the canonical JSON of everything it says
-    and of its place in its partnership's chain (reference, ``seq``, ``prev_hash``)."""
-    content = {
+    and of its place in its partnership's chain (reference, ``seq``, ``prev_hash``).
+
+    ``identified_by`` and ``db_login`` (revision 0006) are hashed when set: a record written
+    before they existed keeps its hash."""
+    content: dict[str, Any] = {
         "reference": reference,
         "seq": seq,
         "programme": programme,
@@ -70,6 +76,10 @@ def record_hash(
         "document_sha256": document_sha256,
         "prev_hash": prev_hash,
     }
+    if identified_by is not None:
+        content["identified_by"] = identified_by
+    if db_login is not None:
+        content["db_login"] = db_login
     return sha256_hex(canonical_json(content))
 
 
@@ -94,6 +104,8 @@ class RecordContent:
     comment: str | None = None
     document_sha256: str | None = None
     programme: str | None = None  # the programme's label, for a programme's event
+    identified_by: str | None = None
+    db_login: str | None = None
 
     @classmethod
     def of(
@@ -102,8 +114,7 @@ class RecordContent:
         event: str,
         source_state: str | None,
         target_state: str,
-        actor: str,
-        role: str,
+        acting: Acting,
         at: dt.datetime,
         data: Mapping[str, Any],
         workflow_name: str,
@@ -112,13 +123,14 @@ class RecordContent:
         document_sha256: str | None = None,
         programme: str | None = None,
     ) -> RecordContent:
-        """A record whose data is given as a mapping (stored as its canonical JSON)."""
+        """A record by ``acting`` whose data is given as a mapping (stored as its canonical
+        JSON)."""
         return cls(
             event=event,
             source_state=source_state,
             target_state=target_state,
-            actor=actor,
-            role=role,
+            actor=acting.login,
+            role=acting.role,
             at=at,
             data=canonical_json(dict(data)),
             workflow_name=workflow_name,
@@ -126,6 +138,8 @@ class RecordContent:
             comment=comment,
             document_sha256=document_sha256,
             programme=programme,
+            identified_by=acting.identified_by,
+            db_login=acting.db_login,
         )
 
     @classmethod
@@ -144,6 +158,8 @@ class RecordContent:
             comment=rec.comment,
             document_sha256=rec.document_sha256,
             programme=programme,
+            identified_by=rec.identified_by,
+            db_login=rec.db_login,
         )
 
     def digest(self, reference: str, seq: int, prev_hash: str) -> str:
@@ -164,6 +180,8 @@ class RecordContent:
             workflow_version=self.workflow_version,
             document_sha256=self.document_sha256,
             prev_hash=prev_hash,
+            identified_by=self.identified_by,
+            db_login=self.db_login,
         )
 
 
@@ -207,6 +225,8 @@ def _values(head: ChainHead, content: RecordContent, programme_id: int | None) -
         "workflow_name": content.workflow_name,
         "workflow_version": content.workflow_version,
         "document_sha256": content.document_sha256,
+        "identified_by": content.identified_by,
+        "db_login": content.db_login,
         "prev_hash": head.journal_head,
         "hash": content.digest(head.reference, seq, head.journal_head),
         "programme_id": programme_id,
@@ -374,8 +394,13 @@ class VerifyReport:
         return self.problems[0] if self.problems else None
 
 
-def verify(session: Session, partnerships: Iterable[Partnership]) -> VerifyReport:
-    """Recompute every chain and document hash; name the first broken record of each chain."""
+def verify(
+    session: Session,
+    partnerships: Iterable[Partnership],
+    content: Callable[[Session, Partnership, list[JournalRecord]], Iterable[Problem]] | None = None,
+) -> VerifyReport:
+    """Recompute every chain and document hash; name the first broken record of each chain.
+    ``content`` checks each partnership's data against its (verified) journal."""
     problems: list[Problem] = []
     n_partnerships = n_records = n_documents = 0
     for p in partnerships:
@@ -395,11 +420,14 @@ def verify(session: Session, partnerships: Iterable[Partnership]) -> VerifyRepor
             )
         )
         n_records += len(records)
-        problems.extend(_verify_chain(p, records, labels, states))
+        chain_problems = list(_verify_chain(p, records, labels, states))
+        problems.extend(chain_problems)
         docs = list(session.scalars(select(Document).where(Document.partnership_id == p.id)))
         n_documents += len(docs)
         problems.extend(_verify_documents(session, p, records, docs))
         problems.extend(_verify_deliberations(session, p, records))
+        if content is not None and not any(x.reference == p.reference for x in chain_problems):
+            problems.extend(content(session, p, records))
     return VerifyReport(n_partnerships, n_records, n_documents, tuple(problems))
 
 

@@ -62,7 +62,7 @@ from ._documents import DocumentInfo
 from ._views import NewPartnership, PartnershipInfo
 from ._vocabulary import DEFAULT_WORKFLOW, ROLES
 from ._workflow import EventDef, WorkflowSet
-from .errors import CoopflowError, NotFoundError, ValidationError
+from .errors import CoopflowError, NotFoundError, PermissionDenied, ValidationError
 
 LATEST = "@latest"
 """The value of a SHA-256 event input that stands for the latest protocol document's hash."""
@@ -522,15 +522,6 @@ class _Numbers:
         return number
 
 
-def _call(method: Callable[..., object], *args: object, **kwargs: object) -> Run:
-    """A data entry calling ``method(tx, reference, *args, **kwargs)``."""
-
-    def run(tx: Coopflow, ref: str, _actor: Actor) -> object:
-        return method(tx, ref, *args, **kwargs)
-
-    return run
-
-
 def _call_as(method: Callable[..., object], *args: object, **kwargs: object) -> Run:
     """A data entry calling ``method(tx, reference, *args, actor=<the step's actor>, ...)``."""
 
@@ -563,7 +554,7 @@ def _content_entries(r: _Reader, numbers: _Numbers) -> list[_Entry]:
     commitments: list[tuple[_Reader, int]] = []
     for x in r.tables("axes"):
         number = numbers.axis(x.opt_integer("number", maximum=20))
-        run = _call(
+        run = _call_as(
             Coopflow.add_axis, x.text("title"), objectives=x.texts("objectives"), number=number
         )
         stakes += [(s, number) for s in x.tables("stakes")]
@@ -574,14 +565,14 @@ def _content_entries(r: _Reader, numbers: _Numbers) -> list[_Entry]:
     commitments += [(c, c.integer("axis", maximum=20)) for c in r.tables("commitments")]
     for x, axis in stakes:
         title = x.text("title")
-        run = _call(
+        run = _call_as(
             Coopflow.add_stake, axis=axis, title=title, description=x.opt_text("description") or ""
         )
         x.done()
         entries.append(_Entry(f"stake {title!r} (axis {axis})", x.line, run))
     for x, axis in commitments:
         party = x.key("party")
-        run = _call(Coopflow.add_commitment, axis=axis, party=party, text=x.text("text"))
+        run = _call_as(Coopflow.add_commitment, axis=axis, party=party, text=x.text("text"))
         x.done()
         entries.append(_Entry(f"commitment of {party} (axis {axis})", x.line, run))
     proto = r.table("protocol")
@@ -593,7 +584,7 @@ def _content_entries(r: _Reader, numbers: _Numbers) -> list[_Entry]:
             kwargs[name] = proto.opt_text(name)
         kwargs["meetings_per_year"] = proto.opt_integer("meetings_per_year", maximum=52)
         proto.done()
-        entries.append(_Entry("protocol", proto.line, _call(Coopflow.set_protocol, **kwargs)))
+        entries.append(_Entry("protocol", proto.line, _call_as(Coopflow.set_protocol, **kwargs)))
     return entries
 
 
@@ -615,18 +606,21 @@ def _contract_entries(r: _Reader, numbers: _Numbers) -> list[_Entry]:
         entries.append(_Entry(f"délibération n° {number} of {party}", x.line, run))
     for x in r.tables("signatories"):
         party = x.key("party")
-        run = _call(
+        run = _call_as(
             Coopflow.set_signatory,
             party=party,
             first_name=x.text("first_name"),
             last_name=x.text("last_name"),
             title=x.text("title"),
+            login=x.opt_text("login"),
         )
         x.done()
         entries.append(_Entry(f"signatory of {party}", x.line, run))
     line = r.line_of("avenant_changes")
     for text in r.texts("avenant_changes"):
-        entries.append(_Entry("avenant change", line, _call(Coopflow.add_amendment_change, text)))
+        entries.append(
+            _Entry("avenant change", line, _call_as(Coopflow.add_amendment_change, text))
+        )
     for x in r.tables("programmes"):
         entries += _programme(x, numbers)
     for x in r.tables("indicators"):
@@ -642,11 +636,11 @@ def _contract_entries(r: _Reader, numbers: _Numbers) -> list[_Entry]:
 
 def _programme(x: _Reader, numbers: _Numbers) -> list[_Entry]:
     label = x.text("label")
-    run = _call(Coopflow.add_programme, label, start=x.date("start"), end=x.date("end"))
+    run = _call_as(Coopflow.add_programme, label, start=x.date("start"), end=x.date("end"))
     entries = [_Entry(f"programme {label}", x.line, run)]
     for a in x.tables("actions"):
         number = numbers.action(label, a.opt_integer("number"))
-        run = _call(
+        run = _call_as(
             Coopflow.add_action,
             label,
             axis=a.integer("axis", maximum=20),
@@ -660,14 +654,14 @@ def _programme(x: _Reader, numbers: _Numbers) -> list[_Entry]:
         entries.append(_Entry(f"action {number} of programme {label}", a.line, run))
         of = f"action {number}, programme {label}"
         for m in a.tables("milestones"):
-            run = _call(
+            run = _call_as(
                 Coopflow.add_milestone, label, number, date=m.date("date"), label=m.text("label")
             )
             m.done()
             entries.append(_Entry(f"milestone ({of})", m.line, run))
         for b in a.tables("budget"):
             funder = b.text("funder")
-            run = _call(
+            run = _call_as(
                 Coopflow.add_budget_line, label, number, funder=funder, amount=b.amount("amount")
             )
             b.done()
@@ -680,7 +674,7 @@ def _programme(x: _Reader, numbers: _Numbers) -> list[_Entry]:
 
 def _indicator(x: _Reader, programme: str, action: int) -> _Entry:
     name = x.text("name")
-    run = _call(
+    run = _call_as(
         Coopflow.add_indicator,
         programme,
         action,
@@ -718,11 +712,16 @@ def _siren_text(value: object, key: str) -> str | None:
 
 
 def _actor(r: _Reader, default: Actor | None) -> Actor:
+    """The actor a script (or a step) names: a registered login, and the role to act in (by
+    default the script's, else the first the actor holds that may do each thing)."""
     actor_id = r.opt_text("actor") or (default.id if default else None)
     if actor_id is None:
         raise r.error(None, "missing required key 'actor'")
-    role = r.choice("role", ROLES, default.role if default else "staff")
-    return Actor(actor_id, role)
+    role = r.raw("role")
+    if role is not None and role not in ROLES:
+        raise r.error("role", f"{role!r} is not one of: {', '.join(ROLES)}")
+    chosen = str(role) if role is not None else (default.role if default else None)
+    return Actor(actor_id, chosen, "script")
 
 
 def _event_def(
@@ -908,6 +907,7 @@ def apply_script(
     dry_run: bool = False,
     source: str | None = None,
     progress: Callable[[Outcome], object] | None = None,
+    identity: Actor | None = None,
 ) -> ApplyReport:
     """Apply a script (a file, or TOML text given as a str) in one transaction.
 
@@ -915,8 +915,14 @@ def apply_script(
     refusal's).  With ``dry_run``, the transaction is always rolled back and the report says
     what would have been done and why an item would be refused; after a refusal, a partnership's
     later steps are reported "not run" and the other partnerships are still tried.
-    ``progress`` is called with each outcome as it happens."""
+    ``progress`` is called with each outcome as it happens.
+
+    The actors a script names must be registered and hold the roles they act in.  When
+    ``identity`` was identified by its database login (the command line on PostgreSQL), the
+    script may name no one else: people act as themselves there."""
     parsed = load_script(script, cf.workflows, source=source)
+    if identity is not None and identity.identified_by == "db_login":
+        _only_as(parsed, identity)
     outcomes: list[Outcome] = []
     with cf.transaction(dry_run=dry_run) as tx:
         for outcome in _run(tx, parsed, stop=not dry_run):
@@ -930,9 +936,28 @@ def apply_script(
     return ApplyReport(parsed.name, parsed.source, dry_run, tuple(outcomes))
 
 
+def _only_as(script: Script, identity: Actor) -> None:
+    """Refuse a script that names an actor other than ``identity``."""
+    named = [("[script]", script.actor)] + [
+        (f"step {step.id} of {decl.reference} (line {step.line})", step.actor)
+        for decl in script.partnerships
+        for step in decl.steps
+    ]
+    for where, actor in named:
+        if actor.id != identity.id:
+            raise PermissionDenied(
+                "apply",
+                actor.role or "",
+                (),
+                actor=actor.id,
+                reason=f"{script.source}: {where} acts as {actor.id}, but you are connected as "
+                f"{identity.id}: on PostgreSQL each person applies their own steps",
+            )
+
+
 def _run(tx: Coopflow, script: Script, *, stop: bool) -> Iterator[Outcome]:
     for party in script.parties:
-        outcome = _apply_party(tx, party)
+        outcome = _apply_party(tx, party, script.actor)
         yield outcome
         if outcome.status == "refused" and stop:
             return
@@ -974,7 +999,7 @@ def _create_new(
     return {info.reference: info for info in infos}
 
 
-def _apply_party(tx: Coopflow, party: _Party) -> Outcome:
+def _apply_party(tx: Coopflow, party: _Party, actor: Actor) -> Outcome:
     key = party.fields["key"]
     try:
         tx.party(key)
@@ -982,7 +1007,7 @@ def _apply_party(tx: Coopflow, party: _Party) -> Outcome:
     except NotFoundError:
         existed = False
     try:
-        tx.add_party(**party.fields)
+        tx.add_party(**party.fields, actor=actor)
     except CoopflowError as exc:
         return Outcome(key, "party", party.line, "refused", exc.message, exc)
     if existed:
@@ -1118,7 +1143,7 @@ def _summary(entries: Sequence[_Entry]) -> str:
 
 def _apply_step(tx: Coopflow, script: Script, ref: str, step: _Step) -> Outcome:
     item = f"step {step.id}"
-    refusal, rendered = _enter(tx, ref, item, step.entries, step.actor)
+    refusal, rendered = _enter(tx, ref, item, step.entries, script.actor)
     if refusal is not None:
         return refusal
     if step.event is None:

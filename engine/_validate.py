@@ -15,6 +15,8 @@ from .errors import ValidationError
 _BIDI = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _REFERENCE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
+_LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,99}")
+_DB_LOGIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.@-]{0,62}")
 _SIREN = re.compile(r"^\d{9}$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MIN_YEAR, MAX_YEAR = 1990, 2100
@@ -38,7 +40,49 @@ def text(value: object, field: str, *, max_length: int = 300, multiline: bool = 
             )
         if unicodedata.category(ch) == "Cc" and not (multiline and ch in "\n\t"):
             raise ValidationError(f"contains the control character U+{ord(ch):04X}", field=field)
+        if unicodedata.category(ch) == "Cf":
+            raise ValidationError(
+                f"contains the invisible character U+{ord(ch):04X} "
+                f"{unicodedata.name(ch, '(unnamed)')}",
+                field=field,
+            )
     return cleaned
+
+
+def _invisible(value: str) -> str | None:
+    """The first character of ``value`` a reader cannot see (space, control, format)."""
+    for ch in value:
+        if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp"):
+            return f"U+{ord(ch):04X} {unicodedata.name(ch, '(unnamed)')}"
+    return None
+
+
+def login(value: object, field: str = "actor") -> str:
+    """An actor's login, exactly as given: ASCII letters, digits and ``. _ @ -``, starting
+    with a letter or digit, at most 100 (no whitespace, no invisible character: a look-alike
+    of a registered login is refused, never taken for another person)."""
+    if isinstance(value, str) and _LOGIN.fullmatch(value):
+        return value
+    if isinstance(value, str) and (hidden := _invisible(value)) is not None:
+        raise ValidationError(f"{value!r} contains the invisible character {hidden}", field=field)
+    raise ValidationError(
+        f"{value!r} is not a login (ASCII letters, digits and '._@-', at most 100)", field=field
+    )
+
+
+def login_key(value: str) -> str:
+    """What makes two logins one person: the login case-folded."""
+    return value.casefold()
+
+
+def db_login(value: object, field: str = "db_login") -> str:
+    """A PostgreSQL login name coopflow can grant roles to."""
+    if isinstance(value, str) and _DB_LOGIN.fullmatch(value):
+        return value
+    raise ValidationError(
+        f"{value!r} is not a database login (letters, digits and '_.@-', at most 63)",
+        field=field,
+    )
 
 
 def optional_text(

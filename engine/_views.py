@@ -97,6 +97,15 @@ class JournalEntry:
     document_sha256: str | None
     prev_hash: str
     hash: str
+    #: How the actor was identified, and the database login that wrote the record (None for
+    #: records written before coopflow recorded them).
+    identified_by: str | None = None
+    db_login: str | None = None
+
+    @property
+    def summary(self) -> str:
+        """What the record says, in words (see :func:`coopflow._views.describe`)."""
+        return describe(self)
 
     @classmethod
     def of(cls, rec: JournalRecord, reference: str, programme: str | None) -> JournalEntry:
@@ -127,11 +136,15 @@ class JournalEntry:
             document_sha256=values["document_sha256"],
             prev_hash=values["prev_hash"],
             hash=values["hash"],
+            identified_by=values.get("identified_by"),
+            db_login=values.get("db_login"),
         )
 
 
 _RECORD_FIELDS = (
     "seq",
+    "identified_by",
+    "db_login",
     "event",
     "source_state",
     "target_state",
@@ -223,3 +236,61 @@ def as_jsonable(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class ActorInfo:
+    """A registered actor."""
+
+    login: str
+    full_name: str
+    roles: tuple[str, ...]
+    active: bool
+    db_login: str | None
+
+
+def _values_text(values: Mapping[str, Any]) -> str:
+    return ", ".join(f"{name} {value!r}" for name, value in values.items() if value is not None)
+
+
+def _change_text(change: Mapping[str, Any]) -> str:
+    key = ", ".join(f"{name} {value!r}" for name, value in change["key"].items())
+    what = f"{change['entity']} ({key})" if key else str(change["entity"])
+    before, after = change.get("before"), change.get("after")
+    if before is None:
+        values = _values_text(after or {})
+        return f"{what} added" + (f": {values}" if values else "")
+    if after is None:
+        return f"{what} removed (was {_values_text(before)})"
+    moved = {
+        name: (before.get(name), after.get(name))
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    }
+    return f"{what} changed: " + "; ".join(
+        f"{name} {old!r} -> {new!r}" for name, (old, new) in moved.items()
+    )
+
+
+def describe(entry: JournalEntry) -> str:
+    """A journal record in words: a data change names each entity, its values before and
+    after; an event its states."""
+    data = entry.data
+    if entry.event == "change":
+        return f"{data.get('operation')}: " + "; ".join(
+            _change_text(c) for c in data.get("changes", [])
+        )
+    if entry.event == "deliberation":
+        state = "exécutoire" if data.get("executoire") else "not exécutoire yet"
+        return (
+            f"délibération n° {data.get('number')} of {data.get('party')} "
+            f"(sitting {data.get('sitting_date')}), {state}"
+        )
+    if entry.event == "creation":
+        return f"partnership opened in {entry.target_state}"
+    if entry.event == "document":
+        return f"document {data.get('kind', '')} v{data.get('version', '')} stored".strip()
+    where = f"programme {entry.programme}: " if entry.programme else ""
+    if entry.source_state == entry.target_state:
+        return f"{where}{entry.event} (state {entry.target_state})"
+    return f"{where}{entry.event}: {entry.source_state} -> {entry.target_state}"

@@ -6,6 +6,25 @@ from __future__ import annotations
 from typing import Final, Literal
 
 ROLES: Final = ("staff", "legal", "elected", "admin")
+
+#: How the person behind a record was identified (recorded beside the actor).
+IDENTIFICATIONS: Final[dict[str, str]] = {
+    "db_login": "their database login",
+    "option": "the --actor option",
+    "environment": "COOPFLOW_ACTOR",
+    "os_login": "their OS login",
+    "host": "the host application",
+    "script": "the script they applied",
+}
+
+#: What a journal record that is no workflow's event records: no event may be named so.
+RECORD_KINDS: Final[dict[str, str]] = {
+    "creation": "partnership opened",
+    "change": "data changed",
+    "deliberation": "délibération recorded",
+    "document": "document stored",
+    "migration": "workflow version changed",
+}
 DEFAULT_WORKFLOW: Final = "cooperation"  # the workflow a partnership follows unless told
 
 SCALES: Final[dict[str, str]] = {

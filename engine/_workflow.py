@@ -29,7 +29,7 @@ from transitions.core import MachineError
 from transitions.extensions.nesting import HierarchicalMachine, NestedState
 
 from . import _validate
-from ._vocabulary import ROLES
+from ._vocabulary import RECORD_KINDS, ROLES
 from .errors import InvalidWorkflowError, TransitionNotAllowed, ValidationError
 
 if TYPE_CHECKING:
@@ -171,6 +171,21 @@ class EventDef:
     effects: tuple[str, ...]
     inputs: tuple[EventInput, ...]
     description: str = ""
+    #: Separation of duties: who may not fire it (``SEPARATIONS``).
+    not_by: tuple[str, ...] = ()
+    #: The roles in which firing it records the actor's own signature, as the signatory
+    #: registered as them, and no one else's.
+    own_signature: tuple[str, ...] = ()
+
+
+#: The file of a folder of definitions that holds the operations' roles, not a workflow.
+POLICY_FILE: Final = "permissions.toml"
+
+#: Who an event's ``not_by`` may exclude.
+SEPARATIONS: dict[str, str] = {
+    "submitter": "whoever fired the event that entered the current state",
+    "content_editors": "whoever changed the protocol's content since this event last fired",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -533,8 +548,26 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
             source,
             key,
             body,
-            {"label", "from", "to", "roles", "guards", "effects", "inputs", "description"},
+            {
+                "label",
+                "from",
+                "to",
+                "roles",
+                "guards",
+                "effects",
+                "inputs",
+                "description",
+                "not_by",
+                "own_signature",
+            },
         )
+        if ename in RECORD_KINDS:
+            raise _fail(
+                source,
+                key,
+                f"{ename!r} names journal records that are not events "
+                f"({', '.join(RECORD_KINDS)}): choose another name",
+            )
         sources = _names(source, key + ".from", body.get("from"))
         if not sources:
             raise _fail(source, key + ".from", "names no state")
@@ -604,6 +637,8 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
             effects=effects,
             inputs=tuple(inputs),
             description=_str(source, key + ".description", body.get("description"), required=False),
+            not_by=_closed(source, key + ".not_by", body.get("not_by", []), SEPARATIONS),
+            own_signature=_own_signature(source, key, body.get("own_signature", []), roles),
         )
 
     wf_states = states
@@ -622,6 +657,24 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
         )
     except (ValueError, MachineError) as exc:  # transitions' own consistency checks
         raise _fail(source, "events", str(exc)) from None
+
+
+def _closed(source: str, key: str, value: object, known: Mapping[str, str]) -> tuple[str, ...]:
+    names = _names(source, key, value)
+    for i, name in enumerate(names):
+        if name not in known:
+            raise _fail(source, f"{key}[{i}]", f"unknown {name!r} (known: {', '.join(known)})")
+    return names
+
+
+def _own_signature(source: str, key: str, value: object, roles: tuple[str, ...]) -> tuple[str, ...]:
+    names = _names(source, key + ".own_signature", value)
+    for i, role in enumerate(names):
+        if role not in roles:
+            raise _fail(
+                source, f"{key}.own_signature[{i}]", f"{role!r} is not one of the event's roles"
+            )
+    return names
 
 
 def _check_reachable(
@@ -712,7 +765,11 @@ class WorkflowSet:
                 if wf.subject == "partnership" and event in wf.events
             ]
             known = (
-                bool(defs) and all(not d.guards and not d.effects for d in defs),
+                bool(defs)
+                and all(
+                    not d.guards and not d.effects and not d.not_by and not d.own_signature
+                    for d in defs
+                ),
                 any(d.target == PREVIOUS for d in defs),
             )
             self._events[event] = known
@@ -760,11 +817,14 @@ class WorkflowSet:
 
 
 def load_folder(folder: Path, registry: Registry, into: WorkflowSet | None = None) -> WorkflowSet:
-    """Load every ``*.toml`` definition of ``folder`` (sorted by name) into a WorkflowSet."""
+    """Load every ``*.toml`` definition of ``folder`` (sorted by name) into a WorkflowSet
+    (``permissions.toml``, the policy beside them, is :mod:`coopflow._permissions`')."""
     result = into if into is not None else WorkflowSet()
     if not folder.is_dir():
         raise InvalidWorkflowError(str(folder), "(folder)", "not a folder")
     for path in sorted(folder.glob("*.toml")):
+        if path.name == POLICY_FILE:
+            continue
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

@@ -84,15 +84,44 @@ class GuardFailed(CoopflowError):
 
 
 class PermissionDenied(CoopflowError):
-    """The actor's role may not fire this event."""
+    """The actor may not do this: not registered, deactivated, not holding the role asked for,
+    the role may not do it, or separation of duties forbids it."""
 
-    def __init__(self, event: str, role: str, allowed_roles: Sequence[str]) -> None:
+    def __init__(
+        self,
+        event: str,
+        role: str,
+        allowed_roles: Sequence[str] = (),
+        *,
+        actor: str | None = None,
+        held: Sequence[str] = (),
+        reason: str | None = None,
+    ) -> None:
+        #: The event fired or the operation asked (``axis.put``...).
         self.event = event
         self.role = role
         self.allowed_roles = tuple(allowed_roles)
-        super().__init__(
-            f"role {role!r} may not fire {event!r} (allowed: {', '.join(self.allowed_roles)})"
-        )
+        self.actor = actor
+        self.held = tuple(held)
+        who = actor or "this actor"
+        held_text = ", ".join(self.held) if self.held else "no role"
+        if reason is not None:
+            message = f"{who} may not {event}: {reason}"
+        elif not role:
+            message = (
+                f"{who} may not {_doing(event)}: it needs one of the roles "
+                f"{', '.join(self.allowed_roles)}, and {who} holds {held_text}"
+            )
+        else:
+            message = (
+                f"role {role!r} may not {_doing(event)} (allowed: "
+                f"{', '.join(self.allowed_roles)}); {who} holds {held_text}"
+            )
+        super().__init__(message)
+
+
+def _doing(event: str) -> str:
+    return f"do {event!r}" if "." in event else f"fire {event!r}"
 
 
 class ConcurrentModificationError(CoopflowError):

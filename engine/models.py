@@ -277,6 +277,8 @@ class Signatory(Base):
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(200))
+    #: The registered actor who is this signatory (an elected official signs as them only).
+    login: Mapped[str | None] = mapped_column(String(100))
 
 
 class Programme(Base):
@@ -424,11 +426,80 @@ class JournalRecord(Base):
     workflow_name: Mapped[str] = mapped_column(String(64))
     workflow_version: Mapped[int] = mapped_column(Integer)
     document_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: How the actor was identified (``_vocabulary.IDENTIFICATIONS``); None before revision 0006.
+    identified_by: Mapped[str | None] = mapped_column(String(16))
+    #: The database login that wrote the record (PostgreSQL; None on SQLite).
+    db_login: Mapped[str | None] = mapped_column(String(63))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
     # Lets a creation record be added with its (not yet flushed) partnership in one flush.
     partnership: Mapped[Partnership] = relationship(lazy="raise")
+
+
+class RegisteredActor(Base):
+    """A person who acts in coopflow: a login, a full name, the roles held, active or not, and
+    on PostgreSQL the database login they connect as.  Changed only through the registry's
+    journaled operations (chain ``actors`` of :class:`RegistryRecord`)."""
+
+    __tablename__ = "coopflow_actor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(100), unique=True)
+    #: The login case-folded: two logins differing only by case are one person.
+    login_key: Mapped[str] = mapped_column(String(100), unique=True)
+    full_name: Mapped[str] = mapped_column(String(300))
+    roles: Mapped[list[str]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    db_login: Mapped[str | None] = mapped_column(String(63), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Chain(Base):
+    """Where a registry chain stands (``actors``, ``parties``): its last record's number and
+    hash, as a partnership row keeps its own chain's."""
+
+    __tablename__ = "coopflow_chain"
+    __table_args__ = (CheckConstraint("seq >= 0", name="seq"),)
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    head: Mapped[str] = mapped_column(String(64))
+
+
+class RegistryRecord(Base):
+    """One change to a registry shared by every partnership (the actors, the parties), in a
+    hash chain of its own per registry.  Append-only, like the journal."""
+
+    __tablename__ = "coopflow_registry_journal"
+    __table_args__ = (
+        UniqueConstraint("chain", "seq"),
+        UniqueConstraint("chain", "prev_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(String(16))
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    identified_by: Mapped[str] = mapped_column(String(16))
+    db_login: Mapped[str | None] = mapped_column(String(63))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    data: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Setting(Base):
+    """A setting of this database (``role_prefix``: the PostgreSQL group roles' prefix, set
+    when they are installed)."""
+
+    __tablename__ = "coopflow_setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
 
 
 Index("ix_coopflow_partnership_party_party", PartnershipParty.party_id)

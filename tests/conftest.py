@@ -18,6 +18,8 @@ from coopflow import Coopflow
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests import scenario
+
 POSTGRES_URL = os.environ.get("COOPFLOW_TEST_POSTGRES_URL")
 
 #: The system libraries WeasyPrint needs, and the Debian package of each.
@@ -99,7 +101,10 @@ def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def migrated_url(db_url: str) -> str:
+    """A migrated database whose registry holds the scenarios' people (``tests.scenario``)."""
     coopflow.migrate(db_url)
+    with Coopflow(db_url) as cf:
+        scenario.register_people(cf)
     return db_url
 
 

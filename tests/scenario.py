@@ -14,6 +14,32 @@ LEGAL = Actor("jean.martin", "legal")
 ELECTED = Actor("elu.cooperation", "elected")
 ADMIN = Actor("admin", "admin")
 
+#: The people every test database registers (``register_people``), by actor.
+PEOPLE = {
+    STAFF: "Marie Dupont",
+    LEGAL: "Jean Martin",
+    ELECTED: "Élu de la coopération",
+}
+
+
+def register_people(cf: Coopflow) -> None:
+    """Register the first admin and the people of the scenarios (each with their one role)."""
+    cf.register_first_admin(ADMIN.id, "Administration coopflow")
+    register(cf, *PEOPLE)
+
+
+def register(cf: Coopflow, *actors: Actor, roles: tuple[str, ...] = ()) -> None:
+    """Register ``actors`` (each with its own role, and ``roles``) as the admin would."""
+    for actor in actors:
+        assert actor.role is not None
+        cf.add_actor(
+            actor.id,
+            PEOPLE.get(actor, actor.id),
+            roles=[actor.role, *roles],
+            actor=ADMIN,
+        )
+
+
 PARTIES = {
     "bordeaux-metropole": dict(
         official_name="Bordeaux Métropole",
@@ -58,7 +84,7 @@ def add_parties(cf: Coopflow, *keys: str) -> None:
         fields = dict(PARTIES[key])
         if key == "bordeaux-metropole":
             fields["executive_title"] = "Présidente"
-        cf.add_party(key, **fields)  # type: ignore[arg-type]
+        cf.add_party(key, **fields, actor=STAFF)  # type: ignore[arg-type]
 
 
 def in_accueil(cf: Coopflow, partner: str = "la-cali", reference: str | None = None) -> str:
@@ -92,12 +118,18 @@ def with_axes(cf: Coopflow, ref: str, parties: tuple[str, ...]) -> None:
         ("Circuits courts et ressources locales", ["Approvisionner la restauration collective"]),
     ]
     for title, objectives in axes:
-        n = cf.add_axis(ref, title, objectives=objectives)
+        n = cf.add_axis(ref, title, objectives=objectives, actor=STAFF)
         cf.add_stake(
-            ref, axis=n, title=f"Enjeu : {title.lower()}", description="Identifié en atelier"
+            ref,
+            axis=n,
+            title=f"Enjeu : {title.lower()}",
+            description="Identifié en atelier",
+            actor=STAFF,
         )
         for party in parties:
-            cf.add_commitment(ref, axis=n, party=party, text=f"{party} s'engage sur l'axe {n}")
+            cf.add_commitment(
+                ref, axis=n, party=party, text=f"{party} s'engage sur l'axe {n}", actor=STAFF
+            )
 
 
 def in_drafting(cf: Coopflow, partner: str = "la-cali") -> str:
@@ -113,10 +145,20 @@ def in_drafting(cf: Coopflow, partner: str = "la-cali") -> str:
         cotech="Les services des Parties, chaque trimestre.",
         meetings_per_year=2,
         means="Le présent protocole n'a pas d'incidence financière propre.",
+        actor=STAFF,
     )
     for party in ("bordeaux-metropole", partner):
         first, last, title = SIGNATORIES[party]
-        cf.set_signatory(ref, party=party, first_name=first, last_name=last, title=title)
+        cf.set_signatory(
+            ref,
+            party=party,
+            first_name=first,
+            last_name=last,
+            title=title,
+            # The scenarios' elected official signs as the metropolis' signatory.
+            login=ELECTED.id if party == "bordeaux-metropole" else None,
+            actor=STAFF,
+        )
     return ref
 
 
@@ -158,7 +200,7 @@ def signed(cf: Coopflow, partner: str = "la-cali") -> str:
 
 
 def with_programme(cf: Coopflow, ref: str, label: str = "2027-2028") -> str:
-    cf.add_programme(ref, label, start="2027-04-01", end="2028-03-31")
+    cf.add_programme(ref, label, start="2027-04-01", end="2028-03-31", actor=STAFF)
     n = cf.add_action(
         ref,
         label,
@@ -168,9 +210,16 @@ def with_programme(cf: Coopflow, ref: str, label: str = "2027-2028") -> str:
         contact="Marie DUPONT",
         partners=["SNCF Voyageurs"],
         objectives="Tester une navette express.",
+        actor=STAFF,
     )
-    cf.add_milestone(ref, label, n, date="2027-09-01", label="Lancement de l'expérimentation")
-    cf.add_budget_line(ref, label, n, funder="bordeaux-metropole", amount="1234567.50")
-    cf.add_budget_line(ref, label, n, funder="Région Nouvelle-Aquitaine", amount="250000")
-    cf.add_indicator(ref, label, n, name="Voyageurs par jour", target="400", unit="voyageurs")
+    cf.add_milestone(
+        ref, label, n, date="2027-09-01", label="Lancement de l'expérimentation", actor=STAFF
+    )
+    cf.add_budget_line(ref, label, n, funder="bordeaux-metropole", amount="1234567.50", actor=STAFF)
+    cf.add_budget_line(
+        ref, label, n, funder="Région Nouvelle-Aquitaine", amount="250000", actor=STAFF
+    )
+    cf.add_indicator(
+        ref, label, n, name="Voyageurs par jour", target="400", unit="voyageurs", actor=STAFF
+    )
     return label

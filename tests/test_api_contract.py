@@ -9,6 +9,7 @@ import coopflow
 EXPECTED = {
     "ROLES",
     "Actor",
+    "ActorInfo",
     "AlreadyExistsError",
     "ApplyReport",
     "ConcurrentModificationError",

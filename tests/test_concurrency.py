@@ -15,6 +15,8 @@ from sqlalchemy import create_engine, text
 from . import scenario
 
 WORKERS = 8
+#: The workers' actors, registered by each test that uses them.
+AGENTS = [Actor(f"agent-{i}", "staff") for i in range(WORKERS)]
 
 
 def _race(target: object, count: int) -> list[str]:
@@ -43,6 +45,7 @@ def _race(target: object, count: int) -> list[str]:
 
 
 def test_same_partnership_exactly_one_wins(cf: Coopflow) -> None:
+    scenario.register(cf, *AGENTS)
     ref = scenario.in_accueil(cf)
     seen = cf.partnership(ref).version
 
@@ -65,6 +68,7 @@ def test_same_partnership_exactly_one_wins(cf: Coopflow) -> None:
 
 def test_same_partnership_without_expected_version_serialises(cf: Coopflow) -> None:
     """Without a version, fires wait for the lock and apply one after the other."""
+    scenario.register(cf, *AGENTS)
     ref = scenario.in_accueil(cf)
 
     def fire(i: int) -> None:
@@ -79,9 +83,14 @@ def test_same_partnership_without_expected_version_serialises(cf: Coopflow) -> N
     outcomes = Counter(_race(fire, WORKERS))
     assert outcomes == {"ok": WORKERS}
     assert cf.partnership(ref).version == 1 + WORKERS  # created at version 1
+    # each exchange journaled once, by whoever logged it
+    changes = [r for r in cf.history(ref) if r.event == "change"]
+    assert sorted(r.actor for r in changes) == sorted(a.id for a in AGENTS)
+    assert cf.verify().ok
 
 
 def test_different_partnerships_all_succeed(cf: Coopflow) -> None:
+    scenario.register(cf, *AGENTS)
     scenario.add_parties(cf, "bordeaux-metropole", "la-cali")
     refs = [
         cf.create_partnership(
@@ -105,7 +114,8 @@ def test_different_partnerships_all_succeed(cf: Coopflow) -> None:
     assert outcomes == {"ok": WORKERS}
     report = cf.verify()
     assert report.ok
-    assert report.records == WORKERS * 7
+    registries = len(cf.registry_history("actors")) + len(cf.registry_history("parties"))
+    assert report.records == WORKERS * 7 + registries
     for ref in refs:
         assert cf.partnership(ref).state == "accueil"
 
@@ -132,6 +142,7 @@ def test_a_fire_that_waited_for_anothers_change_is_a_concurrent_modification(
 ) -> None:
     """Without expected_version, the fire that had to wait for the winner's transaction gets a
     ConcurrentModificationError (not a refusal about a state its actor never saw)."""
+    scenario.register(cf, *AGENTS[1:3])
     ref = scenario.in_accueil(cf)
     outcome: list[BaseException | str] = []
 
@@ -188,7 +199,7 @@ def test_a_write_behind_a_held_row_lock_gives_up_after_the_lock_timeout(
                     "core-fire": lambda: cf.fire(
                         ref, "suspendre", scenario.STAFF, data={"motif": "x"}
                     ),
-                    "edit": lambda: cf.add_axis(ref, "Mobilités"),
+                    "edit": lambda: cf.add_axis(ref, "Mobilités", actor=scenario.STAFF),
                 }[operation]
                 started = time.monotonic()
                 with pytest.raises(ConcurrentModificationError):

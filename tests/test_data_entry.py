@@ -20,14 +20,25 @@ def test_an_upsert_that_changes_nothing_keeps_the_version(cf: Coopflow) -> None:
         "Accueil des habitants et mobilités",
         number=1,
         objectives=["Faciliter les déplacements domicile-travail"],
+        actor=scenario.STAFF,
     )
     cf.set_signatory(
-        ref, party="la-cali", first_name="Étienne", last_name="Marchal", title="Président"
+        ref,
+        party="la-cali",
+        first_name="Étienne",
+        last_name="Marchal",
+        title="Président",
+        actor=scenario.STAFF,
     )
-    cf.set_protocol(ref, start=scenario.START, end=scenario.END)
+    cf.set_protocol(ref, start=scenario.START, end=scenario.END, actor=scenario.STAFF)
     assert cf.partnership(ref).version == version
     cf.set_signatory(
-        ref, party="la-cali", first_name="Étienne", last_name="Marchal", title="Vice-président"
+        ref,
+        party="la-cali",
+        first_name="Étienne",
+        last_name="Marchal",
+        title="Vice-président",
+        actor=scenario.STAFF,
     )
     assert cf.partnership(ref).version == version + 1
 
@@ -41,12 +52,19 @@ def test_milestones_done_leave_the_deadlines_and_progress_is_recorded(cf: Coopfl
     )
     late = dt.date(2027, 9, 2)
     assert [d.kind for d in cf.due(within_days=0, today=late)] == ["milestone"]
-    cf.set_milestone_done(ref, label, 1, date="2027-09-01", label="Lancement de l'expérimentation")
+    cf.set_milestone_done(
+        ref,
+        label,
+        1,
+        date="2027-09-01",
+        label="Lancement de l'expérimentation",
+        actor=scenario.STAFF,
+    )
     assert cf.due(within_days=0, today=late) == []
-    cf.set_action_progress(ref, label, 1, "en cours")
+    cf.set_action_progress(ref, label, 1, "en cours", actor=scenario.STAFF)
     assert '"progress":"en cours"' in cf.snapshot(ref, "programme", label)
     with pytest.raises(ValidationError, match="progress"):
-        cf.set_action_progress(ref, label, 1, "presque")
+        cf.set_action_progress(ref, label, 1, "presque", actor=scenario.STAFF)
 
 
 def test_a_draft_asked_after_the_final_document_is_the_final_one(cf: Coopflow) -> None:
@@ -64,7 +82,14 @@ def test_dates_must_be_written_in_full(cf: Coopflow) -> None:
 def test_a_feminine_title_matches_the_executive(cf: Coopflow) -> None:
     ref = scenario.in_deliberations(cf)
     scenario.record_deliberations(cf, ref, ("bordeaux-metropole", "la-cali"))
-    cf.set_signatory(ref, party="la-cali", first_name="Anne", last_name="Roux", title="Présidente")
+    cf.set_signatory(
+        ref,
+        party="la-cali",
+        first_name="Anne",
+        last_name="Roux",
+        title="Présidente",
+        actor=scenario.STAFF,
+    )
     cf.fire(ref, "signer", scenario.ELECTED, data={"date_signature": scenario.SIGNED_ON})
 
 
@@ -72,7 +97,12 @@ def test_a_deputy_does_not_match_the_executive(cf: Coopflow) -> None:
     ref = scenario.in_deliberations(cf)
     scenario.record_deliberations(cf, ref, ("bordeaux-metropole", "la-cali"))
     cf.set_signatory(
-        ref, party="la-cali", first_name="Anne", last_name="Roux", title="Vice-présidente"
+        ref,
+        party="la-cali",
+        first_name="Anne",
+        last_name="Roux",
+        title="Vice-présidente",
+        actor=scenario.STAFF,
     )
     with pytest.raises(GuardFailed) as refused:
         cf.fire(ref, "signer", scenario.ELECTED, data={"date_signature": scenario.SIGNED_ON})
@@ -107,20 +137,34 @@ def test_after_the_copil_indicator_targets_are_frozen_and_actuals_still_entered(
     ref = scenario.signed(cf)
     label = scenario.with_programme(cf, ref)
     cf.fire(ref, "revue_cotech", scenario.STAFF, programme=label)
-    cf.add_indicator(ref, label, 1, name="Voyageurs par jour", target="500")  # still editable
+    cf.add_indicator(
+        ref, label, 1, name="Voyageurs par jour", target="500", actor=scenario.STAFF
+    )  # still editable
     cf.fire(
         ref, "approuver_copil", scenario.ELECTED, programme=label, data={"date_copil": "2027-03-30"}
     )
     version = cf.partnership(ref).version
     with pytest.raises(ValidationError, match="targets can no longer change"):
-        cf.add_indicator(ref, label, 1, name="Voyageurs par jour", target="9999")
+        cf.add_indicator(
+            ref, label, 1, name="Voyageurs par jour", target="9999", actor=scenario.STAFF
+        )
     with pytest.raises(ValidationError, match="targets can no longer change"):
-        cf.add_indicator(ref, label, 1, name="Voyageurs par jour", target="500", unit="trajets")
+        cf.add_indicator(
+            ref,
+            label,
+            1,
+            name="Voyageurs par jour",
+            target="500",
+            unit="trajets",
+            actor=scenario.STAFF,
+        )
     with pytest.raises(ValidationError, match="indicators can no longer change"):
-        cf.add_indicator(ref, label, 1, name="Nouvel indicateur", target="1")
+        cf.add_indicator(ref, label, 1, name="Nouvel indicateur", target="1", actor=scenario.STAFF)
     assert cf.partnership(ref).version == version
     # The measured value, the unit left as it is (not given), is entered at any time.
-    cf.add_indicator(ref, label, 1, name="Voyageurs par jour", target="500", actual="480")
+    cf.add_indicator(
+        ref, label, 1, name="Voyageurs par jour", target="500", actual="480", actor=scenario.STAFF
+    )
     assert cf.detail(ref)["programmes"][0]["state"] == "approuve_copil"
     snapshot = json.loads(cf.snapshot(ref, "programme", label))
     (measured,) = snapshot["actions"][0]["indicators"]

@@ -1,6 +1,7 @@
 """A fire without guards or effects takes the Core path (no ORM Session), with every guarantee
 of the ORM path: the same checks in the same order, the same journal record, the same
-refusals, the same callbacks; on PostgreSQL in fewer statements than the hand-written floor."""
+refusals, the same callbacks; on PostgreSQL in as many statements as the hand-written floor,
+the actor check included."""
 
 from __future__ import annotations
 
@@ -113,7 +114,7 @@ def statements(cf: Coopflow) -> Iterator[list[str]]:
 
 
 @pytest.mark.postgres
-def test_a_fire_on_postgresql_needs_fewer_statements_than_the_floor(
+def test_a_fire_on_postgresql_needs_no_more_statements_than_the_floor(
     backend: str, cf: Coopflow, statements: list[str]
 ) -> None:
     if backend != "postgres":
@@ -121,12 +122,13 @@ def test_a_fire_on_postgresql_needs_fewer_statements_than_the_floor(
     ref = scenario.in_accueil(cf)
     statements.clear()
     cf.fire(ref, "suspendre", STAFF, data={"motif": "x"})
-    # The row read with its lock, then the state change and its record in one statement
-    # (the hand-written floor: SELECT ... FOR UPDATE, UPDATE, INSERT).
-    assert statements == ["SELECT", "WITH"]
+    # The row read with its lock, the actor checked against the registry, then the state
+    # change and its record in one statement: as many as the hand-written floor (SELECT ...
+    # FOR UPDATE, UPDATE, INSERT), which checks no actor.
+    assert statements == ["SELECT", "SELECT", "WITH"]
     statements.clear()
     cf.fire(ref, "reprendre", STAFF)  # @previous is read with the locked row
-    assert statements == ["SELECT", "WITH"]
+    assert statements == ["SELECT", "SELECT", "WITH"]
 
 
 def test_only_events_with_guards_or_effects_open_an_orm_session(cf: Coopflow) -> None:

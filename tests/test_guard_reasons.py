@@ -89,11 +89,15 @@ def axis(
     staked: bool = True,
     objectives: tuple[str, ...] = ("Un objectif partagé",),
 ) -> int:
-    n = cf.add_axis(ref, title, objectives=list(objectives))
+    n = cf.add_axis(ref, title, objectives=list(objectives), actor=STAFF)
     if staked:
-        cf.add_stake(ref, axis=n, title=f"Enjeu : {title.lower()}", description="En atelier")
+        cf.add_stake(
+            ref, axis=n, title=f"Enjeu : {title.lower()}", description="En atelier", actor=STAFF
+        )
     for party in committed:
-        cf.add_commitment(ref, axis=n, party=party, text=f"{party} s'engage sur l'axe {n}")
+        cf.add_commitment(
+            ref, axis=n, party=party, text=f"{party} s'engage sur l'axe {n}", actor=STAFF
+        )
     return n
 
 
@@ -145,7 +149,7 @@ def test_engaging_with_axes_but_no_stake_is_refused(cf: Coopflow) -> None:
     assert refused(cf, ref, "engager_contractualisation", STAFF) == (
         "no cooperation stake identified yet on any axis",
     )
-    cf.add_stake(ref, axis=2, title="Une destination commune")
+    cf.add_stake(ref, axis=2, title="Une destination commune", actor=STAFF)
     done = cf.fire(ref, "engager_contractualisation", STAFF)
     assert done.target_state == "contractualisation.redaction"
 
@@ -160,7 +164,9 @@ def test_engaging_names_each_party_without_a_commitment_on_a_staked_axis(cf: Coo
         "no commitment from La Cali on an axis with an identified stake",
         "no commitment from Ville de Saintes on an axis with an identified stake",
     )
-    cf.add_commitment(ref, axis=1, party="la-cali", text="Aménager des aires de covoiturage")
+    cf.add_commitment(
+        ref, axis=1, party="la-cali", text="Aménager des aires de covoiturage", actor=STAFF
+    )
     assert refused(cf, ref, "engager_contractualisation", STAFF) == (
         "no commitment from Ville de Saintes on an axis with an identified stake",
     )
@@ -173,7 +179,9 @@ def test_engaging_needs_one_staked_axis_with_every_party(cf: Coopflow) -> None:
     assert refused(cf, ref, "engager_contractualisation", STAFF) == (
         "no single axis has both an identified stake and a commitment from every party",
     )
-    cf.add_commitment(ref, axis=2, party="bordeaux-metropole", text="Promouvoir la destination")
+    cf.add_commitment(
+        ref, axis=2, party="bordeaux-metropole", text="Promouvoir la destination", actor=STAFF
+    )
     cf.fire(ref, "engager_contractualisation", STAFF)
 
 
@@ -191,20 +199,22 @@ def test_submitting_names_the_axis_count_and_an_axis_without_objective(cf: Coopf
     ref = scenario.in_dialogue(cf)
     axis(cf, ref, "Mobilités", committed=("bordeaux-metropole", "la-cali"), objectives=())
     cf.fire(ref, "engager_contractualisation", STAFF)
-    cf.set_protocol(ref, **PROTOCOL)
+    cf.set_protocol(ref, **PROTOCOL, actor=STAFF)
     assert refused(cf, ref, "soumettre_revue_juridique", STAFF) == (
         "a protocol has 2 to 4 cooperation axes, this one has 1",
         "axis 1 (Mobilités) has no objective",
     )
-    cf.add_axis(ref, "Mobilités", objectives=["Faciliter les trajets"], number=1)
-    cf.add_axis(ref, "Tourisme", objectives=["Une destination commune"])
+    cf.add_axis(ref, "Mobilités", objectives=["Faciliter les trajets"], number=1, actor=STAFF)
+    cf.add_axis(ref, "Tourisme", objectives=["Une destination commune"], actor=STAFF)
     cf.fire(ref, "soumettre_revue_juridique", STAFF)
 
 
 def test_submitting_more_than_four_axes_is_refused(cf: Coopflow) -> None:
     ref = scenario.in_drafting(cf)  # three axes
-    cf.add_axis(ref, "Culture", objectives=["Croiser les saisons culturelles"])
-    cf.add_axis(ref, "Transition écologique", objectives=["Partager les retours d'expérience"])
+    cf.add_axis(ref, "Culture", objectives=["Croiser les saisons culturelles"], actor=STAFF)
+    cf.add_axis(
+        ref, "Transition écologique", objectives=["Partager les retours d'expérience"], actor=STAFF
+    )
     assert refused(cf, ref, "soumettre_revue_juridique", STAFF) == (
         "a protocol has 2 to 4 cooperation axes, this one has 5",
     )
@@ -228,24 +238,27 @@ def test_submitting_names_the_governance_body_not_described(
     cf: Coopflow, given: dict[str, str], reason: str
 ) -> None:
     ref = contracting(cf)
-    cf.set_protocol(ref, start=scenario.START, end=scenario.END, **given)
+    cf.set_protocol(ref, start=scenario.START, end=scenario.END, **given, actor=STAFF)
     assert refused(cf, ref, "soumettre_revue_juridique", STAFF) == (reason,)
-    cf.set_protocol(ref, **PROTOCOL)
+    cf.set_protocol(ref, **PROTOCOL, actor=STAFF)
     cf.fire(ref, "soumettre_revue_juridique", STAFF)
 
 
 def test_submitting_a_foreign_cooperation_needs_its_financial_commitments(cf: Coopflow) -> None:
     scenario.add_parties(cf, "bordeaux-metropole")
-    cf.add_party("porto", **PORTO)
+    cf.add_party("porto", **PORTO, actor=STAFF)
     ref = in_dialogue(cf, "porto")
     scenario.with_axes(cf, ref, ("bordeaux-metropole", "porto"))
     cf.fire(ref, "engager_contractualisation", STAFF)
-    cf.set_protocol(ref, **PROTOCOL)
+    cf.set_protocol(ref, **PROTOCOL, actor=STAFF)
     assert refused(cf, ref, "soumettre_revue_juridique", STAFF) == (
         "a cooperation with a foreign authority must state its planned financial commitments",
     )
     cf.set_protocol(
-        ref, **PROTOCOL, financial_commitments="Chaque Partie finance ses propres déplacements."
+        ref,
+        **PROTOCOL,
+        financial_commitments="Chaque Partie finance ses propres déplacements.",
+        actor=STAFF,
     )
     cf.fire(ref, "soumettre_revue_juridique", STAFF)
 
@@ -275,11 +288,13 @@ def test_submitting_names_a_party_without_any_commitment(
             references=[ref],
         )
         assert moved == [ref]
-        v2.set_protocol(ref, **PROTOCOL)
+        v2.set_protocol(ref, **PROTOCOL, actor=STAFF)
         assert refused(v2, ref, "soumettre_revue_juridique", STAFF) == (
             "no commitment from La Cali",
         )
-        v2.add_commitment(ref, axis=2, party="la-cali", text="Coordonner les offices de tourisme")
+        v2.add_commitment(
+            ref, axis=2, party="la-cali", text="Coordonner les offices de tourisme", actor=STAFF
+        )
         v2.fire(ref, "soumettre_revue_juridique", STAFF)
 
 
@@ -292,10 +307,19 @@ def test_signing_names_the_party_without_a_signatory(cf: Coopflow) -> None:
     ref = in_dialogue(cf, "la-cali", "ville-de-saintes")
     scenario.with_axes(cf, ref, parties)
     cf.fire(ref, "engager_contractualisation", STAFF)
-    cf.set_protocol(ref, **PROTOCOL)
+    cf.set_protocol(ref, **PROTOCOL, actor=STAFF)
     for party in ("bordeaux-metropole", "la-cali"):
         first, last, title = scenario.SIGNATORIES[party]
-        cf.set_signatory(ref, party=party, first_name=first, last_name=last, title=title)
+        cf.set_signatory(
+            ref,
+            party=party,
+            first_name=first,
+            last_name=last,
+            title=title,
+            # the elected official signs as the metropolis' signatory (as in scenario)
+            login=ELECTED.id if party == "bordeaux-metropole" else None,
+            actor=STAFF,
+        )
     cf.fire(ref, "soumettre_revue_juridique", STAFF)
     sha = scenario.latest_protocol_sha(cf, ref)
     cf.fire(ref, "approuver", LEGAL, data={"document_sha256": sha})
@@ -305,7 +329,9 @@ def test_signing_names_the_party_without_a_signatory(cf: Coopflow) -> None:
         "no signatory for Ville de Saintes",
     )
     first, last, title = scenario.SIGNATORIES["ville-de-saintes"]
-    cf.set_signatory(ref, party="ville-de-saintes", first_name=first, last_name=last, title=title)
+    cf.set_signatory(
+        ref, party="ville-de-saintes", first_name=first, last_name=last, title=title, actor=STAFF
+    )
     assert cf.fire(ref, "signer", ELECTED, data=signing).target_state == (
         "contractualisation.en_vigueur"
     )
@@ -332,12 +358,12 @@ def test_expiry_is_refused_before_the_protocol_ends(cf: Coopflow) -> None:
 
 def test_cotech_review_of_a_programme_without_action_is_refused(cf: Coopflow) -> None:
     ref = scenario.signed(cf)
-    cf.add_programme(ref, "2027", start="2027-04-01", end="2027-12-31")
+    cf.add_programme(ref, "2027", start="2027-04-01", end="2027-12-31", actor=STAFF)
     assert refused(cf, ref, "revue_cotech", STAFF, programme="2027") == (
         "programme 2027 has no action",
     )
     assert programme_state(cf, ref, "2027") == "brouillon"
-    cf.add_action(ref, "2027", axis=1, title="Navette", lead="la-cali")
+    cf.add_action(ref, "2027", axis=1, title="Navette", lead="la-cali", actor=STAFF)
     cf.fire(ref, "revue_cotech", STAFF, programme="2027")
     assert programme_state(cf, ref, "2027") == "revu_cotech"
 
@@ -355,7 +381,7 @@ def test_copil_approval_needs_the_programme_inside_the_protocol_period(cf: Coopf
     ref = scenario.in_drafting(cf)
     label = scenario.with_programme(cf, ref)  # 2027-04-01 – 2028-03-31
     # the protocol is shortened afterwards, while still in drafting, then signed
-    cf.set_protocol(ref, start=scenario.START, end="2027-12-31")
+    cf.set_protocol(ref, start=scenario.START, end="2027-12-31", actor=STAFF)
     sign(cf, ref, ("bordeaux-metropole", "la-cali"))
     assert to_copil(cf, ref, label) == (
         "the programme's period 2027-04-01 – 2028-03-31 is not inside the protocol's "
@@ -366,16 +392,18 @@ def test_copil_approval_needs_the_programme_inside_the_protocol_period(cf: Coopf
 def test_copil_approval_names_each_action_without_lead_or_indicator(cf: Coopflow) -> None:
     ref = scenario.signed(cf)
     label = scenario.with_programme(cf, ref)  # action 1 is complete
-    cf.add_action(ref, label, axis=3, title="Salon des circuits courts")
-    cf.add_action(ref, label, axis=2, title="Observatoire du tourisme", lead="la-cali")
+    cf.add_action(ref, label, axis=3, title="Salon des circuits courts", actor=STAFF)
+    cf.add_action(ref, label, axis=2, title="Observatoire du tourisme", lead="la-cali", actor=STAFF)
     assert to_copil(cf, ref, label) == (
         "action 2 (Salon des circuits courts) has no lead party",
         "action 2 (Salon des circuits courts) has no indicator",
         "action 3 (Observatoire du tourisme) has no indicator",
     )
-    cf.add_action(ref, label, axis=3, title="Salon des circuits courts", lead="la-cali", number=2)
-    cf.add_indicator(ref, label, 2, name="Exposants", target="40")
-    cf.add_indicator(ref, label, 3, name="Nuitées", target="10000")
+    cf.add_action(
+        ref, label, axis=3, title="Salon des circuits courts", lead="la-cali", number=2, actor=STAFF
+    )
+    cf.add_indicator(ref, label, 2, name="Exposants", target="40", actor=STAFF)
+    cf.add_indicator(ref, label, 3, name="Nuitées", target="10000", actor=STAFF)
     done = cf.fire(
         ref, "approuver_copil", ELECTED, programme=label, data={"date_copil": "2027-03-30"}
     )
@@ -384,9 +412,9 @@ def test_copil_approval_names_each_action_without_lead_or_indicator(cf: Coopflow
 
 def test_copil_approval_returns_every_reason_at_once(cf: Coopflow) -> None:
     ref = scenario.in_drafting(cf)
-    cf.add_programme(ref, "2027-2028", start="2027-04-01", end="2028-03-31")
-    cf.add_action(ref, "2027-2028", axis=1, title="Navette Libourne – Bordeaux")
-    cf.set_protocol(ref, start="2027-06-01", end=scenario.END)
+    cf.add_programme(ref, "2027-2028", start="2027-04-01", end="2028-03-31", actor=STAFF)
+    cf.add_action(ref, "2027-2028", axis=1, title="Navette Libourne – Bordeaux", actor=STAFF)
+    cf.set_protocol(ref, start="2027-06-01", end=scenario.END, actor=STAFF)
     assert to_copil(cf, ref, "2027-2028") == (
         "the protocol is not in force (the partnership is contractualisation.redaction)",
         "the programme's period 2027-04-01 – 2028-03-31 is not inside the protocol's "
@@ -399,9 +427,13 @@ def test_copil_approval_returns_every_reason_at_once(cf: Coopflow) -> None:
 def test_assessment_names_each_indicator_not_measured(cf: Coopflow) -> None:
     ref = scenario.signed(cf)
     label = scenario.with_programme(cf, ref)  # action 1: "Voyageurs par jour"
-    cf.add_indicator(ref, label, 1, name="Ponctualité", target="95", unit="%", actual="97")
-    n = cf.add_action(ref, label, axis=2, title="Rencontres des offices", lead="la-cali")
-    cf.add_indicator(ref, label, n, name="Participants", target="50")
+    cf.add_indicator(
+        ref, label, 1, name="Ponctualité", target="95", unit="%", actual="97", actor=STAFF
+    )
+    n = cf.add_action(
+        ref, label, axis=2, title="Rencontres des offices", lead="la-cali", actor=STAFF
+    )
+    cf.add_indicator(ref, label, n, name="Participants", target="50", actor=STAFF)
     cf.fire(ref, "revue_cotech", STAFF, programme=label)
     cf.fire(ref, "approuver_copil", ELECTED, programme=label, data={"date_copil": "2027-03-30"})
     cf.fire(ref, "demarrer", STAFF, programme=label)
@@ -410,11 +442,13 @@ def test_assessment_names_each_indicator_not_measured(cf: Coopflow) -> None:
         "indicator 'Voyageurs par jour' of action 1 has no measured value",
         "indicator 'Participants' of action 2 has no measured value",
     )
-    cf.add_indicator(ref, label, 1, name="Voyageurs par jour", target="400", actual="380")
+    cf.add_indicator(
+        ref, label, 1, name="Voyageurs par jour", target="400", actual="380", actor=STAFF
+    )
     assert refused(cf, ref, "evaluer", STAFF, programme=label, data=bilan) == (
         "indicator 'Participants' of action 2 has no measured value",
     )
-    cf.add_indicator(ref, label, n, name="Participants", target="50", actual="62")
+    cf.add_indicator(ref, label, n, name="Participants", target="50", actual="62", actor=STAFF)
     cf.fire(ref, "evaluer", STAFF, programme=label, data=bilan)
     assert programme_state(cf, ref, label) == "evalue"
 
@@ -425,7 +459,7 @@ def test_assessment_names_each_indicator_not_measured(cf: Coopflow) -> None:
 def test_events_report_the_same_reasons_as_a_refused_fire(cf: Coopflow) -> None:
     ref = scenario.in_drafting(cf)
     label = scenario.with_programme(cf, ref)
-    cf.add_action(ref, label, axis=2, title="Observatoire du tourisme")
+    cf.add_action(ref, label, axis=2, title="Observatoire du tourisme", actor=STAFF)
     cf.fire(ref, "revue_cotech", STAFF, programme=label)
     reasons = refused(
         cf, ref, "approuver_copil", ELECTED, programme=label, data={"date_copil": "2027-03-30"}

@@ -122,6 +122,7 @@ def test_approval_names_the_latest_version_only(cf: Coopflow) -> None:
         start=scenario.START,
         end=scenario.END,
         means="Les actions font l'objet de conventions spécifiques.",
+        actor=STAFF,
     )
     cf.fire(ref, "soumettre_revue_juridique", STAFF)
     new = scenario.latest_protocol_sha(cf, ref)
@@ -136,7 +137,9 @@ def test_approval_names_the_latest_version_only(cf: Coopflow) -> None:
 def test_data_changed_after_approval_goes_back_through_legal_review(cf: Coopflow) -> None:
     ref = scenario.in_deliberations(cf)
     scenario.record_deliberations(cf, ref, ("bordeaux-metropole", "la-cali"))
-    cf.add_commitment(ref, axis=1, party="la-cali", text="Ouvrir ses données de mobilité")
+    cf.add_commitment(
+        ref, axis=1, party="la-cali", text="Ouvrir ses données de mobilité", actor=STAFF
+    )
     with pytest.raises(GuardFailed, match="changed after the legal department approved"):
         cf.fire(ref, "signer", ELECTED, data={"date_signature": scenario.SIGNED_ON})
     cf.fire(ref, "resoumettre_revue_juridique", STAFF)
@@ -152,7 +155,9 @@ def test_deliberations_on_a_superseded_version_do_not_authorise_signing(cf: Coop
     ref = scenario.in_deliberations(cf)
     first = scenario.latest_protocol_sha(cf, ref)
     scenario.record_deliberations(cf, ref, ("bordeaux-metropole", "la-cali"))
-    cf.add_commitment(ref, axis=1, party="la-cali", text="Ouvrir ses données de mobilité")
+    cf.add_commitment(
+        ref, axis=1, party="la-cali", text="Ouvrir ses données de mobilité", actor=STAFF
+    )
     cf.fire(ref, "resoumettre_revue_juridique", STAFF)
     second = scenario.latest_protocol_sha(cf, ref)
     assert second != first
@@ -174,7 +179,9 @@ def test_rendering_unchanged_data_returns_the_existing_version(cf: Coopflow) -> 
     again = cf.render(ref, actor=STAFF)
     assert again == first
     assert [r.event for r in cf.history(ref)].count("document") == 1
-    cf.add_axis(ref, "Transition écologique", objectives=["Partager les retours d'expérience"])
+    cf.add_axis(
+        ref, "Transition écologique", objectives=["Partager les retours d'expérience"], actor=STAFF
+    )
     third = cf.render(ref, actor=STAFF)
     assert third.version == 2
     assert third.sha256 != first.sha256
@@ -185,7 +192,7 @@ def test_avenant_goes_back_through_deliberations(cf: Coopflow) -> None:
     cf.fire(ref, "proposer_avenant", STAFF, data={"objet": "Ajout d'un axe culture"})
     with pytest.raises(GuardFailed, match="lists no change"):
         cf.fire(ref, "soumettre_avenant", STAFF)
-    cf.add_amendment_change(ref, "L'article 2 est complété par un axe 4 « Culture ».")
+    cf.add_amendment_change(ref, "L'article 2 est complété par un axe 4 « Culture ».", actor=STAFF)
     result = cf.fire(ref, "soumettre_avenant", STAFF)
     assert result.documents[0].kind == "avenant"
     with pytest.raises(GuardFailed, match="approving avenant n° 1"):

@@ -54,12 +54,14 @@ def test_upgrade_downgrade_upgrade_round_trip(db_url: str) -> None:
     coopflow.migrate(db_url)
     assert _diff(db_url) == []
     with Coopflow(db_url) as cf:
+        scenario.register_people(cf)  # the registry went with the downgrade
         cf.add_party(
             "bordeaux-metropole",
             "Bordeaux Métropole",
             nature="METRO",
             deliberative_body="conseil métropolitain",
             executive_title="Président",
+            actor=scenario.STAFF,
         )
         assert [p.key for p in cf.parties()] == ["bordeaux-metropole"]
 
@@ -123,5 +125,6 @@ def test_upgrading_a_filled_database_keeps_every_row(db_url: str) -> None:
     with Coopflow(db_url) as cf:
         assert cf.verify().ok
         assert cf.partnership("COOP-2026-0002").state == "suspendu"
+        scenario.register_people(cf)  # revision 0006 adds the registry, empty
         cf.fire("COOP-2026-0002", "reprendre", scenario.STAFF)
         assert cf.partnership("COOP-2026-0002").state == "dialogue"

@@ -89,7 +89,7 @@ def test_detail_and_export_for_the_legal_department(cf: Coopflow, tmp_path: Path
     detail = cf.detail(ref)
     assert detail["state"] == "contractualisation.en_vigueur"
     assert detail["signed_document_sha256"] is not None
-    manifest_path = cf.export(ref, tmp_path / "export")
+    manifest_path = cf.export(ref, tmp_path / "export", actor=scenario.STAFF)
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     assert manifest["verified"] is True
     files = {d["file"]: d for d in manifest["documents"]}

@@ -146,17 +146,16 @@ def pg_problems(conn: Connection, statement: str, parameters: Any) -> tuple[list
 
 
 @pytest.mark.parametrize("query", list(QUERIES))
-def test_staff_query_is_served_by_an_index(
-    cf: Coopflow, migrated_url: str, backend: str, query: str
-) -> None:
-    _data.populate(migrated_url, PARTNERSHIPS)
-    statements = captured_selects(cf, QUERIES[query])
-    assert statements, f"{query} sent no SELECT"
-    explain = sqlite_problems if backend == "sqlite" else pg_problems
-    failures = []
-    with cf.engine.begin() as conn:
-        for statement, parameters in statements:
-            problems, plan = explain(conn, statement, parameters)
-            if problems:
-                failures.append(f"{'; '.join(problems)}\n  SQL: {statement}\n  plan:\n{plan}")
+def test_staff_query_is_served_by_an_index(db_url: str, backend: str, query: str) -> None:
+    _data.populate(db_url, PARTNERSHIPS)  # migrates, registers its own people, fills
+    with Coopflow(db_url) as cf:
+        statements = captured_selects(cf, QUERIES[query])
+        assert statements, f"{query} sent no SELECT"
+        explain = sqlite_problems if backend == "sqlite" else pg_problems
+        failures = []
+        with cf.engine.begin() as conn:
+            for statement, parameters in statements:
+                problems, plan = explain(conn, statement, parameters)
+                if problems:
+                    failures.append(f"{'; '.join(problems)}\n  SQL: {statement}\n  plan:\n{plan}")
     assert not failures, f"{query} is not served by an index:\n\n" + "\n\n".join(failures)

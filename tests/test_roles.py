@@ -26,6 +26,8 @@ MATRIX = [
     for event in wf.events.values()
     for role in ROLES
 ]
+#: Who fires in each role: registered, each with that one role.
+SOMEONE = {role: Actor(f"someone-{role}", role) for role in ROLES}
 
 
 def test_matrix_covers_every_event_and_role() -> None:
@@ -41,13 +43,14 @@ def test_matrix_covers_every_event_and_role() -> None:
 
 
 def test_role_matrix(cf: Coopflow) -> None:
+    scenario.register(cf, *SOMEONE.values())
     ref = scenario.in_accueil(cf)
     for workflow, event, role, ok in MATRIX:
         if workflow == "programme":
             continue  # checked in test_programme_role_matrix, which needs a programme
         before = cf.partnership(ref).version
         try:
-            cf.fire(ref, event, Actor(f"someone-{role}", role))
+            cf.fire(ref, event, SOMEONE[role])
         except PermissionDenied as exc:
             denied: PermissionDenied | None = exc
         except CoopflowError:
@@ -64,13 +67,14 @@ def test_role_matrix(cf: Coopflow) -> None:
 
 
 def test_programme_role_matrix(cf: Coopflow) -> None:
+    scenario.register(cf, *SOMEONE.values())
     ref = scenario.in_drafting(cf)
-    cf.add_programme(ref, "2027-2028", start="2027-04-01", end="2028-03-31")
+    cf.add_programme(ref, "2027-2028", start="2027-04-01", end="2028-03-31", actor=scenario.STAFF)
     for workflow, event, role, ok in MATRIX:
         if workflow != "programme":
             continue
         try:
-            cf.fire(ref, event, Actor(f"someone-{role}", role), programme="2027-2028")
+            cf.fire(ref, event, SOMEONE[role], programme="2027-2028")
         except PermissionDenied:
             assert not ok, f"{role} should be allowed to fire {event}"
         except CoopflowError:

@@ -64,7 +64,7 @@ def test_bad_party_is_refused_and_nothing_written(
     cf: Coopflow, change: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(ValidationError) as info:
-        cf.add_party("ville-de-saintes", **{**PARTY, **change})
+        cf.add_party("ville-de-saintes", **{**PARTY, **change}, actor=scenario.STAFF)
     assert info.value.field == field
     assert str(info.value).startswith(f"{field}: ")
     assert cf.parties() == []
@@ -72,16 +72,23 @@ def test_bad_party_is_refused_and_nothing_written(
 
 def test_bad_key_is_refused(cf: Coopflow) -> None:
     with pytest.raises(ValidationError, match="is not a key"):
-        cf.add_party("Ville de Saintes", **PARTY)
+        cf.add_party("Ville de Saintes", **PARTY, actor=scenario.STAFF)
 
 
 def test_same_party_twice_is_a_no_op_but_a_different_one_is_refused(cf: Coopflow) -> None:
-    first = cf.add_party("ville-de-saintes", **PARTY)
-    assert cf.add_party("ville-de-saintes", **PARTY) == first
+    first = cf.add_party("ville-de-saintes", **PARTY, actor=scenario.STAFF)
+    assert cf.add_party("ville-de-saintes", **PARTY, actor=scenario.STAFF) == first
     with pytest.raises(AlreadyExistsError):
-        cf.add_party("ville-de-saintes", **{**PARTY, "executive_title": "Maire adjoint"})
+        cf.add_party(
+            "ville-de-saintes",
+            **{**PARTY, "executive_title": "Maire adjoint"},
+            actor=scenario.STAFF,
+        )
     changed = cf.add_party(
-        "ville-de-saintes", **{**PARTY, "executive_title": "Maire adjoint"}, replace=True
+        "ville-de-saintes",
+        **{**PARTY, "executive_title": "Maire adjoint"},
+        replace=True,
+        actor=scenario.STAFF,
     )
     assert changed.executive_title == "Maire adjoint"
 
@@ -100,7 +107,7 @@ def test_protocol_period_out_of_range(cf: Coopflow, start: str, end: str, messag
     ref = scenario.in_accueil(cf)
     before = cf.partnership(ref).version
     with pytest.raises(ValidationError, match=message):
-        cf.set_protocol(ref, start=start, end=end)
+        cf.set_protocol(ref, start=start, end=end, actor=scenario.STAFF)
     assert cf.partnership(ref).version == before
     assert cf.detail(ref)["protocol"] is None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from coopflow import _validate as v
-from coopflow._domain.editing import assign, require, touch
+from coopflow._domain.editing import assign, require
 from coopflow._domain.lookup import find_axis, member
 from coopflow._workflow import WorkflowSet
 from coopflow.models import (
@@ -49,7 +49,6 @@ def put_axis(
         number = (last or 0) + 1
     axis = Axis(partnership_id=p.id, number=number, title=clean_title, objectives=clean)
     session.add(axis)
-    touch(p)
     session.flush()
     return axis.number
 
@@ -75,7 +74,6 @@ def add_stake(
             return s
     stake = Stake(axis_id=row.id, title=clean_title, description=clean_desc)
     session.add(stake)
-    touch(p)
     session.flush()
     return stake
 
@@ -92,7 +90,6 @@ def add_commitment(
             return c
     commitment = Commitment(axis_id=row.id, party_id=who.id, text=clean)
     session.add(commitment)
-    touch(p)
     session.flush()
     return commitment
 
@@ -118,7 +115,6 @@ def put_protocol(
     if proto is None:
         proto = Protocol(partnership_id=p.id, period_start=first, period_end=last)
         session.add(proto)
-        touch(p)
     values: dict[str, object] = {"period_start": first, "period_end": last}
     if preamble is not None:
         values["preamble"] = [

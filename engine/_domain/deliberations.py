@@ -5,23 +5,34 @@ from __future__ import annotations
 from coopflow import _journal
 from coopflow import _validate as v
 from coopflow._canonical import iso_date
-from coopflow._context import Actor
-from coopflow._domain.editing import assign, check_role, require, touch
+from coopflow._context import Acting
+from coopflow._domain.editing import assign, require
 from coopflow._domain.lookup import member
 from coopflow._workflow import WorkflowSet
-from coopflow.errors import (
-    ValidationError,
-)
+from coopflow.errors import NotFoundError, ValidationError
 from coopflow.models import (
     Amendment,
     Deliberation,
     Document,
     Partnership,
     Protocol,
+    RegisteredActor,
     Signatory,
+    utcnow,
 )
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+
+def _registered(session: Session, login: str) -> str:
+    """The registered login a signatory is linked to (the elected official who signs)."""
+    clean = v.login(login, "login")
+    found = session.scalar(
+        select(RegisteredActor.login).where(RegisteredActor.login_key == v.login_key(clean))
+    )
+    if found is None:
+        raise NotFoundError("actor", clean)
+    return found
 
 
 def _approved_sha(session: Session, p: Partnership) -> str | None:
@@ -41,14 +52,12 @@ def put_deliberation(
     sent_to_prefecture: object = None,
     published: object = None,
     amendment: int = 0,
-    actor: Actor,
+    acting: Acting,
 ) -> Deliberation:
     """Record (or complete) a party's délibération on the protocol or on avenant n° amendment.
 
     A change is journaled (event ``deliberation``) with the document the council deliberated
     on: the protocol version the legal department approved, or the avenant's latest version."""
-    check_role(actor.role)
-    actor_id = v.text(actor.id, "actor", max_length=200)
     who = member(session, p, party, "party")
     if amendment == 0:
         require(workflows, p, "deliberating", "recording a délibération")
@@ -110,9 +119,8 @@ def put_deliberation(
                 event="deliberation",
                 source_state=p.state,
                 target_state=p.state,
-                actor=actor_id,
-                role=actor.role,
-                at=p.updated_at,
+                acting=acting,
+                at=utcnow(),
                 comment=None,
                 data={
                     "party": who.key,
@@ -141,6 +149,7 @@ def put_signatory(
     first_name: str,
     last_name: str,
     title: str,
+    login: str | None = None,
 ) -> Signatory:
     require(workflows, p, "signatories_editable", "naming a signatory")
     who = member(session, p, party, "party")
@@ -151,6 +160,7 @@ def put_signatory(
         "first_name": v.text(first_name, "first_name", max_length=100),
         "last_name": v.text(last_name, "last_name", max_length=100),
         "title": v.text(title, "title", max_length=200),
+        "login": _registered(session, login) if login is not None else None,
     }
     if row is None:
         row = Signatory(partnership_id=p.id, party_id=who.id)
@@ -173,6 +183,5 @@ def add_amendment_change(
     clean = v.text(text, "text", max_length=5000, multiline=True)
     if clean not in row.changes:
         row.changes = [*row.changes, clean]
-        touch(p)
     session.flush()
     return row

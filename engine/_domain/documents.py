@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from coopflow import _journal
 from coopflow._canonical import canonical_json
-from coopflow._context import Actor
+from coopflow._context import Acting
 from coopflow._documents import DocumentInfo, DocumentPlan, DocumentStore
 from coopflow._domain.lookup import find_partnership
 from coopflow._vocabulary import KINDS, Kind
@@ -43,13 +43,13 @@ def store(
     p: Partnership,
     planned: DocumentPlan,
     rendered: RenderedDocument,
-    actor: Actor,
+    acting: Acting,
 ) -> tuple[DocumentInfo, list[DocumentInfo]]:
     """Store a rendered draft with its journal record (event ``document``), so that no stored
     document lacks one.  The caller holds the partnership's lock and has checked that the
     plan is still what the data says."""
     produced: list[DocumentInfo] = []
-    doc = documents.store(session, p, planned, rendered, created_by=actor.id, produced=produced)
+    doc = documents.store(session, p, planned, rendered, created_by=acting.login, produced=produced)
     _journal.append(
         session,
         p,
@@ -57,8 +57,7 @@ def store(
             event="document",
             source_state=p.state,
             target_state=p.state,
-            actor=actor.id,
-            role=actor.role,
+            acting=acting,
             at=doc.created_at,
             data={"kind": planned.kind, "subject": planned.subject, "version": doc.version},
             workflow_name=p.workflow_name,

@@ -1,12 +1,12 @@
 """What every write shares: the role asked for, what the workflow allows in the current state,
-and counting a change in the partnership's version (its optimistic lock)."""
+and setting what changed."""
 
 from __future__ import annotations
 
 from coopflow._vocabulary import ROLES
 from coopflow._workflow import WorkflowSet
 from coopflow.errors import ValidationError
-from coopflow.models import Partnership, Programme, utcnow
+from coopflow.models import Partnership, Programme
 
 
 def check_role(role: str) -> str:
@@ -38,19 +38,13 @@ def programme_editable(workflows: WorkflowSet, prog: Programme, what: str = "its
         )
 
 
-def touch(p: Partnership) -> None:
-    """Count a data change in the partnership's version (optimistic lock)."""
-    p.updated_at = utcnow()
-
-
 def assign(p: Partnership, row: object, **values: object) -> bool:
-    """Set the attributes of ``row`` that differ; count the change in the partnership's version
-    only if there was one (an upsert that changes nothing leaves the version alone)."""
+    """Set the attributes of ``row`` that differ; whether there was one.  The change's journal
+    record counts it in the partnership's version (an upsert that changes nothing writes no
+    record and leaves the version alone)."""
     changed = False
     for name, value in values.items():
         if getattr(row, name) != value:
             setattr(row, name, value)
             changed = True
-    if changed:
-        touch(p)
     return changed

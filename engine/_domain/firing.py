@@ -4,18 +4,21 @@ guards, effects, journal), all in the caller's unit of work."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from typing import Any, cast
 
 from coopflow import _journal
 from coopflow import _validate as v
-from coopflow._context import Actor, FireContext
+from coopflow._context import Acting, Actor, FireContext
 from coopflow._db import SEEN_VERSION
 from coopflow._documents import DocumentStore
-from coopflow._domain.editing import check_role
+from coopflow._domain import changes
+from coopflow._domain.actors import authorise, held_roles
 from coopflow._domain.locking import lock_for_fire
 from coopflow._domain.lookup import find_partnership, find_programme
 from coopflow._views import EventInputInfo, EventStatus, JournalEntry
+from coopflow._vocabulary import RECORD_KINDS
 from coopflow._workflow import PREVIOUS, EventDef, Registry, Workflow, WorkflowSet
 from coopflow.errors import (
     ConcurrentModificationError,
@@ -31,7 +34,9 @@ from coopflow.errors import (
 from coopflow.models import (
     JournalRecord,
     Partnership,
+    Party,
     Programme,
+    Signatory,
     utcnow,
 )
 from sqlalchemy import Connection, Table, bindparam, select, update
@@ -187,12 +192,82 @@ def _check_version(
         )
 
 
-def _admit(wf: Workflow, ev: EventDef, actor: Actor, source: str) -> None:
-    """The actor's role may fire the event, and the event leaves ``source``."""
-    if actor.role not in ev.roles:
-        raise PermissionDenied(ev.name, actor.role, ev.roles)
+def _admit(wf: Workflow, ev: EventDef, source: str) -> None:
+    """The event leaves ``source``."""
     if not any(wf.is_within(source, s) for s in ev.sources):
         raise TransitionNotAllowed(ev.name, source, [e.name for e in wf.events_from(source)])
+
+
+_OWN_RECORDS = (
+    select(_JOURNAL.c.seq, _JOURNAL.c.event, _JOURNAL.c.actor, _JOURNAL.c.data)
+    .where(
+        _JOURNAL.c.partnership_id == bindparam("partnership_id"),
+        _JOURNAL.c.programme_id.is_(None),
+    )
+    .order_by(_JOURNAL.c.seq.desc())
+)
+
+
+def _separate(session: Session, p: Partnership, ev: EventDef, acting: Acting) -> None:
+    """Separation of duties as the event declares it (``not_by``): refuse the submitter of
+    the current state, or whoever changed the protocol's content since the event last fired."""
+    if not ev.not_by:
+        return
+    submitter: tuple[int, str] | None = None
+    editors: dict[str, int] = {}
+    for seq, event, actor, data in session.connection().execute(
+        _OWN_RECORDS, {"partnership_id": p.id}
+    ):
+        if event == ev.name:
+            break  # the last time it fired: what came before was judged then
+        if submitter is None and event not in RECORD_KINDS:
+            submitter = (seq, actor)
+        if event == "change" and actor not in editors and "protocol" in json.loads(data)["sha256"]:
+            editors[actor] = seq
+    if "submitter" in ev.not_by and submitter is not None and submitter[1] == acting.login:
+        raise PermissionDenied(
+            ev.name,
+            acting.role,
+            ev.roles,
+            actor=acting.login,
+            reason=f"{acting.login} submitted this version (record {submitter[0]}): "
+            "someone else must do it (separation of duties)",
+        )
+    if "content_editors" in ev.not_by and acting.login in editors:
+        raise PermissionDenied(
+            ev.name,
+            acting.role,
+            ev.roles,
+            actor=acting.login,
+            reason=f"{acting.login} changed the protocol's content since it was last "
+            f"approved (record {editors[acting.login]}): someone else must do it "
+            "(separation of duties)",
+        )
+
+
+def _own_signature(
+    session: Session, p: Partnership, ev: EventDef, acting: Acting
+) -> dict[str, Any]:
+    """For an event fired in one of its ``own_signature`` roles: the signatory registered as
+    the actor, whose signature alone the record states."""
+    if acting.role not in ev.own_signature:
+        return {}
+    found = session.execute(
+        select(Party.key, Signatory.first_name, Signatory.last_name)
+        .join(Party, Party.id == Signatory.party_id)
+        .where(Signatory.partnership_id == p.id, Signatory.login == acting.login)
+    ).first()
+    if found is None:
+        raise PermissionDenied(
+            ev.name,
+            acting.role,
+            ev.roles,
+            actor=acting.login,
+            reason=f"{acting.login} is not a signatory of {p.reference}: an elected official "
+            "signs as the signatory registered as them (coopflow signatory set ... --login "
+            f"{acting.login})",
+        )
+    return {"signed_for": {"party": found.key, "name": f"{found.first_name} {found.last_name}"}}
 
 
 def fire(
@@ -211,11 +286,11 @@ def fire(
     today: dt.date | None = None,
     now: dt.datetime | None = None,
     sqlite_write: bool = False,
+    db_login: str | None = None,
 ) -> tuple[Partnership, FireContext, JournalEntry, str]:
     """Check and fire one event: lock, role, state, inputs, guards, effects, journal.
 
     Returns the partnership, the context, the new journal record and the source state."""
-    check_role(actor.role)
     clean_comment = v.optional_text(comment, "comment", max_length=5000, multiline=True)
     p, seen = lock_for_fire(session, reference, sqlite_write=sqlite_write)
     _check_version(reference, p.version, p.state, expected_version, seen)
@@ -237,7 +312,11 @@ def fire(
     )
     wf, ev, prog = ctx.workflow, ctx.event, ctx.programme
     source = prog.state if prog is not None else p.state
-    _admit(wf, ev, actor, source)
+    acting = authorise(session, actor, ev.roles, ev.name, db_login=db_login)
+    ctx.actor, ctx.acting = acting.actor, acting
+    _admit(wf, ev, source)
+    _separate(session, p, ev, acting)
+    signed = _own_signature(session, p, ev, acting)
     ctx.data = _parse_inputs(ev, data)
     ctx.checking_only = False
     reasons = _guard_reasons(registry, ctx)
@@ -245,6 +324,7 @@ def fire(
         raise GuardFailed(event, reasons)
     previous = _previous_state(session, p, prog, source) if ev.target == PREVIOUS else None
     target = wf.run(source, event, previous)
+    watched = changes.watch(session, p) if ev.effects else None
     for name in ev.effects:
         effect = registry.get_effect(name)
         assert effect is not None
@@ -254,6 +334,8 @@ def fire(
             raise  # the unit of work translates database errors
         except Exception as exc:
             raise ExtensionError("effect", name, exc) from exc
+    if watched is not None:
+        ctx.record.update(changes.effects_changed(session, p, acting, event, watched))
     if prog is not None:
         prog.state = target
     session.flush()  # what the effects changed, and the programme's state
@@ -264,11 +346,10 @@ def fire(
             event=event,
             source_state=source,
             target_state=target,
-            actor=v.text(actor.id, "actor", max_length=200),
-            role=actor.role,
+            acting=acting,
             at=now,
             comment=clean_comment,
-            data={**_jsonable(ctx.data), **ctx.record},
+            data={**_jsonable(ctx.data), **ctx.record, **signed},
             workflow_name=wf.name,
             workflow_version=wf.version,
             document_sha256=ctx.document_sha256,
@@ -373,6 +454,7 @@ def fire_unguarded(
     expected_version: int | None = None,
     now: dt.datetime | None = None,
     sqlite_write: bool = False,
+    db_login: str | None = None,
 ) -> tuple[JournalEntry, str, int]:
     """:func:`fire` for an event without guards or effects (:meth:`WorkflowSet.unguarded`), in Core
     on ``connection``: the same checks in the same order (lock, version, role, state, inputs),
@@ -380,7 +462,6 @@ def fire_unguarded(
     statement, and the state change with its journal record in one more (on PostgreSQL).
 
     Returns the new journal record, the source state and the partnership's new version."""
-    check_role(actor.role)
     clean_comment = v.optional_text(comment, "comment", max_length=5000, multiline=True)
     row, came_from, seen = _lock_head(
         connection, reference, previous=workflows.returns(event), sqlite_write=sqlite_write
@@ -390,7 +471,8 @@ def fire_unguarded(
     ev = _event(wf, event)
     assert not ev.guards, "fire_unguarded: an event with guards"
     assert not ev.effects, "fire_unguarded: an event with effects"
-    _admit(wf, ev, actor, row.state)
+    acting = authorise(connection, actor, ev.roles, ev.name, db_login=db_login)
+    _admit(wf, ev, row.state)
     inputs = _parse_inputs(ev, data)
     if ev.target != PREVIOUS:
         came_from = None
@@ -406,8 +488,7 @@ def fire_unguarded(
             event=event,
             source_state=row.state,
             target_state=target,
-            actor=v.text(actor.id, "actor", max_length=200),
-            role=actor.role,
+            acting=acting,
             at=now,
             comment=clean_comment,
             data=_jsonable(inputs),
@@ -431,7 +512,7 @@ def event_statuses(
     today: dt.date | None = None,
 ) -> list[EventStatus]:
     """For each event leaving the current state: can this actor fire it now, and if not why."""
-    check_role(actor.role)
+    login, held = held_roles(session, actor)
     p = find_partnership(session, reference)
     prog = find_programme(session, p, programme) if programme is not None else None
     wf = (
@@ -458,8 +539,13 @@ def event_statuses(
             checking_only=True,
         )
         reasons: list[str] = []
-        if actor.role not in ev.roles:
+        if actor.role is not None and actor.role not in ev.roles:
             reasons.append(f"role {actor.role!r} may not fire it (allowed: {', '.join(ev.roles)})")
+        elif actor.role is None and not set(held) & set(ev.roles):
+            reasons.append(
+                f"it needs one of the roles {', '.join(ev.roles)}; {login} holds "
+                f"{', '.join(held) or 'none'}"
+            )
         reasons.extend(_guard_reasons(registry, ctx))
         result.append(
             EventStatus(

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from coopflow import _journal
-from coopflow._context import Actor
-from coopflow._domain.editing import check_role
+from coopflow._context import Acting
 from coopflow._domain.locking import lock_partnership
 from coopflow._domain.lookup import find_programme
 from coopflow._workflow import WorkflowSet
@@ -30,7 +29,7 @@ def migrate_workflow(  # noqa: PLR0912 - partnerships and programmes, each check
     from_version: int,
     to_version: int,
     mapping: Mapping[str, str],
-    actor: Actor,
+    acting: Acting,
     references: Sequence[str] | None = None,
     sqlite_write: bool = False,
 ) -> list[str]:
@@ -39,7 +38,6 @@ def migrate_workflow(  # noqa: PLR0912 - partnerships and programmes, each check
     ``mapping`` names, for old states, the new state; a state it does not name keeps its name
     and must exist in the new version.  Each move is journaled (event ``migration``).  Returns
     the references moved."""
-    check_role(actor.role)
     old = workflows.get(name, from_version)
     new = workflows.get(name, to_version)
     for source, target in mapping.items():
@@ -81,8 +79,7 @@ def migrate_workflow(  # noqa: PLR0912 - partnerships and programmes, each check
                     event="migration",
                     source_state=p.state,
                     target_state=target,
-                    actor=actor.id,
-                    role=actor.role,
+                    acting=acting,
                     at=now,
                     comment=None,
                     data={"from_version": from_version, "to_version": to_version},
@@ -120,8 +117,7 @@ def migrate_workflow(  # noqa: PLR0912 - partnerships and programmes, each check
                     event="migration",
                     source_state=prog.state,
                     target_state=target,
-                    actor=actor.id,
-                    role=actor.role,
+                    acting=acting,
                     at=now,
                     comment=None,
                     data={"from_version": from_version, "to_version": to_version},

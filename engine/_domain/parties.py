@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from coopflow import _registry
 from coopflow import _validate as v
+from coopflow._context import Acting
 from coopflow._domain.lookup import find_party
 from coopflow._views import PartyInfo
 from coopflow._vocabulary import NATURES
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 
 def put_party(
     session: Session,
+    acting: Acting,
     *,
     key: str,
     official_name: str,
@@ -58,13 +61,34 @@ def put_party(
             if unchanged:
                 return PartyInfo.of(existing)
             raise AlreadyExistsError("party", key)
+        before = _registry.party_entry(existing)
         for k, val in fields.items():
             setattr(existing, k, val)
         session.flush()
+        after = _registry.party_entry(existing)
+        if after != before:
+            _registry.append(
+                session,
+                "parties",
+                acting,
+                action="replace",
+                subject=key,
+                before=before,
+                after=after,
+            )
         return PartyInfo.of(existing)
     party = Party(**fields, created_at=utcnow())
     session.add(party)
     session.flush()
+    _registry.append(
+        session,
+        "parties",
+        acting,
+        action="add",
+        subject=key,
+        before=None,
+        after=_registry.party_entry(party),
+    )
     return PartyInfo.of(party)
 
 

@@ -9,8 +9,8 @@ from typing import Any, cast
 
 from coopflow import _journal
 from coopflow import _validate as v
-from coopflow._context import Actor, FireContext
-from coopflow._domain.editing import check_role, touch
+from coopflow._context import Acting, FireContext
+from coopflow._domain import changes
 from coopflow._domain.lookup import find_party
 from coopflow._domain.reading import info
 from coopflow._views import NewPartnership, PartnershipInfo
@@ -75,7 +75,7 @@ def _plan(
     parties: Sequence[str],
     home: str,
     responsible: str,
-    actor: Actor,
+    acting: Acting,
     lead: str | None,
     reference: str,
     workflow: str,
@@ -107,10 +107,15 @@ def _plan(
         event="creation",
         source_state=None,
         target_state=state,
-        actor=actor.id,
-        role=actor.role,
+        acting=acting,
         at=now,
-        data={"title": title, "scale": scale, "parties": keys, **(record or {})},
+        data={
+            "title": title,
+            "scale": scale,
+            "parties": keys,
+            **(record or {}),
+            "sha256": dict.fromkeys(changes.OPENING_SCOPES, changes.EMPTY),
+        },
         workflow_name=wf.name,
         workflow_version=wf.version,
     )
@@ -139,7 +144,7 @@ def create_partnership(
     parties: Sequence[str],
     home: str,
     responsible: str,
-    actor: Actor,
+    acting: Acting,
     lead: str | None = None,
     reference: str | None = None,
     workflow: str = DEFAULT_WORKFLOW,
@@ -149,7 +154,6 @@ def create_partnership(
     now: dt.datetime | None = None,
 ) -> Partnership:
     """Create a partnership in its workflow's initial state, with its first journal record."""
-    check_role(actor.role)
     now = now or utcnow()
     reference = _next_reference(session, now.year) if reference is None else v.reference(reference)
     planned = _plan(
@@ -160,7 +164,7 @@ def create_partnership(
         parties=parties,
         home=home,
         responsible=responsible,
-        actor=actor,
+        acting=acting,
         lead=lead,
         reference=reference,
         workflow=workflow,
@@ -193,14 +197,13 @@ _BATCH = 500  # rows a statement at the most (parameters of an IN list, of a mul
 
 
 def create_many(
-    session: Session, workflows: WorkflowSet, items: Sequence[NewPartnership], *, actor: Actor
+    session: Session, workflows: WorkflowSet, items: Sequence[NewPartnership], *, acting: Acting
 ) -> list[PartnershipInfo]:
     """Open many partnerships at once (an import), as :func:`create_partnership` opens one —
     same checks, same rows, same first journal record — in a few multi-row statements per
     batch instead of a unit of work per partnership.
 
     All or nothing: the first partnership refused raises, naming it."""
-    check_role(actor.role)
     now = utcnow()
     parties: dict[str, Party] = {}
 
@@ -227,7 +230,7 @@ def create_many(
                     parties=item.parties,
                     home=item.home,
                     responsible=item.responsible,
-                    actor=actor,
+                    acting=acting,
                     lead=item.lead,
                     reference=reference,
                     workflow=item.workflow,
@@ -310,6 +313,8 @@ def renew_partnership(ctx: FireContext, start: dt.date, end: dt.date) -> Partner
     """Open the successor of a partnership whose protocol is renewed (effect of renouveler)."""
     old = ctx.partnership
     wf = ctx.workflow
+    acting = ctx.acting
+    assert acting is not None, "an effect runs in a fire, whose actor was admitted"
     keys = [m.party.key for m in old.members]
     home = next(m.party.key for m in old.members if m.party_id == old.home_party_id)
     lead = next((m.party.key for m in old.members if m.party_id == old.lead_party_id), None)
@@ -322,7 +327,7 @@ def renew_partnership(ctx: FireContext, start: dt.date, end: dt.date) -> Partner
         home=home,
         lead=lead,
         responsible=old.responsible,
-        actor=ctx.actor,
+        acting=acting,
         workflow=wf.name,
         workflow_version=wf.version,
         initial_state=wf.entered_with("drafting"),
@@ -343,6 +348,7 @@ def renew_partnership(ctx: FireContext, start: dt.date, end: dt.date) -> Partner
             financial_commitments=proto.financial_commitments if proto else None,
         )
     )
+    before: changes.Entities = {}  # the creation record states an empty protocol
     for axis in ctx.session.scalars(
         select(Axis).where(Axis.partnership_id == old.id).order_by(Axis.number)
     ):
@@ -359,6 +365,8 @@ def renew_partnership(ctx: FireContext, start: dt.date, end: dt.date) -> Partner
         for c in axis.commitments:
             ctx.session.add(Commitment(axis_id=copy.id, party_id=c.party_id, text=c.text))
     ctx.session.flush()
+    after = changes.entities(ctx.session, new, "protocol")
+    changes.record(ctx.session, new, acting, "renewal", "protocol", before, after)
     return new
 
 
@@ -374,7 +382,7 @@ def log_exchange(
     date: object,
     kind: str,
     summary: str,
-    actor: Actor,
+    acting: Acting,
     participants: str | None = None,
 ) -> Exchange:
     if p.state in workflows.get(p.workflow_name, p.workflow_version).final_states():
@@ -386,7 +394,7 @@ def log_exchange(
         kind=v.choice(kind, "kind", EXCHANGE_KINDS),
         summary=v.text(summary, "summary", max_length=5000, multiline=True),
         participants=v.optional_text(participants, "participants", max_length=2000),
-        created_by=v.text(actor.id, "actor", max_length=200),
+        created_by=acting.login,
         created_at=utcnow(),
     )
     existing = session.scalars(
@@ -400,6 +408,5 @@ def log_exchange(
     if existing is not None:
         return existing
     session.add(row)
-    touch(p)
     session.flush()
     return row

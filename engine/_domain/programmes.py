@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from coopflow import _validate as v
-from coopflow._domain.editing import assign, programme_editable, require, touch
+from coopflow._domain.editing import assign, programme_editable, require
 from coopflow._domain.lookup import find_action, find_axis, find_programme, member
 from coopflow._vocabulary import PROGRESS
 from coopflow._workflow import WorkflowSet
@@ -68,7 +68,6 @@ def put_programme(
             created_at=utcnow(),
         )
         session.add(row)
-        touch(p)
     session.flush()
 
 
@@ -113,7 +112,6 @@ def put_action(
     if row is None:
         row = Action(programme_id=prog.id, number=number, **fields)
         session.add(row)
-        touch(p)
     else:
         assign(p, row, **fields)
     session.flush()
@@ -155,7 +153,6 @@ def add_milestone(
         if m.date == when and m.label == clean:
             return
     session.add(Milestone(action_id=action.id, date=when, label=clean))
-    touch(p)
     session.flush()
 
 
@@ -213,7 +210,6 @@ def put_budget_line(
             assign(p, b, amount=value)
             return
     session.add(BudgetLine(action_id=action.id, funder=clean, amount=value))
-    touch(p)
     session.flush()
 
 
@@ -247,7 +243,6 @@ def put_indicator(
                 action_id=action.id, name=clean, unit=given_unit or "", target=tgt, actual=act
             )
         )
-        touch(p)
         session.flush()
         return
     new_unit = given_unit or existing.unit

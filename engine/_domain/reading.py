@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from coopflow import _journal
+from coopflow import _journal, _registry
 from coopflow import _validate as v
 from coopflow._documents import DocumentStore
+from coopflow._domain import changes
 from coopflow._domain.lookup import find_partnership
 from coopflow._views import JournalEntry, PartnershipInfo, as_jsonable
 from coopflow._vocabulary import SCALES
@@ -127,6 +130,10 @@ def detail(session: Session, documents: DocumentStore, reference: str) -> dict[s
     result["approved_document_sha256"] = proto.approved_document_sha256 if proto else None
     result["signed_document_sha256"] = proto.signed_document_sha256 if proto else None
     result["programmes"] = programmes
+    result["signatories"] = [  # with the registered login of each (who signs as them)
+        {**e["key"], **e["values"]}
+        for _, e in sorted(changes.entities(session, p, "signatories").items())
+    ]
     return result
 
 
@@ -158,7 +165,37 @@ def verify(session: Session, reference: str | None = None) -> _journal.VerifyRep
         targets = session.scalars(
             select(Partnership).order_by(Partnership.id).execution_options(yield_per=200)
         )
-    report = _journal.verify(session, targets)
+    report = _journal.verify(session, targets, changes.verify)
     if reference is None:
         report = _journal.with_orphans(session, report)
+        records, problems = _registry.verify(session)
+        report = dataclasses.replace(
+            report,
+            records=report.records + records,
+            problems=report.problems + tuple(problems),
+        )
     return report
+
+
+def registry_history(session: Session, registry: str) -> list[dict[str, Any]]:
+    """A registry's journal (``actors`` or ``parties``), oldest first, as plain data."""
+    if registry not in _registry.CHAINS:
+        raise ValidationError(
+            f"unknown registry {registry!r} (registries: {', '.join(_registry.CHAINS)})",
+            field="registry",
+        )
+    return [
+        {
+            "seq": r.seq,
+            "action": r.action,
+            "subject": r.subject,
+            "actor": r.actor,
+            "role": r.role,
+            "identified_by": r.identified_by,
+            "db_login": r.db_login,
+            "at": aware(r.at).isoformat(),
+            **json.loads(r.data),
+            "hash": r.hash,
+        }
+        for r in _registry.records(session, registry)
+    ]

@@ -72,6 +72,7 @@ def commands() -> click.Group:
     """The root group with every command registered (importing a group's module registers
     its commands on it)."""
     from . import (  # noqa: F401 - imported for their commands
+        _actors,
         _content,
         _demo,
         _documents,

@@ -21,7 +21,7 @@ from coopflow.errors import CoopflowError, SchemaOutOfDateError
 from ._output import error, report_error
 
 if TYPE_CHECKING:
-    from coopflow import Coopflow
+    from coopflow import Actor, Coopflow
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,6 +39,8 @@ class Settings:
     schema: str | None = None
     workflows: Path | None = None
     cf: Coopflow | None = None
+    #: The actor :func:`identify` found, and the --actor and --role it was found for.
+    identity: tuple[str | None, str | None, Actor] | None = None
 
 
 class Group(click.Group):
@@ -239,22 +241,68 @@ def definitions(ctx: click.Context) -> Iterator[Coopflow]:
 
 
 def actor_options(fn: F) -> F:
-    """``--actor`` and ``--role``: who does it (coopflow does not authenticate)."""
+    """``--actor`` and ``--role``: who acts, and in which of the roles they hold (see
+    :func:`identify`)."""
     fn = click.option(
         "--role",
         type=click.Choice(ROLES),
         envvar="COOPFLOW_ROLE",
         show_envvar=True,
-        required=True,
-        help="The actor's role.",
+        help="The role to act in, one you hold (default: the first you hold that may do it).",
     )(fn)
     return click.option(
         "--actor",
         envvar="COOPFLOW_ACTOR",
         show_envvar=True,
-        required=True,
-        help="Who acts (an identifier: marie.dupont).",
+        help="Who acts, a registered login (SQLite; default: your OS login). On PostgreSQL "
+        "you are your database login, and a different --actor is refused.",
     )(fn)
+
+
+def identify(ctx: click.Context, actor: str | None, role: str | None) -> Actor:
+    """Who runs the command.  On PostgreSQL: the actor registered with the database login
+    connected (``session_user``: a libpq service, ``PGUSER``, peer or Kerberos
+    authentication), and an ``--actor`` naming anyone else is refused.  On SQLite (one
+    person's file): ``--actor``, else ``COOPFLOW_ACTOR``, else the OS login.  Either way the
+    registry then checks the actor and the role for each operation."""
+    from coopflow import Actor
+    from coopflow.errors import PermissionDenied
+
+    settings = settings_of(ctx)
+    if settings.identity is not None and settings.identity[:2] == (actor, role):
+        return settings.identity[2]
+    db_login, registered = open_coopflow(ctx).whoami()
+    if db_login is not None:
+        if registered is None:
+            raise PermissionDenied(
+                "act",
+                role or "",
+                (),
+                actor=actor or db_login,
+                reason=f"the database login {db_login} is not registered as an actor (an "
+                f'admin runs: coopflow actor add LOGIN --name "..." --role ... '
+                f"--db-login {db_login})",
+            )
+        if actor is not None and actor != registered:
+            raise PermissionDenied(
+                "act",
+                role or "",
+                (),
+                actor=actor,
+                reason=f"you are connected as {db_login}, the database login of {registered}: "
+                "on PostgreSQL you act as yourself (drop --actor)",
+            )
+        who = Actor(registered, role, "db_login")
+    elif actor is not None:
+        source = ctx.get_parameter_source("actor")
+        via = "environment" if source is click.core.ParameterSource.ENVIRONMENT else "option"
+        who = Actor(actor, role, via)
+    else:
+        import getpass
+
+        who = Actor(getpass.getuser(), role, "os_login")
+    settings.identity = (actor, role, who)
+    return who
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ._app import actor_options, cli, open_coopflow
+from ._app import actor_options, cli, identify, open_coopflow
 
 
 @cli.group()
@@ -34,19 +34,17 @@ def exchange_log(
     kind: str,
     summary: str,
     participants: str | None,
-    actor: str,
-    role: str,
+    actor: str | None,
+    role: str | None,
 ) -> None:
     """Log an exchange of partnership REFERENCE."""
-    from coopflow import Actor
-
     open_coopflow(ctx).log_exchange(
         reference,
         date=date,
         kind=kind,
         summary=summary,
         participants=participants,
-        actor=Actor(actor, role),
+        actor=identify(ctx, actor, role),
     )
     click.echo(f"{reference}: exchange of {date} logged")
 
@@ -61,6 +59,7 @@ def axis() -> None:
 @click.argument("title")
 @click.option("--objective", "objectives", multiple=True, help="An objective (repeat).")
 @click.option("--number", type=int, help="Replace the axis with this number.")
+@actor_options
 @click.pass_context
 def axis_add(
     ctx: click.Context,
@@ -68,9 +67,17 @@ def axis_add(
     title: str,
     objectives: tuple[str, ...],
     number: int | None,
+    actor: str | None,
+    role: str | None,
 ) -> None:
     """Add an axis titled TITLE to partnership REFERENCE (or replace axis --number)."""
-    n = open_coopflow(ctx).add_axis(reference, title, objectives=objectives, number=number)
+    n = open_coopflow(ctx).add_axis(
+        reference,
+        title,
+        objectives=objectives,
+        number=number,
+        actor=identify(ctx, actor, role),
+    )
     click.echo(f"{reference}: axis {n}")
 
 
@@ -84,12 +91,25 @@ def stake() -> None:
 @click.argument("title")
 @click.option("--axis", "axis_number", type=int, required=True, help="The axis number.")
 @click.option("--description", default="")
+@actor_options
 @click.pass_context
 def stake_add(
-    ctx: click.Context, reference: str, title: str, axis_number: int, description: str
+    ctx: click.Context,
+    reference: str,
+    title: str,
+    axis_number: int,
+    description: str,
+    actor: str | None,
+    role: str | None,
 ) -> None:
     """Record a stake titled TITLE under an axis of partnership REFERENCE."""
-    open_coopflow(ctx).add_stake(reference, axis=axis_number, title=title, description=description)
+    open_coopflow(ctx).add_stake(
+        reference,
+        axis=axis_number,
+        title=title,
+        description=description,
+        actor=identify(ctx, actor, role),
+    )
     click.echo(f"{reference}: stake recorded under axis {axis_number}")
 
 
@@ -103,12 +123,25 @@ def commitment() -> None:
 @click.argument("text")
 @click.option("--axis", "axis_number", type=int, required=True, help="The axis number.")
 @click.option("--party", "party_key", required=True, help="The committed party's key.")
+@actor_options
 @click.pass_context
 def commitment_add(
-    ctx: click.Context, reference: str, text: str, axis_number: int, party_key: str
+    ctx: click.Context,
+    reference: str,
+    text: str,
+    axis_number: int,
+    party_key: str,
+    actor: str | None,
+    role: str | None,
 ) -> None:
     """Record what a party commits to (TEXT) under an axis of partnership REFERENCE."""
-    open_coopflow(ctx).add_commitment(reference, axis=axis_number, party=party_key, text=text)
+    open_coopflow(ctx).add_commitment(
+        reference,
+        axis=axis_number,
+        party=party_key,
+        text=text,
+        actor=identify(ctx, actor, role),
+    )
     click.echo(f"{reference}: commitment of {party_key} recorded under axis {axis_number}")
 
 
@@ -127,16 +160,21 @@ def protocol() -> None:
 @click.option("--meetings-per-year", type=int)
 @click.option("--means", help="The means (often: no financial effect of its own).")
 @click.option("--financial-commitments", help="Planned financial commitments (foreign party).")
+@actor_options
 @click.pass_context
 def protocol_set(
     ctx: click.Context,
     /,
     reference: str,
     preamble: tuple[str, ...],
+    actor: str | None,
+    role: str | None,
     **fields: Any,
 ) -> None:
     """Set the period, preamble, governance and means of partnership REFERENCE's protocol."""
-    open_coopflow(ctx).set_protocol(reference, preamble=preamble or None, **fields)
+    open_coopflow(ctx).set_protocol(
+        reference, preamble=preamble or None, actor=identify(ctx, actor, role), **fields
+    )
     click.echo(f"{reference}: protocol set")
 
 
@@ -164,12 +202,10 @@ def deliberation_record(
     sent_to_prefecture: str | None,
     published: str | None,
     avenant: int,
-    actor: str,
-    role: str,
+    actor: str | None,
+    role: str | None,
 ) -> None:
     """Record or complete a party's délibération on partnership REFERENCE."""
-    from coopflow import Actor
-
     open_coopflow(ctx).record_deliberation(
         reference,
         party=party_key,
@@ -178,7 +214,7 @@ def deliberation_record(
         sent_to_prefecture=sent_to_prefecture,
         published=published,
         amendment=avenant,
-        actor=Actor(actor, role),
+        actor=identify(ctx, actor, role),
     )
     click.echo(f"{reference}: délibération n° {number} of {party_key} recorded")
 
@@ -194,6 +230,13 @@ def signatory() -> None:
 @click.option("--first-name", required=True)
 @click.option("--last-name", required=True)
 @click.option("--title", required=True, help="The party's executive title (Président, Maire).")
+@click.option(
+    "--login",
+    metavar="LOGIN",
+    help="The registered login of the elected official who is this signatory; an elected "
+    "official signs as their signatory only.",
+)
+@actor_options
 @click.pass_context
 def signatory_set(
     ctx: click.Context,
@@ -202,10 +245,19 @@ def signatory_set(
     first_name: str,
     last_name: str,
     title: str,
+    login: str | None,
+    actor: str | None,
+    role: str | None,
 ) -> None:
     """Name who signs partnership REFERENCE's protocol for a party."""
     open_coopflow(ctx).set_signatory(
-        reference, party=party_key, first_name=first_name, last_name=last_name, title=title
+        reference,
+        party=party_key,
+        first_name=first_name,
+        last_name=last_name,
+        title=title,
+        login=login,
+        actor=identify(ctx, actor, role),
     )
     click.echo(f"{reference}: {first_name} {last_name.upper()}, {title}, signs for {party_key}")
 
@@ -218,8 +270,11 @@ def avenant() -> None:
 @avenant.command("change")
 @click.argument("reference")
 @click.argument("text")
+@actor_options
 @click.pass_context
-def avenant_change(ctx: click.Context, reference: str, text: str) -> None:
+def avenant_change(
+    ctx: click.Context, reference: str, text: str, actor: str | None, role: str | None
+) -> None:
     """Add a change (one paragraph, TEXT) to the avenant being drafted."""
-    open_coopflow(ctx).add_amendment_change(reference, text)
+    open_coopflow(ctx).add_amendment_change(reference, text, actor=identify(ctx, actor, role))
     click.echo(f"{reference}: change added to the avenant")

@@ -10,7 +10,7 @@ from typing import cast
 import click
 from coopflow._vocabulary import Kind
 
-from ._app import actor_options, cli, json_option, open_coopflow
+from ._app import actor_options, cli, identify, json_option, open_coopflow
 from ._output import print_json, table
 
 KINDS = ("protocole", "programme", "avenant")
@@ -28,17 +28,15 @@ def render(
     reference: str,
     kind: str,
     subject: str,
-    actor: str,
-    role: str,
+    actor: str | None,
+    role: str | None,
     as_json: bool,
 ) -> None:
     """Render a document of REFERENCE as it stands.
 
     A new version is stored only if its data changed; prints its version and SHA-256."""
-    from coopflow import Actor
-
     info = open_coopflow(ctx).render(
-        reference, cast(Kind, kind), subject=subject, actor=Actor(actor, role)
+        reference, cast(Kind, kind), subject=subject, actor=identify(ctx, actor, role)
     )
     if as_json:
         print_json(info)
@@ -73,14 +71,22 @@ def documents(ctx: click.Context, reference: str, as_json: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="The folder to write into (created if needed).",
 )
+@actor_options
 @json_option
 @click.pass_context
-def export(ctx: click.Context, reference: str, folder: Path, as_json: bool) -> None:
+def export(
+    ctx: click.Context,
+    reference: str,
+    folder: Path,
+    actor: str | None,
+    role: str | None,
+    as_json: bool,
+) -> None:
     """Export REFERENCE's documents for the legal department.
 
     Writes the final PDFs, the draft the legal department approved and a JSON manifest (hashes,
     journal records) into the folder."""
-    manifest = open_coopflow(ctx).export(reference, folder)
+    manifest = open_coopflow(ctx).export(reference, folder, actor=identify(ctx, actor, role))
     content = json.loads(manifest.read_text("utf-8"))
     if as_json:
         click.echo(json.dumps({"manifest": str(manifest), **content}, indent=2, ensure_ascii=False))

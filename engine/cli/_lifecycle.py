@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import click
 
-from ._app import actor_options, cli, json_option, open_coopflow, parse_pairs
-from ._output import document_label, error, print_json, table
+from ._app import actor_options, cli, identify, json_option, open_coopflow, parse_pairs
+from ._output import document_label, error, jsonable, print_json, table
 
 
 @cli.command()
@@ -19,17 +19,17 @@ def events(
     ctx: click.Context,
     reference: str,
     programme_label: str | None,
-    actor: str,
-    role: str,
+    actor: str | None,
+    role: str | None,
     as_json: bool,
 ) -> None:
     """List what an actor can fire now on REFERENCE, and why not.
 
     Every event leaving the current state, with its inputs (? marks an optional one) and the
     reasons it is blocked for this actor."""
-    from coopflow import Actor
-
-    statuses = open_coopflow(ctx).events(reference, Actor(actor, role), programme=programme_label)
+    statuses = open_coopflow(ctx).events(
+        reference, identify(ctx, actor, role), programme=programme_label
+    )
     if as_json:
         print_json(statuses)
         return
@@ -63,8 +63,8 @@ def fire(
     ctx: click.Context,
     reference: str,
     event: str,
-    actor: str,
-    role: str,
+    actor: str | None,
+    role: str | None,
     comment: str | None,
     data_items: tuple[str, ...],
     programme_label: str | None,
@@ -75,13 +75,11 @@ def fire(
 
     With --programme, fire an event of one of its annual programmes.  Inputs are given as
     --data name=value (dates written YYYY-MM-DD); see `coopflow events` for each event's."""
-    from coopflow import Actor
-
     data = parse_pairs(data_items, "--data")
     result = open_coopflow(ctx).fire(
         reference,
         event,
-        Actor(actor, role),
+        identify(ctx, actor, role),
         comment=comment,
         data=data,
         programme=programme_label,
@@ -104,22 +102,25 @@ def fire(
 @json_option
 @click.pass_context
 def history(ctx: click.Context, reference: str, as_json: bool) -> None:
-    """Show the journal of partnership REFERENCE, oldest first."""
+    """Show the journal of partnership REFERENCE, oldest first: each event with its states,
+    each data change with what changed (before -> after), each with who did it and how they
+    were identified."""
     entries = open_coopflow(ctx).history(reference)
     if as_json:
-        print_json(entries)
+        print_json([{**jsonable(e), "summary": e.summary} for e in entries])
         return
     table(
-        ["Seq", "At", "Event", "From", "To", "Actor", "Programme", "Comment", "Document"],
+        ["Seq", "At", "Event", "What", "Actor", "Comment", "Document"],
         [
             (
                 e.seq,
                 e.at,
                 e.event,
-                e.source_state,
-                e.target_state,
-                f"{e.actor} ({e.role})",
-                e.programme,
+                e.summary,
+                f"{e.actor} ({e.role}"
+                + (f", {e.identified_by}" if e.identified_by else "")
+                + (f" {e.db_login}" if e.db_login else "")
+                + ")",
                 e.comment,
                 e.document_sha256[:12] if e.document_sha256 else None,
             )

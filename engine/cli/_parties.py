@@ -8,7 +8,7 @@ from typing import Any
 import click
 from coopflow._vocabulary import NATURES
 
-from ._app import cli, json_option, open_coopflow
+from ._app import actor_options, cli, identify, json_option, open_coopflow
 from ._output import fields, print_json, table
 
 
@@ -27,10 +27,13 @@ def party() -> None:
 @click.option("--deliberative-body", required=True, help="conseil communautaire")
 @click.option("--executive-title", required=True, help="Président, Maire...")
 @click.option("--replace", is_flag=True, help="Update a party registered with other fields.")
+@actor_options
 @click.pass_context
-def party_add(ctx: click.Context, /, key: str, **values: Any) -> None:
+def party_add(
+    ctx: click.Context, /, key: str, actor: str | None, role: str | None, **values: Any
+) -> None:
     """Register a party under KEY (bordeaux-metropole); the same fields again do nothing."""
-    info = open_coopflow(ctx).add_party(key, **values)
+    info = open_coopflow(ctx).add_party(key, actor=identify(ctx, actor, role), **values)
     click.echo(f"party {info.key}: {info.official_name}")
 
 

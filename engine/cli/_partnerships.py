@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 from coopflow._vocabulary import SCALES
 
-from ._app import actor_options, cli, json_option, open_coopflow
+from ._app import actor_options, cli, identify, json_option, open_coopflow
 from ._output import count, fields, print_json, table
 
 if TYPE_CHECKING:
@@ -42,21 +42,20 @@ def partnership_create(
     responsible: str | None,
     reference: str | None,
     workflow: str,
-    actor: str,
-    role: str,
+    actor: str | None,
+    role: str | None,
     as_json: bool,
 ) -> None:
     """Open a partnership titled TITLE, in accueil."""
-    from coopflow import Actor
-
+    who = identify(ctx, actor, role)
     info = open_coopflow(ctx).create_partnership(
         title,
         scale=scale,
         parties=parties,
         home=home or parties[0],
         lead=lead,
-        responsible=responsible or actor,
-        actor=Actor(actor, role),
+        responsible=responsible or who.id,
+        actor=who,
         reference=reference,
         workflow=workflow,
     )

@@ -8,7 +8,7 @@ from typing import Any
 import click
 from coopflow._vocabulary import PROGRESS
 
-from ._app import cli, open_coopflow
+from ._app import actor_options, cli, identify, open_coopflow
 
 
 @cli.group()
@@ -21,10 +21,21 @@ def programme() -> None:
 @click.argument("label")
 @click.option("--start", required=True, help="YYYY-MM-DD")
 @click.option("--end", required=True, help="YYYY-MM-DD")
+@actor_options
 @click.pass_context
-def programme_add(ctx: click.Context, reference: str, label: str, start: str, end: str) -> None:
+def programme_add(
+    ctx: click.Context,
+    reference: str,
+    label: str,
+    start: str,
+    end: str,
+    actor: str | None,
+    role: str | None,
+) -> None:
     """Open (or re-date) programme LABEL (2027) of partnership REFERENCE."""
-    open_coopflow(ctx).add_programme(reference, label, start=start, end=end)
+    open_coopflow(ctx).add_programme(
+        reference, label, start=start, end=end, actor=identify(ctx, actor, role)
+    )
     click.echo(f"{reference}: programme {label} ({start} → {end})")
 
 
@@ -43,6 +54,7 @@ def action() -> None:
 @click.option("--contact", help="The lead's contact (pilote).")
 @click.option("--partner", "partners", multiple=True, help="Another partner (repeat).")
 @click.option("--number", type=int, help="Replace the action with this number.")
+@actor_options
 @click.pass_context
 def action_add(
     ctx: click.Context,
@@ -51,11 +63,18 @@ def action_add(
     programme_label: str,
     axis_number: int,
     partners: tuple[str, ...],
+    actor: str | None,
+    role: str | None,
     **fields: Any,
 ) -> None:
     """Add an action to PROGRAMME of partnership REFERENCE (or replace action --number)."""
     n = open_coopflow(ctx).add_action(
-        reference, programme_label, axis=axis_number, partners=partners, **fields
+        reference,
+        programme_label,
+        axis=axis_number,
+        partners=partners,
+        actor=identify(ctx, actor, role),
+        **fields,
     )
     click.echo(f"{reference}: programme {programme_label}, action {n}")
 
@@ -65,12 +84,21 @@ def action_add(
 @click.argument("programme_label", metavar="PROGRAMME")
 @click.argument("action_number", metavar="ACTION", type=int)
 @click.argument("progress", type=click.Choice(PROGRESS))
+@actor_options
 @click.pass_context
 def action_progress(
-    ctx: click.Context, reference: str, programme_label: str, action_number: int, progress: str
+    ctx: click.Context,
+    reference: str,
+    programme_label: str,
+    action_number: int,
+    progress: str,
+    actor: str | None,
+    role: str | None,
 ) -> None:
     """Record how far action ACTION of PROGRAMME has got."""
-    open_coopflow(ctx).set_action_progress(reference, programme_label, action_number, progress)
+    open_coopflow(ctx).set_action_progress(
+        reference, programme_label, action_number, progress, actor=identify(ctx, actor, role)
+    )
     click.echo(f"{reference}: programme {programme_label}, action {action_number}: {progress}")
 
 
@@ -85,6 +113,7 @@ def milestone() -> None:
 @click.argument("action_number", metavar="ACTION", type=int)
 @click.option("--date", required=True, help="YYYY-MM-DD")
 @click.option("--label", required=True)
+@actor_options
 @click.pass_context
 def milestone_add(
     ctx: click.Context,
@@ -93,10 +122,17 @@ def milestone_add(
     action_number: int,
     date: str,
     label: str,
+    actor: str | None,
+    role: str | None,
 ) -> None:
     """Add a milestone to action ACTION of PROGRAMME."""
     open_coopflow(ctx).add_milestone(
-        reference, programme_label, action_number, date=date, label=label
+        reference,
+        programme_label,
+        action_number,
+        date=date,
+        label=label,
+        actor=identify(ctx, actor, role),
     )
     click.echo(f"{reference}: programme {programme_label}, action {action_number}: {date} {label}")
 
@@ -108,6 +144,7 @@ def milestone_add(
 @click.option("--date", required=True, help="YYYY-MM-DD")
 @click.option("--label", required=True)
 @click.option("--undo", is_flag=True, help="Mark it not done again.")
+@actor_options
 @click.pass_context
 def milestone_done(
     ctx: click.Context,
@@ -117,10 +154,18 @@ def milestone_done(
     date: str,
     label: str,
     undo: bool,
+    actor: str | None,
+    role: str | None,
 ) -> None:
     """Mark a milestone of action ACTION of PROGRAMME done (it leaves `coopflow due`)."""
     open_coopflow(ctx).set_milestone_done(
-        reference, programme_label, action_number, date=date, label=label, done=not undo
+        reference,
+        programme_label,
+        action_number,
+        date=date,
+        label=label,
+        done=not undo,
+        actor=identify(ctx, actor, role),
     )
     state = "not done" if undo else "done"
     click.echo(f"{reference}: programme {programme_label}, action {action_number}: {label} {state}")
@@ -137,6 +182,7 @@ def budget() -> None:
 @click.argument("action_number", metavar="ACTION", type=int)
 @click.option("--funder", required=True, help="A party key or a name.")
 @click.option("--amount", required=True, help="Euros: 12500 or 12500.50.")
+@actor_options
 @click.pass_context
 def budget_add(
     ctx: click.Context,
@@ -145,10 +191,17 @@ def budget_add(
     action_number: int,
     funder: str,
     amount: str,
+    actor: str | None,
+    role: str | None,
 ) -> None:
     """Plan an amount of a funder for action ACTION of PROGRAMME (replaces its line)."""
     open_coopflow(ctx).add_budget_line(
-        reference, programme_label, action_number, funder=funder, amount=amount
+        reference,
+        programme_label,
+        action_number,
+        funder=funder,
+        amount=amount,
+        actor=identify(ctx, actor, role),
     )
     click.echo(f"{reference}: programme {programme_label}, action {action_number}: {funder}")
 
@@ -166,6 +219,7 @@ def indicator() -> None:
 @click.option("--target", required=True)
 @click.option("--unit", default="")
 @click.option("--actual", help="The measured value.")
+@actor_options
 @click.pass_context
 def indicator_set(
     ctx: click.Context,
@@ -176,6 +230,8 @@ def indicator_set(
     target: str,
     unit: str,
     actual: str | None,
+    actor: str | None,
+    role: str | None,
 ) -> None:
     """Add or update an indicator of action ACTION of PROGRAMME."""
     open_coopflow(ctx).add_indicator(
@@ -186,5 +242,6 @@ def indicator_set(
         target=target,
         unit=unit,
         actual=actual,
+        actor=identify(ctx, actor, role),
     )
     click.echo(f"{reference}: programme {programme_label}, action {action_number}: {name}")

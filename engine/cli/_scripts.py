@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._app import cli, json_option, open_coopflow
+from ._app import cli, identify, json_option, open_coopflow
 from ._output import document_label, print_json, report_outcome, table
 
 if TYPE_CHECKING:
@@ -48,9 +48,14 @@ def apply(ctx: click.Context, file: Path, dry_run: bool, as_json: bool) -> None:
     applied again duplicates nothing: the steps already recorded in a partnership's journal are
     skipped.  With --dry-run, the report says what each step would do and why one would be
     refused (naming its line); the exit code is the one the real run would have."""
-    from coopflow import apply_script
+    from coopflow import Actor, apply_script
 
-    report = apply_script(open_coopflow(ctx), file, dry_run=dry_run)
+    cf = open_coopflow(ctx)
+    db_login, registered = cf.whoami()
+    identity = Actor(registered, None, "db_login") if db_login and registered else None
+    if db_login is not None and registered is None:
+        identity = identify(ctx, None, None)  # refuses: the login is nobody's
+    report = apply_script(cf, file, dry_run=dry_run, identity=identity)
     if as_json:
         print_json(report)
     else:

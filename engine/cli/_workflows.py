@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import click
 
-from ._app import actor_options, cli, definitions, json_option, open_coopflow, parse_pairs
+from ._app import (
+    actor_options,
+    cli,
+    definitions,
+    identify,
+    json_option,
+    open_coopflow,
+    parse_pairs,
+)
 from ._output import print_json, table
 
 
@@ -67,16 +75,14 @@ def workflow_migrate(
     to_version: int,
     map_items: tuple[str, ...],
     references: tuple[str, ...],
-    actor: str,
-    role: str,
+    actor: str | None,
+    role: str | None,
     as_json: bool,
 ) -> None:
     """Move in-flight partnerships (or programmes) on workflow NAME to another version.
 
     All or nothing; each move is a journal record (event migration).  Partnerships in a final
     state stay where they are."""
-    from coopflow import Actor
-
     mapping = parse_pairs(map_items, "--map", form="OLD=NEW")
     moved = open_coopflow(ctx).migrate_workflow(
         name,
@@ -84,7 +90,7 @@ def workflow_migrate(
         to_version=to_version,
         mapping=mapping,
         references=list(references) or None,
-        actor=Actor(actor, role),
+        actor=identify(ctx, actor, role),
     )
     if as_json:
         print_json(

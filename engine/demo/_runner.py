@@ -26,8 +26,17 @@ from coopflow._vocabulary import Kind
 DEMO_SCRIPT = "demo/bordeaux.toml"
 #: The demo's own SQLite file, in the output folder (recreated on every run).
 DEMO_DB = "coopflow-demo.db"
-#: Who renders the documents no event produces.
+#: Who renders the documents no event produces, and registers the demo's people: the first
+#: admin of the demo's registry.
 DEMO_ACTOR = Actor("coopflow-demo", "staff")
+DEMO_ADMIN = Actor("coopflow-demo", "admin")
+
+#: The people the demo script names (fictitious logins of real roles), with their roles.
+DEMO_PEOPLE = {
+    "marie.dupont": ("Marie Dupont", ("staff",)),  # chargée de coopération territoriale
+    "claire.martin": ("Claire Martin", ("legal",)),  # service juridique
+    "jean-marc.lacoste": ("Jean-Marc Lacoste", ("elected",)),  # signs for the metropolis
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +100,20 @@ def run_demo(
     url = db if db is not None else _fresh_database(out)
     migrate(url, schema=schema)
     with Coopflow(url, schema=schema, workflows_dir=workflows_dir) as cf:
+        register_people(cf)
         return _populate(cf, out, progress or (lambda _text: None))
+
+
+def register_people(cf: Coopflow) -> None:
+    """Register the demo's admin (the first, on an empty registry) and the people its script
+    names, if they are not registered yet (a database where the demo ran keeps them)."""
+    known = {a.login for a in cf.actors()}
+    if not known:
+        cf.register_first_admin(DEMO_ADMIN.id, "Démonstration coopflow")
+        cf.grant_role(DEMO_ADMIN.id, "staff", actor=DEMO_ADMIN)
+    for login, (name, roles) in DEMO_PEOPLE.items():
+        if login not in known:
+            cf.add_actor(login, name, roles=roles, actor=DEMO_ADMIN)
 
 
 def _populate(cf: Coopflow, out: Path, say: Callable[[str], object]) -> DemoResult:
@@ -122,7 +144,7 @@ def _populate(cf: Coopflow, out: Path, say: Callable[[str], object]) -> DemoResu
         if any(d.status == "final" for d in docs) or detail["approved_document_sha256"]:
             say(f"exporting {p.reference}")
             target = out / "export" / p.reference
-            manifest = cf.export(p.reference, target)
+            manifest = cf.export(p.reference, target, actor=DEMO_ACTOR)
             entries = json.loads(manifest.read_text("utf-8"))["documents"]
             files += [target / e["file"] for e in entries]
             files.append(manifest)

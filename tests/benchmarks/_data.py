@@ -79,7 +79,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {  # in an order that satisfies the foreig
     "coopflow_partnership_party": _columns("partnership_id party_id position"),
     "coopflow_journal": _columns(
         "id partnership_id seq programme_id event source_state target_state actor role at "
-        "comment data workflow_name workflow_version document_sha256 prev_hash hash"
+        "comment data workflow_name workflow_version document_sha256 identified_by db_login "
+        "prev_hash hash"
     ),
     "coopflow_protocol": _columns(
         "id partnership_id period_start period_end preamble governance_copil governance_cotech "
@@ -127,8 +128,9 @@ def _days(n: int) -> dt.timedelta:
 class _Rows:
     """The rows of every table for a range of partnerships; ids carry on across chunks."""
 
-    def __init__(self, size: int, *, all_accueil: bool) -> None:
+    def __init__(self, size: int, *, all_accueil: bool, db_login: str | None = None) -> None:
         self.size = size
+        self.db_login = db_login  # the login writing the records (PostgreSQL)
         self.all_accueil = all_accueil
         self.partners = partner_count(size)
         self.tables: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COLUMNS}
@@ -249,6 +251,8 @@ class _Rows:
             workflow_version=1,
             document_sha256=None,
             prev_hash=prev,
+            identified_by="host",
+            db_login=self.db_login,
         )
         self._add(
             "coopflow_journal",
@@ -266,6 +270,8 @@ class _Rows:
             "cooperation",
             1,
             None,
+            "host",
+            self.db_login,
             prev,
             digest,
         )
@@ -441,16 +447,36 @@ class Built:
         return [reference_of(i) for i in range(self.size) if state_of(i) == state]
 
 
+#: Concurrent benchmark workers act as agent-0, agent-1... (at most this many).
+MAX_AGENTS = 64
+
+
+def register_people(cf: coopflow.Coopflow) -> None:
+    """Register who the benchmarks act as: an admin, the loader, the staff and the workers."""
+    admin = coopflow.Actor("bench.admin", "admin")
+    cf.register_first_admin(admin.id, "Administration des mesures")
+    for login in (
+        ACTOR,
+        "marie.dupont",
+        "bench.documents",
+        *(f"agent-{i}" for i in range(MAX_AGENTS)),
+    ):
+        cf.add_actor(login, login, roles=["staff"], actor=admin)
+
+
 def populate(url: str, size: int, *, all_accueil: bool = False) -> Built:
     """Migrate the (empty) database at ``url`` and bulk-write ``size`` partnerships into it.
 
     ``all_accueil`` puts every partnership in accueil (no protocol or programme)."""
     started = time.perf_counter()
     coopflow.migrate(url)
+    with coopflow.Coopflow(url) as cf:
+        register_people(cf)
+        db_login, _ = cf.whoami()
     engine = create_owned_engine(url)
     postgres = engine.dialect.name == "postgresql"
     write = _write_postgres if postgres else _write_sqlite
-    rows = _Rows(size, all_accueil=all_accueil)
+    rows = _Rows(size, all_accueil=all_accueil, db_login=db_login)
     written = 0
     try:
         raw = engine.raw_connection()

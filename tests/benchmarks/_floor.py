@@ -33,8 +33,8 @@ _UPDATE = (
 _INSERT = (
     "INSERT INTO coopflow_journal (partnership_id, seq, programme_id, event, source_state, "
     "target_state, actor, role, at, comment, data, workflow_name, workflow_version, "
-    "document_sha256, prev_hash, hash) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, "
-    "'cooperation', 1, NULL, ?, ?)"
+    "document_sha256, identified_by, db_login, prev_hash, hash) VALUES (?, ?, NULL, ?, ?, ?, ?, "
+    "?, ?, NULL, ?, 'cooperation', 1, NULL, 'host', ?, ?, ?)"
 )
 
 
@@ -50,6 +50,13 @@ class Floor:
         marks = (lambda sql: sql.replace("?", "%s")) if self._postgres else (lambda sql: sql)
         self._select = marks(_SELECT + (" FOR UPDATE" if self._postgres else ""))
         self._update, self._insert = marks(_UPDATE), marks(_INSERT)
+        # The login the records name as their writer (PostgreSQL checks it), read once.
+        self._db_login: str | None = None
+        if self._postgres:
+            with self._connection.cursor() as cursor:
+                cursor.execute("SELECT session_user")
+                self._db_login = cursor.fetchone()[0]
+            self._connection.commit()
 
     def close(self) -> None:
         self._raw.close()
@@ -101,6 +108,8 @@ class Floor:
             workflow_version=1,
             document_sha256=None,
             prev_hash=head,
+            identified_by="host",
+            db_login=self._db_login,
         )
         at = now if self._postgres else sqlite_value(now)
         cursor.execute(self._update, (target, seq + 1, digest, at, pid, version))
@@ -108,5 +117,18 @@ class Floor:
             raise RuntimeError(f"{reference} changed under the lock")
         cursor.execute(
             self._insert,
-            (pid, seq + 1, event, source, target, self.actor, "staff", at, data_text, head, digest),
+            (
+                pid,
+                seq + 1,
+                event,
+                source,
+                target,
+                self.actor,
+                "staff",
+                at,
+                data_text,
+                self._db_login,
+                head,
+                digest,
+            ),
         )

@@ -47,6 +47,10 @@ class Naive:
     def __init__(self, url: str, actor: str) -> None:
         self.actor = actor
         self._engine = create_owned_engine(url)
+        self._db_login: str | None = None  # the writer the records name (PostgreSQL checks it)
+        if self._engine.dialect.name == "postgresql":
+            with self._engine.connect() as connection:
+                self._db_login = connection.exec_driver_sql("SELECT session_user").scalar()
 
     def close(self) -> None:
         self._engine.dispose()
@@ -82,6 +86,8 @@ class Naive:
                 workflow_version=1,
                 document_sha256=None,
                 prev_hash=row.journal_head,
+                identified_by="host",
+                db_login=self._db_login,
             )
             session.add(
                 JournalRecord(
@@ -99,6 +105,8 @@ class Naive:
                     workflow_name="cooperation",
                     workflow_version=1,
                     document_sha256=None,
+                    identified_by="host",
+                    db_login=self._db_login,
                     prev_hash=row.journal_head,
                     hash=digest,
                 )

@@ -191,6 +191,7 @@ def _enter_protocol(cf: Coopflow, snapshot: ProtocolSnapshot, reference: str) ->
             usual_name=party["usual_name"],
             siren=party["siren"],
             seat=party["seat"],
+            actor=STAFF,
         )
     keys = [party["key"] for party in snapshot["parties"]]
     cf.create_partnership(
@@ -208,10 +209,14 @@ def _enter_protocol(cf: Coopflow, snapshot: ProtocolSnapshot, reference: str) ->
     )
     cf.fire(reference, "ouvrir_dialogue", STAFF)
     for axis in snapshot["axes"]:
-        number = cf.add_axis(reference, axis["title"], objectives=axis["objectives"])
+        number = cf.add_axis(reference, axis["title"], objectives=axis["objectives"], actor=STAFF)
         for stake in axis["stakes"]:
             cf.add_stake(
-                reference, axis=number, title=stake["title"], description=stake["description"]
+                reference,
+                axis=number,
+                title=stake["title"],
+                description=stake["description"],
+                actor=STAFF,
             )
         seen: dict[tuple[str, str], int] = {}
         for commitment in axis["commitments"]:
@@ -223,6 +228,7 @@ def _enter_protocol(cf: Coopflow, snapshot: ProtocolSnapshot, reference: str) ->
                 axis=number,
                 party=commitment["party_key"],
                 text=commitment["text"] + suffix,
+                actor=STAFF,
             )
     cf.fire(reference, "engager_contractualisation", STAFF)
     cf.set_protocol(
@@ -235,6 +241,7 @@ def _enter_protocol(cf: Coopflow, snapshot: ProtocolSnapshot, reference: str) ->
         meetings_per_year=snapshot["governance"]["meetings_per_year"],
         means=snapshot["means"],
         financial_commitments=snapshot["financial_commitments"],
+        actor=STAFF,
     )
     for signatory in snapshot["signatories"]:
         cf.set_signatory(
@@ -243,6 +250,7 @@ def _enter_protocol(cf: Coopflow, snapshot: ProtocolSnapshot, reference: str) ->
             first_name=signatory["first_name"],
             last_name=signatory["last_name"],
             title=signatory["title"],
+            actor=STAFF,
         )
 
 
@@ -285,6 +293,8 @@ def _backend_database(databases: _data.Databases, backend: str) -> str:
     """A new, migrated database of ``backend`` for the document benchmark."""
     url = databases.new(backend, "documents")
     coopflow.migrate(url)
+    with Coopflow(url) as cf:
+        _data.register_people(cf)
     return url
 
 
@@ -339,7 +349,7 @@ def _measure(cf: Coopflow, *, pages: int, repeat: int, backend: str) -> list[Rat
     def edit() -> None:  # untimed: data entry, so that the render has something new
         start, end = drafted.period
         means = _revised(drafted.means, next(revisions))
-        cf.set_protocol(drafted.reference, start=start, end=end, means=means)
+        cf.set_protocol(drafted.reference, start=start, end=end, means=means, actor=STAFF)
 
     def coopflow_render() -> None:
         document = cf.render(drafted.reference, "protocole", actor=STAFF)

@@ -85,6 +85,7 @@ def _register_parties(cf: Coopflow) -> None:
         nature="METRO",
         deliberative_body="conseil métropolitain",
         executive_title="Présidente",
+        actor=_workers.STAFF,
     )
     for k in range(PARTNERS):
         cf.add_party(
@@ -93,6 +94,7 @@ def _register_parties(cf: Coopflow) -> None:
             nature="CC",
             deliberative_body="conseil communautaire",
             executive_title="Président",
+            actor=_workers.STAFF,
         )
 
 
@@ -117,6 +119,7 @@ def _timed_run(
     url = lab.new_database(backend, name)
     coopflow.migrate(url)
     with Coopflow(url) as cf:
+        _data.register_people(cf)
         _register_parties(cf)
         started = time.perf_counter()
         work(cf)

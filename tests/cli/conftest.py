@@ -18,7 +18,11 @@ from click.testing import CliRunner, Result
 from coopflow import Coopflow
 from coopflow._script import apply_script
 from coopflow.cli import DEMO_SCRIPT, cli
+from coopflow.demo._runner import DEMO_PEOPLE
+from coopflow.demo._runner import register_people as register_demo_people
 from sqlalchemy import create_engine, select
+
+from tests import scenario
 
 DEMO_FILE = Path(coopflow.__file__).parent / DEMO_SCRIPT
 
@@ -45,9 +49,15 @@ def _result(result: Result) -> Run:
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty SQLite database at the current schema (migrated once for the session)."""
+    """A SQLite database at the current schema whose registry holds the scenarios' people and
+    nothing else (migrated once for the session)."""
     path = tmp_path_factory.mktemp("schema") / "empty.db"
     coopflow.migrate(f"sqlite:///{path}")
+    with Coopflow(f"sqlite:///{path}") as cf:
+        scenario.register_people(cf)
+        for login, (name, roles) in DEMO_PEOPLE.items():  # the README's script names them
+            if login != scenario.STAFF.id:
+                cf.add_actor(login, name, roles=roles, actor=scenario.ADMIN)
     return path
 
 
@@ -65,6 +75,8 @@ def invoke(sqlite_url: str) -> Invoke:
 
     def run(*args: str, db: str | None = None, env: dict[str, str] | None = None) -> Run:
         runner = CliRunner()
+        # Who runs the commands (SQLite: else the OS login), unless a test says otherwise.
+        env = {"COOPFLOW_ACTOR": scenario.STAFF.id, **(env or {})}
         result = runner.invoke(cli, ["--db", db or sqlite_url, *args], env=env)
         return _result(result)
 
@@ -88,6 +100,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     url = f"sqlite:///{path}"
     coopflow.migrate(url)
     with Coopflow(url) as cf:
+        register_demo_people(cf)
         apply_script(cf, DEMO_FILE)
     return path
 

@@ -214,6 +214,8 @@ def test_a_whole_lifecycle_at_the_command_line(invoke: Invoke, tmp_path: Path) -
             "Lacoste",
             "--title",
             "Président",
+            "--login",
+            "jean-marc.lacoste",  # the elected official who signs as this signatory
         )
     )
     ok(
@@ -309,7 +311,27 @@ def test_a_whole_lifecycle_at_the_command_line(invoke: Invoke, tmp_path: Path) -
     assert "Protocole signé, en vigueur" in text and "Jean-Marc Lacoste, Président" in text
 
     journal = json.loads(ok(invoke("history", ref, "--json")).out)
-    assert [e["event"] for e in journal] == [
+    # Every data entry is journaled as a "change" naming its operation, in the order typed.
+    assert [
+        (e["data"]["operation"], e["programme"]) for e in journal if e["event"] == "change"
+    ] == [
+        ("exchange.log", None),
+        ("axis.put", None),
+        ("axis.put", None),
+        ("stake.add", None),
+        *[("commitment.add", None)] * 4,
+        ("protocol.set", None),
+        ("signatory.set", None),
+        ("signatory.set", None),
+        ("programme.put", "2026"),
+        ("action.put", "2026"),
+        ("milestone.add", "2026"),
+        ("budget.put", "2026"),
+        ("indicator.put", "2026"),
+    ]
+    assert all(e["actor"] == "marie.dupont" for e in journal if e["event"] == "change")
+    events = [e for e in journal if e["event"] != "change"]
+    assert [e["event"] for e in events] == [
         "creation",
         "ouvrir_dialogue",
         "engager_contractualisation",
@@ -322,9 +344,10 @@ def test_a_whole_lifecycle_at_the_command_line(invoke: Invoke, tmp_path: Path) -
         "document",
         "approuver_copil",
     ]
-    assert [e["data"]["number"] for e in journal[5:7]] == ["2026-112", "2026-031"]
-    assert {e["document_sha256"] for e in journal[5:7]} == {sha}
-    assert journal[7]["comment"] == "Séminaire annuel" and journal[8]["programme"] == "2026"
+    assert [e["data"]["number"] for e in events[5:7]] == ["2026-112", "2026-031"]
+    assert {e["document_sha256"] for e in events[5:7]} == {sha}
+    assert events[7]["comment"] == "Séminaire annuel" and events[8]["programme"] == "2026"
+    assert (events[4]["actor"], events[7]["actor"]) == ("claire.martin", "jean-marc.lacoste")
 
     report = json.loads(ok(invoke("verify", ref, "--json")).out)
     assert report["ok"] is True and report["records"] == len(journal)
@@ -572,7 +595,19 @@ def test_actor_and_role_from_the_environment(invoke: Invoke) -> None:
     env = {"COOPFLOW_ACTOR": "marie.dupont", "COOPFLOW_ROLE": "staff"}
     statuses = json.loads(ok(invoke("events", REF, "--json", env=env)).out)
     assert {s["event"] for s in statuses} >= {"ouvrir_dialogue", "abandonner"}
-    one_error(invoke("events", REF, env={"COOPFLOW_ACTOR": "x"}), 2, "Missing option '--role'")
+    # The role defaults to the first one held; an unregistered actor or a role not held is
+    # refused, naming them.
+    assert json.loads(ok(invoke("events", REF, "--json")).out) == statuses
+    one_error(
+        invoke("events", REF, env={"COOPFLOW_ACTOR": "x"}),
+        1,
+        "x may not act: x is not a registered actor",
+    )
+    one_error(
+        invoke("events", REF, env={"COOPFLOW_ROLE": "legal"}),
+        1,
+        "marie.dupont does not hold the role 'legal' (holds staff)",
+    )
 
 
 def test_verify_names_the_first_broken_record(invoke: Invoke, sqlite_url: str) -> None:
@@ -593,17 +628,21 @@ def test_verify_names_the_first_broken_record(invoke: Invoke, sqlite_url: str) -
     )
     ok(invoke("fire", REF, "ouvrir_dialogue", *STAFF, "--comment", "ok"))
     ok(invoke("fire", REF, "revenir_accueil", *STAFF))
-    assert ok(invoke("verify")).out.startswith("ok: 1 partnerships, 3 journal records")
+    # creation, the exchange's change, two events; and the registries' chains: six actors
+    # registered (the admin and five people) and two parties.
+    assert ok(invoke("verify", REF)).out.startswith("ok: 1 partnerships, 4 journal records")
+    assert ok(invoke("verify")).out.startswith("ok: 1 partnerships, 12 journal records")
     conn = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
     with conn:  # someone with write access to the file drops the guard and rewrites history
         conn.execute("DROP TRIGGER coopflow_journal_no_update")
-        conn.execute("UPDATE coopflow_journal SET comment = 'forged' WHERE seq = 2")
+        # record 3: ouvrir_dialogue, commented "ok"
+        conn.execute("UPDATE coopflow_journal SET comment = 'forged' WHERE seq = 3")
     conn.close()
     run = invoke("verify", REF)
     assert run.code == 1
-    assert run.err_lines[0].startswith(f"error: broken: {REF} record 2: ")
+    assert run.err_lines[0].startswith(f"error: broken: {REF} record 3: ")
     report = json.loads(invoke("verify", "--json").out)
-    assert report["ok"] is False and report["problems"][0]["seq"] == 2
+    assert report["ok"] is False and report["problems"][0]["seq"] == 3
 
 
 def test_diagram_needs_no_database(invoke_bare: Invoke, chdir: Path) -> None:
@@ -652,6 +691,7 @@ def test_milestone_done_and_action_progress(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'p.db'}"
     coopflow.migrate(url)
     with Coopflow(url) as cf:
+        scenario.register_people(cf)
         ref = scenario.signed(cf)
         label = scenario.with_programme(cf, ref)
         cf.fire(ref, "revue_cotech", scenario.STAFF, programme=label)
@@ -662,7 +702,7 @@ def test_milestone_done_and_action_progress(tmp_path: Path) -> None:
             programme=label,
             data={"date_copil": "2027-03-30"},
         )
-    runner = CliRunner()
+    runner = CliRunner(env={"COOPFLOW_ACTOR": scenario.STAFF.id})
     base = ["--db", url]
     due = runner.invoke(cli, [*base, "due", "--within", "0", "--today", "2027-09-02", "--json"])
     assert due.exit_code == 0, due.output
@@ -691,6 +731,11 @@ def test_milestone_done_and_action_progress(tmp_path: Path) -> None:
     assert bad.exit_code == 2
     with Coopflow(url) as cf:
         assert '"progress":"réalisée"' in cf.snapshot(ref, "programme", label)
+        changes = [e for e in cf.history(ref) if e.event == "change"][-2:]
+    assert [(e.data["operation"], e.actor) for e in changes] == [
+        ("milestone.done", scenario.STAFF.id),
+        ("action.progress", scenario.STAFF.id),
+    ]
 
 
 @pytest.mark.parametrize("args", [[], ["party"]], ids=["bare", "bare-group"])

@@ -16,6 +16,7 @@ from coopflow import Coopflow, ValidationError
 from coopflow._validate import siren
 from coopflow.demo import DEMO_DB, DemoResult, run_demo
 
+from tests import scenario
 from tests.conftest import new_database
 
 from .conftest import Invoke, dump, run_coopflow
@@ -30,7 +31,15 @@ def test_demo_as_a_user_runs_it(tmp_path: Path) -> None:
     database.parent.mkdir()
     coopflow.migrate(f"sqlite:///{database}")  # a demo database left by an earlier run...
     with Coopflow(f"sqlite:///{database}") as cf:
-        cf.add_party("stale", "Stale", nature="CA", deliberative_body="c", executive_title="P")
+        scenario.register_people(cf)
+        cf.add_party(
+            "stale",
+            "Stale",
+            nature="CA",
+            deliberative_body="c",
+            executive_title="P",
+            actor=scenario.STAFF,
+        )
     env = {**os.environ, "COOPFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'mine.db'}"}
     started = time.monotonic()
     run = run_coopflow("demo", cwd=tmp_path, env=env)
@@ -53,6 +62,7 @@ def test_demo_as_a_user_runs_it(tmp_path: Path) -> None:
     assert not (tmp_path / "mine.db").exists()  # the demo ignores COOPFLOW_DATABASE_URL
     with Coopflow(f"sqlite:///{database}") as cf:  # ...was recreated
         assert "stale" not in {p.key for p in cf.parties()}
+        assert scenario.ELECTED.id not in {a.login for a in cf.actors()}
 
 
 def test_demo_content_follows_the_brief(demo_url: str) -> None:

@@ -92,6 +92,7 @@ data = { document_sha256 = "@latest" }
 [[partnerships.steps]]
 id = "signature"
 event = "signer"
+actor = "jean-marc.lacoste"
 role = "elected"
 data = { date_signature = 2026-03-27, lieu = "Libourne" }
 
@@ -114,6 +115,7 @@ party = "bordeaux-metropole"
 first_name = "Jean-Marc"
 last_name = "Lacoste"
 title = "Président"
+login = "jean-marc.lacoste"
 
 [[partnerships.steps.signatories]]
 party = "la-cali"
@@ -148,6 +150,7 @@ indicators = [{ name = "Trajets par mois", target = 1500, unit = "trajets" }]
 id = "copil"
 event = "approuver_copil"
 programme = "2026"
+actor = "jean-marc.lacoste"
 role = "elected"
 data = { date_copil = 2026-04-24 }
 
@@ -193,10 +196,11 @@ def one_line(run: Run, code: int, start: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def lifecycle_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database with LIFECYCLE applied (built once for the session)."""
+def lifecycle_template(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Path:
+    """A database with LIFECYCLE applied (built once for the session), on a registry holding
+    the people the script names."""
     path = tmp_path_factory.mktemp("lifecycle") / "lifecycle.db"
-    coopflow.migrate(f"sqlite:///{path}")
+    shutil.copyfile(migrated_template, path)
     with Coopflow(f"sqlite:///{path}") as cf:
         apply_script(cf, LIFECYCLE)
     return path
@@ -244,7 +248,9 @@ def test_dry_run_then_apply_then_apply_again(sqlite_url: str, tmp_path: Path) ->
     deliberated = [e.document_sha256 for e in journal if e.event == "deliberation"]
     assert deliberated == [drafts[0].sha256] * 2
     comments = [
-        e.comment for e in journal if e.event not in ("creation", "document", "deliberation")
+        e.comment
+        for e in journal
+        if e.event not in ("creation", "document", "deliberation", "change")
     ]
     assert comments == [
         "Accord des exécutifs [script:test-script#1]",
@@ -258,13 +264,27 @@ def test_dry_run_then_apply_then_apply_again(sqlite_url: str, tmp_path: Path) ->
         "[script:test-script#evaluation]",
     ]
     assert [e.event for e in journal].count("document") == 1  # the programme's render
+    # The script's actor enters every step's data, each entry journaled as a change; each
+    # event is fired by its step's actor.
+    changes = [e for e in journal if e.event == "change"]
+    assert len(changes) == 19
+    assert {(e.actor, e.role) for e in changes} == {("marie.dupont", "staff")}
+    assert [(e.data["operation"], e.programme) for e in changes][-2:] == [
+        ("indicator.put", "2026"),
+        ("indicator.put", "2026"),
+    ]
+    fired_by = {e.event: (e.actor, e.role) for e in journal if e.comment}
+    assert fired_by["approuver"] == ("claire.martin", "legal")
+    assert fired_by["signer"] == fired_by["approuver_copil"] == ("jean-marc.lacoste", "elected")
+    assert fired_by["evaluer"] == ("marie.dupont", "staff")
 
     rows = dump(sqlite_url)
     again = run_coopflow("--db", sqlite_url, "apply", str(script), cwd=tmp_path)
     assert again.code == 0, again.err
     assert again.out.splitlines()[-1] == f"applied {script}: 3 unchanged, 10 skipped"
     assert dump(sqlite_url) == rows
-    assert len(rows["coopflow_journal"]) == len(journal) == 13
+    # creation, 9 events, 2 délibérations, 1 document and 19 changes
+    assert len(rows["coopflow_journal"]) == len(journal) == 32
 
 
 def test_a_step_added_later_is_the_only_one_applied(lifecycle_url: str) -> None:
@@ -273,7 +293,7 @@ def test_a_step_added_later_is_the_only_one_applied(lifecycle_url: str) -> None:
         report = apply_script(
             cf,
             LIFECYCLE + '\n[[partnerships.steps]]\nevent = "cloturer"\nprogramme = "2026"\n'
-            'role = "elected"\n',
+            'actor = "jean-marc.lacoste"\nrole = "elected"\n',
         )
         assert [o.item for o in report.outcomes if o.status == "done"] == ["step 10"]
         assert len(cf.history(REF)) == length + 1
@@ -319,6 +339,47 @@ def test_a_refused_step_rolls_back_the_whole_script(sqlite_url: str, tmp_path: P
         apply_script(cf, text)
     assert raised.value.exit_code == 1 and raised.value.outcome.item == "step approbation"
     assert [o.status for o in raised.value.report.outcomes][-1] == "refused"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "at", "message"),
+    [
+        pytest.param(
+            'actor = "claire.martin"',
+            'actor = "intern.bob"',
+            'id = "approbation"',
+            "step approbation: intern.bob may not approuver: intern.bob is not a registered actor",
+            id="step-actor",
+        ),
+        pytest.param(
+            'name = "test-script"\nactor = "marie.dupont"',
+            'name = "test-script"\nactor = "intern.bob"',
+            "[[parties]]",
+            "bordeaux-metropole party: intern.bob may not party.put: intern.bob is not a "
+            "registered actor",
+            id="script-actor",
+        ),
+        pytest.param(
+            'id = "signature"\nevent = "signer"\nactor = "jean-marc.lacoste"',
+            'id = "signature"\nevent = "signer"\nactor = "elu.cooperation"',
+            'id = "signature"',
+            "elu.cooperation is not a signatory of",
+            id="elected-not-a-signatory",
+        ),
+    ],
+)
+def test_every_actor_of_a_script_must_be_registered_and_allowed(
+    sqlite_url: str, tmp_path: Path, old: str, new: str, at: str, message: str
+) -> None:
+    assert LIFECYCLE.count(old) == 1, old
+    text = LIFECYCLE.replace(old, new)
+    script = write(tmp_path, text)
+    before = dump(sqlite_url)
+    run = run_coopflow("--db", sqlite_url, "apply", str(script), cwd=tmp_path)
+    line = line_of(text, at) - (1 if at.startswith("id = ") else 0)
+    one_line(run, 1, f"{script}:{line}: ")
+    assert message in run.err
+    assert dump(sqlite_url) == before
 
 
 def test_a_guard_failure_through_the_api_carries_its_reasons(sqlite_url: str) -> None:

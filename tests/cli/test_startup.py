@@ -221,6 +221,7 @@ def one_partnership(tmp_path: Path) -> tuple[str, str]:
     url = f"sqlite:///{tmp_path / 'startup.db'}"
     coopflow.migrate(url)
     with Coopflow(url) as cf:
+        scenario.register_people(cf)
         ref = scenario.in_accueil(cf)
         cf.log_exchange(
             ref, date="2026-09-15", kind="reunion", summary="Rencontre", actor=scenario.STAFF
@@ -248,10 +249,12 @@ def test_history_and_events_import_no_alembic_renderer_or_rich(
     assert history.code == 0, history.err
     header, first = history.out.splitlines()[:2]
     assert header.split()[:3] == ["Seq", "At", "Event"]
-    assert first.split()[0] == "1" and "marie.dupont (staff)" in first
+    assert first.split()[0] == "1" and "marie.dupont (staff, host)" in first  # via the API
     assert history.loaded(*NOT_FOR_READING) == []
 
-    events = start(tmp_path, "--db", url, "events", ref, "--actor", "a", "--role", "staff")
+    events = start(
+        tmp_path, "--db", url, "events", ref, "--actor", scenario.STAFF.id, "--role", "staff"
+    )
     assert events.code == 0, events.err
     assert any(line.startswith("ouvrir_dialogue") for line in events.out.splitlines())
     assert events.loaded(*NOT_FOR_READING) == []
@@ -262,7 +265,9 @@ def test_a_fire_on_sqlite_imports_no_alembic_renderer_or_rich(
 ) -> None:
     url, ref = one_partnership
     started = start(
-        tmp_path, "--db", url, "fire", ref, "ouvrir_dialogue", "--actor", "m", "--role", "staff"
+        tmp_path,
+        *("--db", url, "fire", ref, "ouvrir_dialogue"),
+        *("--actor", scenario.STAFF.id, "--role", "staff"),
     )
     assert started.code == 0, started.err
     assert started.out.startswith(f"{ref}: ouvrir_dialogue: accueil → dialogue (version ")
@@ -430,8 +435,10 @@ def test_a_hosts_session_on_a_current_schema_opens(engine: Engine) -> None:
     with Session(engine) as session:
         session.execute(text("INSERT INTO host_note (id, body) VALUES (1, 'before')"))
         cf = Coopflow(session)
+        scenario.register_people(cf)
         scenario.add_parties(cf, "bordeaux-metropole")
         session.commit()
     assert _notes(engine) == ["before"]
     with Coopflow(engine) as cf:
         assert [p.key for p in cf.parties()] == ["bordeaux-metropole"]
+        assert scenario.STAFF.id in {a.login for a in cf.actors()}

@@ -44,6 +44,23 @@ def cooperation_v2(extra: str = V2_STATE) -> str:
 
 
 @pytest.fixture
+def alice(invoke: Invoke) -> None:
+    """alice.admin, who migrates the partnerships, registered by the first admin."""
+    added = invoke(
+        "actor",
+        "add",
+        "alice.admin",
+        "--name",
+        "Alice Admin",
+        "--role",
+        "admin",
+        "--actor",
+        "admin",
+    )
+    assert ok(added).out == "alice.admin (Alice Admin): admin; active\n"
+
+
+@pytest.fixture
 def host_dir(tmp_path: Path) -> Path:
     """A host's folder of definitions holding cooperation v2."""
     folder = tmp_path / "host-workflows"
@@ -113,12 +130,20 @@ def test_a_partnership_created_with_host_workflows_starts_on_the_latest_version(
 
 
 def test_workflow_migrate_moves_a_v1_partnership_and_journals_it(
-    invoke: Invoke, host_dir: Path
+    invoke: Invoke, host_dir: Path, alice: None
 ) -> None:
     create(invoke)  # on cooperation v1: no --workflows
     before = json.loads(ok(invoke("history", REF, "--json")).out)
     assert json.loads(ok(invoke("partnership", "show", REF, "--json")).out)["workflow_version"] == 1
     host = ("--workflows", str(host_dir))
+    migrate = (*host, "workflow", "migrate", "cooperation", "--from", "1", "--to", "2")
+    one_error(invoke(*migrate, *STAFF), 1, "marie.dupont", "workflow.migrate", "admin")
+    one_error(
+        invoke(*migrate, "--actor", "bob.admin", "--role", "admin"),
+        1,
+        "bob.admin is not a registered actor",
+    )
+    assert json.loads(ok(invoke("history", REF, "--json")).out) == before
 
     run = ok(
         invoke(*host, "workflow", "migrate", "cooperation", "--from", "1", "--to", "2", *ADMIN)
@@ -163,7 +188,9 @@ def test_workflow_migrate_moves_a_v1_partnership_and_journals_it(
     assert again == {"workflow": "cooperation", "from_version": 1, "to_version": 2, "moved": []}
 
 
-def test_workflow_migrate_with_a_mapping_and_references(invoke: Invoke, host_dir: Path) -> None:
+def test_workflow_migrate_with_a_mapping_and_references(
+    invoke: Invoke, host_dir: Path, alice: None
+) -> None:
     create(invoke)
     host = ("--workflows", str(host_dir))
     migrate = (*host, "workflow", "migrate", "cooperation", "--from", "1", "--to", "2")
@@ -176,7 +203,7 @@ def test_workflow_migrate_with_a_mapping_and_references(invoke: Invoke, host_dir
     assert (record["event"], record["target_state"]) == ("migration", "en_veille")
 
 
-def test_workflows_from_the_environment(invoke: Invoke, host_dir: Path) -> None:
+def test_workflows_from_the_environment(invoke: Invoke, host_dir: Path, alice: None) -> None:
     env = {"COOPFLOW_WORKFLOWS": str(host_dir)}
     assert ("cooperation", 2) in listed(ok(invoke("workflow", "list", "--json", env=env)).out)
     create(invoke)
@@ -256,7 +283,7 @@ def test_a_missing_workflows_folder_is_one_error_line(
     ids=["no-equals", "no-old-state", "twice"],
 )
 def test_bad_map_syntax_is_a_usage_error(
-    invoke: Invoke, host_dir: Path, items: tuple[str, ...], fragment: str
+    invoke: Invoke, host_dir: Path, alice: None, items: tuple[str, ...], fragment: str
 ) -> None:
     create(invoke)
     run = invoke(
@@ -277,7 +304,9 @@ def test_bad_map_syntax_is_a_usage_error(
     assert "migration" not in {e["event"] for e in history}
 
 
-def test_a_map_to_a_state_the_new_version_lacks_is_refused(invoke: Invoke, host_dir: Path) -> None:
+def test_a_map_to_a_state_the_new_version_lacks_is_refused(
+    invoke: Invoke, host_dir: Path, alice: None
+) -> None:
     create(invoke)
     run = invoke(
         "--workflows",

@@ -264,7 +264,12 @@ def test_a_render_holds_no_lock_while_weasyprint_runs(cf: Coopflow) -> None:
     def render_while_others_write(plan: Any) -> Any:
         renders.append(plan.version)
         if len(renders) == 1:  # in the middle of the first render, another actor writes
-            other.add_axis(ref, "Culture et patrimoine", objectives=["Croiser les saisons"])
+            other.add_axis(
+                ref,
+                "Culture et patrimoine",
+                objectives=["Croiser les saisons"],
+                actor=scenario.STAFF,
+            )
         return original(plan)
 
     cf.documents.render = render_while_others_write  # type: ignore[method-assign]

@@ -42,6 +42,13 @@ def version(engine: Engine, table: str) -> str | None:
         return conn.execute(text(f"SELECT version_num FROM {table}")).scalar()
 
 
+def migrate_and_register(engine: Engine) -> None:
+    """coopflow's tables at the current schema, and the scenarios' people registered."""
+    coopflow.migrate(engine)
+    with Coopflow(engine) as cf:
+        scenario.register_people(cf)
+
+
 def tables(engine: Engine) -> set[str]:
     return set(inspect(engine).get_table_names())
 
@@ -104,7 +111,7 @@ def _host_session_flow(engine: Engine, *, commit: bool) -> tuple[list[str], str]
 
 def test_shared_transaction_commits_with_the_host(host_engine: Engine) -> None:
     host_alembic(host_engine, "upgrade", "head")
-    coopflow.migrate(host_engine)
+    migrate_and_register(host_engine)
     fired, ref = _host_session_flow(host_engine, commit=True)
     assert fired == ["suspendre"]
     with Coopflow(host_engine) as cf:
@@ -116,7 +123,7 @@ def test_shared_transaction_commits_with_the_host(host_engine: Engine) -> None:
 
 def test_host_rollback_undoes_coopflow_writes_and_calls_nothing(host_engine: Engine) -> None:
     host_alembic(host_engine, "upgrade", "head")
-    coopflow.migrate(host_engine)
+    migrate_and_register(host_engine)
     fired, _ = _host_session_flow(host_engine, commit=False)
     assert fired == []
     with Coopflow(host_engine) as cf:
@@ -126,7 +133,7 @@ def test_host_rollback_undoes_coopflow_writes_and_calls_nothing(host_engine: Eng
 
 def test_refused_fire_inside_a_host_transaction_keeps_the_hosts_work(host_engine: Engine) -> None:
     host_alembic(host_engine, "upgrade", "head")
-    coopflow.migrate(host_engine)
+    migrate_and_register(host_engine)
     refused: list[Refusal] = []
     with Session(host_engine) as session:
         cf = Coopflow(session)
@@ -143,7 +150,7 @@ def test_refused_fire_inside_a_host_transaction_keeps_the_hosts_work(host_engine
 
 
 def test_callbacks_after_commit_only_with_an_engine(host_engine: Engine) -> None:
-    coopflow.migrate(host_engine)
+    migrate_and_register(host_engine)
     with Coopflow(host_engine) as cf:
         seen: list[tuple[str, str]] = []
 
@@ -170,7 +177,7 @@ def crm_has_contact(ctx: FireContext) -> Iterable[str]:
 
 def test_custom_workflow_versions_side_by_side_and_migration(host_engine: Engine) -> None:
     host_alembic(host_engine, "upgrade", "head")
-    coopflow.migrate(host_engine)
+    migrate_and_register(host_engine)
     mine = registry.child()
     mine.guard("crm_has_contact")(crm_has_contact)
     staff = Actor("marie.dupont", "staff")
@@ -197,15 +204,20 @@ def test_custom_workflow_versions_side_by_side_and_migration(host_engine: Engine
         cf.fire(new.reference, "engager_contractualisation", staff)
         # v1 partnerships still run on v1
         cf.fire(old, "revenir_accueil", staff)
-        # an explicit, journaled migration moves in-flight partnerships to v2
+        # an explicit, journaled migration, by an admin, moves in-flight partnerships to v2
+        mapping = {"accueil": "prospection", "dialogue": "prospection"}
+        with pytest.raises(coopflow.PermissionDenied, match=r"workflow\.migrate"):
+            cf.migrate_workflow(
+                "cooperation", from_version=1, to_version=2, actor=staff, mapping=mapping
+            )
         with pytest.raises(coopflow.ValidationError, match="map it"):
-            cf.migrate_workflow("cooperation", from_version=1, to_version=2, actor=staff)
+            cf.migrate_workflow("cooperation", from_version=1, to_version=2, actor=scenario.ADMIN)
         moved = cf.migrate_workflow(
             "cooperation",
             from_version=1,
             to_version=2,
-            actor=staff,
-            mapping={"accueil": "prospection", "dialogue": "prospection"},
+            actor=scenario.ADMIN,
+            mapping=mapping,
         )
         assert sorted(moved) == sorted([old, still_v1])
         assert cf.partnership(old).state == "prospection"
@@ -217,6 +229,7 @@ def test_custom_workflow_versions_side_by_side_and_migration(host_engine: Engine
             "prospection",
         )
         assert last.data == {"from_version": 1, "to_version": 2}
+        assert (last.actor, last.role) == (scenario.ADMIN.id, "admin")
         assert cf.verify().ok
 
 

@@ -14,7 +14,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
-from coopflow import Coopflow, ValidationError
+from coopflow import Actor, Coopflow, ValidationError
 from coopflow._db import normalise_url
 from coopflow._migrate import VERSION_TABLE
 from coopflow.cli import cli
@@ -58,6 +58,31 @@ def tables_in(engine: Engine, schema: str | None) -> set[str]:
     return set(inspect(engine).get_table_names(schema=schema))
 
 
+def the_database_login(cf: Coopflow) -> Actor:
+    """After ``coopflow init`` on PostgreSQL the first admin is the database login connected,
+    and only that actor may act through it: it takes the staff role too, to enter data."""
+    db_login, registered = cf.whoami()
+    assert db_login is not None and registered == db_login
+    assert [a.login for a in cf.actors()] == [db_login]
+    cf.grant_role(db_login, "staff", actor=Actor(db_login, "admin"))
+    return Actor(db_login, "staff")
+
+
+def in_accueil_as(cf: Coopflow, me: Actor) -> str:
+    """``scenario.in_accueil``, entered by ``me``."""
+    for key in ("bordeaux-metropole", "la-cali"):
+        cf.add_party(key, **scenario.PARTIES[key], actor=me)  # type: ignore[arg-type]
+    return cf.create_partnership(
+        "Coopération Bordeaux Métropole – la-cali",
+        scale="espace_regional",
+        parties=["bordeaux-metropole", "la-cali"],
+        home="bordeaux-metropole",
+        lead="bordeaux-metropole",
+        responsible=me.id,
+        actor=me,
+    ).reference
+
+
 def search_path(session: Session) -> str:
     return str(session.execute(text("SHOW search_path")).scalar_one())
 
@@ -87,6 +112,7 @@ def test_tables_versions_and_triggers_live_in_coopflows_schema(
     assert diff == []
 
     with Coopflow(host_engine, schema=schema) as cf:
+        scenario.register_people(cf)
         ref = scenario.signed(cf)
         assert cf.partnership(ref).state == "contractualisation.en_vigueur"
         assert cf.verify().ok
@@ -113,9 +139,16 @@ def test_a_url_with_a_schema_and_the_cli(host_url: str, schema: str) -> None:
     runner = CliRunner()
     result = runner.invoke(cli, ["--db", host_url, "--schema", schema, "init"])
     assert result.exit_code == 0, result.output
-    assert result.output.rstrip().endswith(f"(schema {schema})")
+    migrated, registered = result.output.rstrip().splitlines()
+    assert migrated.endswith(f"(schema {schema})")
+    assert "registered as the first admin" in registered
     with Coopflow(host_url, schema=schema) as cf:
-        ref = scenario.in_dialogue(cf)
+        me = the_database_login(cf)
+        ref = in_accueil_as(cf, me)
+        cf.log_exchange(
+            ref, date="2026-09-15", kind="reunion", summary="Première rencontre", actor=me
+        )
+        cf.fire(ref, "ouvrir_dialogue", me)
     shown = runner.invoke(
         cli, ["--db", host_url, "--schema", schema, "partnership", "show", ref, "--json"]
     )
@@ -136,6 +169,8 @@ def test_the_hosts_session_shares_its_transaction_and_keeps_its_path(
 ) -> None:
     host_alembic(host_engine, "upgrade", "head")
     coopflow.migrate(host_engine, schema=schema)
+    with Coopflow(host_engine, schema=schema) as registrar:
+        scenario.register_people(registrar)
     fired: list[str] = []
     with Session(host_engine) as session:
         before = search_path(session)
@@ -166,6 +201,7 @@ def test_a_refused_call_in_the_hosts_session_restores_its_path(
     with Session(host_engine) as session:
         before = search_path(session)
         cf = Coopflow(session, schema=schema)
+        scenario.register_people(cf)
         ref = scenario.in_accueil(cf)
         with pytest.raises(coopflow.GuardFailed):
             cf.fire(ref, "ouvrir_dialogue", scenario.STAFF)
@@ -206,6 +242,7 @@ def test_a_schema_never_falls_back_on_coopflows_tables_elsewhere_on_the_path(
     those of a new ``--schema``: init creates them there, and writes land there."""
     coopflow.migrate(host_url)  # coopflow's tables in the host's own schema
     with Coopflow(host_url) as there:
+        scenario.register_people(there)
         scenario.add_parties(there, "bordeaux-metropole")
     with pytest.raises(coopflow.SchemaOutOfDateError, match=f"--schema {schema} init"):
         Coopflow(host_url, schema=schema)
@@ -215,7 +252,8 @@ def test_a_schema_never_falls_back_on_coopflows_tables_elsewhere_on_the_path(
     assert "coopflow_partnership" in tables_in(host_engine, schema)
     with Coopflow(host_url, schema=schema) as cf:
         assert cf.parties() == []  # not the host schema's
-        ref = scenario.in_accueil(cf)
+        # nor its registry: init registered the first admin in the new schema
+        ref = in_accueil_as(cf, the_database_login(cf))
     with host_engine.connect() as conn:
         placed = conn.execute(
             text(f'SELECT count(*) FROM "{schema}".coopflow_partnership WHERE reference = :r'),

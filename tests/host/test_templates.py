@@ -25,6 +25,7 @@ def test_the_hosts_protocol_template_is_rendered_stored_and_journaled(
 ) -> None:
     coopflow.migrate(host_engine)
     with Coopflow(host_engine) as builtin:
+        scenario.register_people(builtin)
         reference_ref = scenario.in_legal_review(builtin)
         builtin_doc = builtin.documents_of(reference_ref)[-1]
     with Coopflow(host_engine, templates_dir=HERE / "templates") as cf:
@@ -71,6 +72,7 @@ def test_a_hostile_or_broken_host_template_stores_nothing(
         encoding="utf-8",
     )
     with Coopflow(host_engine, templates_dir=folder) as cf:
+        scenario.register_people(cf)
         ref = scenario.in_drafting(cf)
         records = len(cf.history(ref))
         with pytest.raises(coopflow.TemplateError, match=message) as refused:

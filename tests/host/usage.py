@@ -19,6 +19,10 @@ def crm_has_contact(ctx: FireContext) -> Iterable[str]:
 def run(url: str) -> list[str]:
     engine = coopflow.configure_sqlite(create_engine(url))
     coopflow.migrate(engine)
+    admin = Actor("admin", "admin")
+    with Coopflow(engine) as registrar:  # who may act: the first admin registers the others
+        registrar.register_first_admin(admin.id, "Administration")
+        registrar.add_actor("marie.dupont", "Marie Dupont", roles=["staff"], actor=admin)
     mine = registry.child()
     mine.guard("crm_has_contact")(crm_has_contact)
     fired: list[str] = []
@@ -29,12 +33,14 @@ def run(url: str) -> list[str]:
         def remember(result: FireResult) -> None:
             fired.append(f"{result.reference}: {result.event}")
 
+        staff = Actor("marie.dupont", "staff")
         cf.add_party(
             "bordeaux-metropole",
             "Bordeaux Métropole",
             nature="METRO",
             deliberative_body="conseil métropolitain",
             executive_title="Président",
+            actor=staff,
         )
         cf.add_party(
             "ville-de-saintes",
@@ -42,8 +48,8 @@ def run(url: str) -> list[str]:
             nature="COMMUNE",
             deliberative_body="conseil municipal",
             executive_title="Maire",
+            actor=staff,
         )
-        staff = Actor("marie.dupont", "staff")
         info = cf.create_partnership(
             "Coopération Bordeaux – Saintes",
             scale="espace_regional",

@@ -139,10 +139,18 @@ def _transaction(cf: Coopflow, ref: str) -> None:
             end=scenario.END,
             copil="Les élus des Parties.",
             cotech="Les services des Parties.",
+            actor=scenario.STAFF,
         )
         for party in ("bordeaux-metropole", "la-cali"):
             first, last, title = scenario.SIGNATORIES[party]
-            tx.set_signatory(ref, party=party, first_name=first, last_name=last, title=title)
+            tx.set_signatory(
+                ref,
+                party=party,
+                first_name=first,
+                last_name=last,
+                title=title,
+                actor=scenario.STAFF,
+            )
         tx.fire(ref, "soumettre_revue_juridique", scenario.STAFF)
 
 

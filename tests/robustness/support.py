@@ -15,6 +15,8 @@ from coopflow._db import normalise_url
 from coopflow.models import metadata
 from sqlalchemy import create_engine, inspect, text
 
+from tests import scenario
+
 ROOT = Path(__file__).resolve().parents[2]
 
 Dump = dict[str, list[tuple[tuple[str, Any], ...]]]
@@ -39,6 +41,26 @@ def dump(url: str) -> Dump:
             return result
     finally:
         engine.dispose()
+
+
+def register_people_and_the_cli(cf: Coopflow) -> None:
+    """The scenarios' people (``scenario.register_people``); on PostgreSQL, where the command
+    line acts as the actor registered with the database login connected, STAFF is registered
+    with it, and then only STAFF may act through this login (the API too)."""
+    db_login, _ = cf.whoami()
+    if db_login is None:
+        scenario.register_people(cf)
+        return
+    cf.register_first_admin(scenario.ADMIN.id, "Administration coopflow")
+    scenario.register(cf, scenario.LEGAL, scenario.ELECTED)
+    # Last: once STAFF holds the database login, only STAFF may act through it.
+    cf.add_actor(
+        scenario.STAFF.id,
+        scenario.PEOPLE[scenario.STAFF],
+        roles=[str(scenario.STAFF.role)],
+        actor=scenario.ADMIN,
+        db_login=db_login,
+    )
 
 
 def row_count(snapshot: Dump) -> int:

@@ -12,13 +12,22 @@ import json
 import subprocess
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
-from coopflow import ConcurrentModificationError, Coopflow
+import coopflow
+import pytest
+from coopflow import Actor, ConcurrentModificationError, Coopflow
 
 from tests import scenario
 
-from .support import check_evidence, child_env, coopflow_command, start_child
+from .support import (
+    check_evidence,
+    child_env,
+    coopflow_command,
+    register_people_and_the_cli,
+    start_child,
+)
 
 PROCESSES = 4
 THREADS = 2
@@ -83,6 +92,10 @@ def test_processes_and_threads_lose_nothing_and_refuse_cleanly(
 ) -> None:
     """4 processes x 2 threads x 10 operations: toggling fires with the version each actor saw,
     on the shared partnership and on each thread's own, and exchanges on the shared one."""
+    # the workers' actors (child.py: agent-<worker>-<thread>)
+    scenario.register(
+        cf, *(Actor(f"agent-{w}-{t}", "staff") for w in range(PROCESSES) for t in range(THREADS))
+    )
     shared, *own = _partnerships(cf, PROCESSES * THREADS + 1)
     versions_before = {ref: cf.partnership(ref).version for ref in (shared, *own)}
 
@@ -107,19 +120,24 @@ def test_processes_and_threads_lose_nothing_and_refuse_cleanly(
     for ref in (shared, *own):
         history = cf.history(ref)
         won = sorted((o["seq"], o["hash"]) for o in fired if o["ref"] == ref)
-        # the journal holds the creation record and exactly the fires reported successful
-        assert [(r.seq, r.hash) for r in history[1:]] == won, ref
+        fires = [r for r in history[1:] if r.event != "change"]
+        # the journal holds the creation record, exactly the fires reported successful...
+        assert [(r.seq, r.hash) for r in fires] == won, ref
         assert history[0].event == "creation"
+        # ...and one "change" record per exchange logged
+        entries = sum(1 for o in exchanges if o["ref"] == ref)
+        changes = [r for r in history if r.event == "change"]
+        assert [r.data["operation"] for r in changes] == ["exchange.log"] * entries, ref
         # suspendre and reprendre alternate: no fire acted on a state its actor had not seen
-        events = [r.event for r in history[1:]]
+        events = [r.event for r in fires]
         assert events == ["suspendre", "reprendre"] * (len(events) // 2) + (
             ["suspendre"] if len(events) % 2 else []
         )
         info = cf.partnership(ref)
         assert info.state == history[-1].target_state
-        entries = sum(1 for o in exchanges if o["ref"] == ref)
         assert info.version == versions_before[ref] + len(won) + entries
-    assert cf.verify().records == PROCESSES * THREADS + 1 + len(fired)
+    registries = len(cf.registry_history("actors")) + len(cf.registry_history("parties"))
+    assert cf.verify().records == PROCESSES * THREADS + 1 + len(fired) + len(exchanges) + registries
     check_evidence(cf)
 
 
@@ -185,22 +203,40 @@ def test_concurrent_renders_of_the_same_data_store_one_version(cf: Coopflow) -> 
     check_evidence(cf)
 
 
-def test_cli_processes_and_api_threads_race_on_one_version(cf: Coopflow, migrated_url: str) -> None:
+@pytest.fixture
+def cli_url(db_url: str) -> str:
+    """A migrated database whose STAFF is, on PostgreSQL, the database login's actor (whom the
+    command line acts as there)."""
+    coopflow.migrate(db_url)
+    with Coopflow(db_url) as cf:
+        register_people_and_the_cli(cf)
+    return db_url
+
+
+@pytest.fixture
+def cli_cf(cli_url: str) -> Iterator[Coopflow]:
+    with Coopflow(cli_url) as cf:
+        yield cf
+        assert cf.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_cli_processes_and_api_threads_race_on_one_version(cli_cf: Coopflow, cli_url: str) -> None:
     """``coopflow fire --expect-version`` in 5 processes and ``fire(expected_version=...)`` in
     3 threads, all on the version they saw: exactly one of the 8 wins; each losing command
     exits 1 with the concurrent-modification message alone.  Meanwhile 3 more commands fire
     on partnerships of their own and all succeed."""
+    cf = cli_cf
     shared, *own = _partnerships(cf, 4)
     seen = cf.partnership(shared).version
 
     def command(ref: str, i: int) -> list[str]:
         return coopflow_command(
-            migrated_url,
+            cli_url,
             "fire",
             ref,
             "suspendre",
             "--actor",
-            f"cli-{i}",
+            scenario.STAFF.id,  # on PostgreSQL, the database login's actor
             "--role",
             "staff",
             "--data",

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import signal
 
+import coopflow
 import pytest
 from coopflow import Coopflow
 from sqlalchemy import text
 
+from tests import scenario
+
 from .operations import OPERATIONS
-from .support import check_evidence, dump, run_child
+from .support import check_evidence, dump, register_people_and_the_cli, run_child
 
 CASES = [
     # a plain fire: before and after its journal record, before and after COMMIT
@@ -50,27 +53,39 @@ def _integrity(cf: Coopflow) -> None:
             assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
 
 
+@pytest.fixture
+def crash_url(db_url: str, operation: str) -> str:
+    """The database migrated, the scenarios' people registered: for the command line, STAFF
+    with the database login connected (on PostgreSQL the command line acts as its actor)."""
+    coopflow.migrate(db_url)
+    with Coopflow(db_url) as cf:
+        if operation == "cli_apply":
+            register_people_and_the_cli(cf)
+        else:
+            scenario.register_people(cf)
+    return db_url
+
+
 @pytest.mark.parametrize(("operation", "point"), CASES, ids=[f"{o}-{p}" for o, p in CASES])
-def test_sigkill_leaves_all_or_nothing(
-    cf: Coopflow, migrated_url: str, operation: str, point: str
-) -> None:
+def test_sigkill_leaves_all_or_nothing(crash_url: str, operation: str, point: str) -> None:
     """Killed before COMMIT: the database is exactly as before and the operation runs again;
     killed after: the whole operation is there.  Either way the evidence is consistent."""
     op = OPERATIONS[operation]
+    cf = Coopflow(crash_url)
     ref = op.prepare(cf)
     check_evidence(cf)
-    before = dump(migrated_url)
+    before = dump(crash_url)
     cf.close()
 
     child = run_child(
-        "crash", {"url": migrated_url, "ref": ref, "operation": operation, "point": point}
+        "crash", {"url": crash_url, "ref": ref, "operation": operation, "point": point}
     )
 
     assert child.returncode == -signal.SIGKILL, (child.returncode, child.stdout, child.stderr)
     assert child.stdout.splitlines()[-1] == f"KILL {point}", child.stdout + child.stderr
-    with Coopflow(migrated_url) as restarted:
+    with Coopflow(crash_url) as restarted:
         _integrity(restarted)
-        after = dump(migrated_url)
+        after = dump(crash_url)
         if point == "commit:after":
             assert after != before
             assert op.done(restarted, ref), "committed, so the whole operation is there"

@@ -266,7 +266,12 @@ def test_a_failing_callback_after_a_transaction_keeps_every_step(cf: Coopflow) -
 
     with pytest.raises(HookError):
         steps()
-    assert [r.event for r in cf.history(ref)] == ["creation", "ouvrir_dialogue", "revenir_accueil"]
+    assert [r.event for r in cf.history(ref)] == [
+        "creation",
+        "change",  # the exchange logged
+        "ouvrir_dialogue",
+        "revenir_accueil",
+    ]
     check_evidence(cf)
 
 

@@ -41,7 +41,7 @@ from tests import scenario
 from tests.conftest import BACKENDS, new_database
 from tests.documents.pdfcheck import page_texts, squeeze
 
-from .support import dump
+from .support import dump, register_people_and_the_cli
 
 PROGRAMME = "2027-2028"
 LONG = "x" * 20_000
@@ -74,10 +74,20 @@ def world(
     url = new_database(str(request.param), folder, request)
     coopflow.migrate(url)
     with Coopflow(url) as cf:
+        register_people_and_the_cli(cf)
         drafting = scenario.in_drafting(cf)
         accueil = scenario.in_accueil(cf, "ville-de-saintes")
-        cf.add_programme(drafting, PROGRAMME, start="2027-04-01", end="2028-03-31")
-        cf.add_action(drafting, PROGRAMME, axis=1, title="Navette", lead="bordeaux-metropole")
+        cf.add_programme(
+            drafting, PROGRAMME, start="2027-04-01", end="2028-03-31", actor=scenario.STAFF
+        )
+        cf.add_action(
+            drafting,
+            PROGRAMME,
+            axis=1,
+            title="Navette",
+            lead="bordeaux-metropole",
+            actor=scenario.STAFF,
+        )
         yield World(cf, url, accueil, drafting, folder)
         assert cf.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
@@ -92,7 +102,7 @@ class Case:
 
 def party(**change: Any) -> Callable[[World], object]:
     key = change.pop("key", "sud-gironde")
-    return lambda w: w.cf.add_party(key, **{**NEW_PARTY, **change})
+    return lambda w: w.cf.add_party(key, **{**NEW_PARTY, **change}, actor=scenario.STAFF)
 
 
 def partnership(**change: Any) -> Callable[[World], object]:
@@ -116,17 +126,19 @@ def exchange(**change: Any) -> Callable[[World], object]:
 
 def protocol(**change: Any) -> Callable[[World], object]:
     fields: dict[str, Any] = dict(start="2027-01-01", end="2029-12-31")
-    return lambda w: w.cf.set_protocol(w.drafting, **{**fields, **change})
+    return lambda w: w.cf.set_protocol(w.drafting, **{**fields, **change}, actor=scenario.STAFF)
 
 
 def programme(label: str = "2028-2029", **change: Any) -> Callable[[World], object]:
     fields: dict[str, Any] = dict(start="2028-04-01", end="2029-03-31")
-    return lambda w: w.cf.add_programme(w.drafting, label, **{**fields, **change})
+    return lambda w: w.cf.add_programme(
+        w.drafting, label, **{**fields, **change}, actor=scenario.STAFF
+    )
 
 
 def budget(amount: object) -> Callable[[World], object]:
     return lambda w: w.cf.add_budget_line(
-        w.drafting, PROGRAMME, 1, funder="bordeaux-metropole", amount=amount
+        w.drafting, PROGRAMME, 1, funder="bordeaux-metropole", amount=amount, actor=scenario.STAFF
     )
 
 
@@ -262,43 +274,49 @@ CASES = [
     # ---------------------------------------------------------------- axes, stakes, commitments
     Case(
         "axis-title-rlo",
-        lambda w: w.cf.add_axis(w.drafting, "Axe \u202e"),
+        lambda w: w.cf.add_axis(w.drafting, "Axe \u202e", actor=scenario.STAFF),
         ValidationError,
         "title",
     ),
     Case(
         "axis-objective-20000",
-        lambda w: w.cf.add_axis(w.drafting, "Axe", objectives=[LONG]),
+        lambda w: w.cf.add_axis(w.drafting, "Axe", objectives=[LONG], actor=scenario.STAFF),
         ValidationError,
         "objectives[0]",
     ),
     Case(
         "axis-number-0",
-        lambda w: w.cf.add_axis(w.drafting, "Axe", number=0),
+        lambda w: w.cf.add_axis(w.drafting, "Axe", number=0, actor=scenario.STAFF),
         ValidationError,
         "number",
     ),
     Case(
         "stake-unknown-axis",
-        lambda w: w.cf.add_stake(w.drafting, axis=9, title="Enjeu"),
+        lambda w: w.cf.add_stake(w.drafting, axis=9, title="Enjeu", actor=scenario.STAFF),
         NotFoundError,
         "axis 9",
     ),
     Case(
         "stake-description-nul",
-        lambda w: w.cf.add_stake(w.drafting, axis=1, title="Enjeu", description="a\x00"),
+        lambda w: w.cf.add_stake(
+            w.drafting, axis=1, title="Enjeu", description="a\x00", actor=scenario.STAFF
+        ),
         ValidationError,
         "description",
     ),
     Case(
         "commitment-not-a-party",
-        lambda w: w.cf.add_commitment(w.drafting, axis=1, party="ville-de-saintes", text="x"),
+        lambda w: w.cf.add_commitment(
+            w.drafting, axis=1, party="ville-de-saintes", text="x", actor=scenario.STAFF
+        ),
         ValidationError,
         "party",
     ),
     Case(
         "commitment-empty",
-        lambda w: w.cf.add_commitment(w.drafting, axis=1, party="la-cali", text=" \n "),
+        lambda w: w.cf.add_commitment(
+            w.drafting, axis=1, party="la-cali", text=" \n ", actor=scenario.STAFF
+        ),
         ValidationError,
         "text",
     ),
@@ -345,27 +363,38 @@ CASES = [
     Case("budget-sql", budget("0; DROP TABLE coopflow_budget_line"), ValidationError, "amount"),
     Case(
         "indicator-target-text",
-        lambda w: w.cf.add_indicator(w.drafting, PROGRAMME, 1, name="Voyageurs", target="abc"),
+        lambda w: w.cf.add_indicator(
+            w.drafting, PROGRAMME, 1, name="Voyageurs", target="abc", actor=scenario.STAFF
+        ),
         ValidationError,
         "target",
     ),
     Case(
         "action-lead-not-a-party",
         lambda w: w.cf.add_action(
-            w.drafting, PROGRAMME, axis=1, title="Action", lead="ville-de-saintes"
+            w.drafting,
+            PROGRAMME,
+            axis=1,
+            title="Action",
+            lead="ville-de-saintes",
+            actor=scenario.STAFF,
         ),
         ValidationError,
         "lead",
     ),
     Case(
         "action-partner-rlo",
-        lambda w: w.cf.add_action(w.drafting, PROGRAMME, axis=1, title="A", partners=["\u202e"]),
+        lambda w: w.cf.add_action(
+            w.drafting, PROGRAMME, axis=1, title="A", partners=["\u202e"], actor=scenario.STAFF
+        ),
         ValidationError,
         "partners[0]",
     ),
     Case(
         "milestone-2101",
-        lambda w: w.cf.add_milestone(w.drafting, PROGRAMME, 1, date="2101-01-01", label="Fin"),
+        lambda w: w.cf.add_milestone(
+            w.drafting, PROGRAMME, 1, date="2101-01-01", label="Fin", actor=scenario.STAFF
+        ),
         ValidationError,
         "date",
     ),
@@ -373,7 +402,12 @@ CASES = [
     Case(
         "signatory-rlo",
         lambda w: w.cf.set_signatory(
-            w.drafting, party="la-cali", first_name="\u202eÉtienne", last_name="M", title="P"
+            w.drafting,
+            party="la-cali",
+            first_name="\u202eÉtienne",
+            last_name="M",
+            title="P",
+            actor=scenario.STAFF,
         ),
         ValidationError,
         "first_name",
@@ -381,7 +415,12 @@ CASES = [
     Case(
         "signatory-name-101",
         lambda w: w.cf.set_signatory(
-            w.drafting, party="la-cali", first_name="É", last_name="M" * 101, title="P"
+            w.drafting,
+            party="la-cali",
+            first_name="É",
+            last_name="M" * 101,
+            title="P",
+            actor=scenario.STAFF,
         ),
         ValidationError,
         "last_name",
@@ -752,7 +791,9 @@ def test_hostile_input_through_the_command_line(world: World, case: CliCase) -> 
         path.write_text(case.file, encoding="utf-8")
     args = [a.format(accueil=world.accueil, file=path) for a in case.args]
     before = dump(world.url)
-    result = CliRunner().invoke(cli, ["--db", world.url, *args])
+    # Who runs the commands (SQLite; on PostgreSQL, the database login's actor: STAFF).
+    env = {"COOPFLOW_ACTOR": scenario.STAFF.id}
+    result = CliRunner().invoke(cli, ["--db", world.url, *args], env=env)
     assert result.exit_code == case.code, (result.exit_code, result.stdout, result.stderr)
     assert result.stderr.startswith("error: "), result.stderr
     assert case.names in result.stderr, result.stderr
@@ -786,6 +827,7 @@ def _hostile_drafting(cf: Coopflow) -> tuple[str, dict[str, str]]:
         deliberative_body=f"conseil {names['jinja']}",
         executive_title="Président",
         seat=f"Siège {names['sql']}",
+        actor=scenario.STAFF,
     )
     ref = cf.create_partnership(
         f"Coopération {names['style']}",
@@ -804,12 +846,20 @@ def _hostile_drafting(cf: Coopflow) -> tuple[str, dict[str, str]]:
     )
     cf.fire(ref, "ouvrir_dialogue", scenario.STAFF, comment=f"Commentaire {names['style']}")
     for n, (key, payload) in enumerate(list(names.items())[:2], start=1):
-        cf.add_axis(ref, f"Axe {payload}", objectives=[f"Objectif {names['css']}"])
+        cf.add_axis(
+            ref, f"Axe {payload}", objectives=[f"Objectif {names['css']}"], actor=scenario.STAFF
+        )
         cf.add_stake(
-            ref, axis=n, title=f"Enjeu {key} {payload}", description=names["jinja-globals"]
+            ref,
+            axis=n,
+            title=f"Enjeu {key} {payload}",
+            description=names["jinja-globals"],
+            actor=scenario.STAFF,
         )
         for p in ("bordeaux-metropole", "hostile"):
-            cf.add_commitment(ref, axis=n, party=p, text=f"Engagement {p} {names['sql']}")
+            cf.add_commitment(
+                ref, axis=n, party=p, text=f"Engagement {p} {names['sql']}", actor=scenario.STAFF
+            )
     cf.fire(ref, "engager_contractualisation", scenario.STAFF)
     cf.set_protocol(
         ref,
@@ -819,6 +869,7 @@ def _hostile_drafting(cf: Coopflow) -> tuple[str, dict[str, str]]:
         copil=f"COPIL {names['img']}",
         cotech=f"COTECH {names['css']}",
         means=f"Moyens {names['jinja-globals']}",
+        actor=scenario.STAFF,
     )
     cf.set_signatory(
         ref,
@@ -826,6 +877,7 @@ def _hostile_drafting(cf: Coopflow) -> tuple[str, dict[str, str]]:
         first_name="Claire",
         last_name="Lefèvre",
         title="Présidente",
+        actor=scenario.STAFF,
     )
     cf.set_signatory(
         ref,
@@ -833,6 +885,7 @@ def _hostile_drafting(cf: Coopflow) -> tuple[str, dict[str, str]]:
         first_name=f"Prénom {names['jinja']}",
         last_name="Nom",
         title="Président",
+        actor=scenario.STAFF,
     )
     printed = {
         "party": f"Communauté {names['link']}",
@@ -858,7 +911,7 @@ def test_hostile_text_is_stored_literally(cf: Coopflow) -> None:
     assert party_info.seat == f"Siège {PAYLOADS['sql']}"
     info = cf.partnership(ref)
     assert info.title == f"Coopération {PAYLOADS['style']}"
-    history = cf.history(ref)
+    history = [e for e in cf.history(ref) if e.event != "change"]  # the events, not data entry
     assert history[1].comment == f"Commentaire {PAYLOADS['style']}"
     detail = cf.detail(ref)
     assert detail["protocol"]["means"] == f"Moyens {PAYLOADS['jinja-globals']}"

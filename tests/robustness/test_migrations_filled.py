@@ -84,6 +84,7 @@ def _still_protected(cf: Coopflow) -> None:
 
 
 def _goes_on(cf: Coopflow, refs: dict[str, str]) -> None:
+    scenario.register_people(cf)  # the registry revision 0006 adds is empty: who may act
     cf.fire(refs["accueil"], "ouvrir_dialogue", scenario.STAFF)
     cf.fire(refs["suspended"], "reprendre", scenario.STAFF)
     assert cf.partnership(refs["suspended"]).state == "dialogue"

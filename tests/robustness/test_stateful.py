@@ -42,6 +42,7 @@ from tests import scenario
 COOP = load_folder(BUILTIN_DIR, registry).get("cooperation")
 PARTIES = ("bordeaux-metropole", "la-cali")
 ANY_ROLE = (*ROLES, "mayor")
+ELECTED = Actor("someone-elected", "elected")  # who fires in role elected
 EDITABLE = (
     "accueil",
     "dialogue",
@@ -96,10 +97,14 @@ class CooperationMachine(RuleBasedStateMachine):
         self.state = "accueil"
         self.records = 1
         self.exchanges = 0
+        self.summaries: set[str] = set()  # an exchange logged again is a no-op
         self.axes: list[tuple[bool, frozenset[str]]] = []  # (has a stake, committed parties)
         self.suspended_from: str | None = None
         self.documents: set[str] = set()
         self.deliberated_on: str | None = None  # the document the délibérations name
+        self.protocol_set = False
+        # each party's signatory, by the login registered as them (None: named, no login)
+        self.signatories: dict[str, str | None] = {}
 
     @rule(data=st.data())
     def act(self, data: st.DataObject) -> None:
@@ -132,6 +137,9 @@ class CooperationMachine(RuleBasedStateMachine):
             return
         assert not final, f"exchange logged in {self.state}"
         self.exchanges += 1
+        if summary not in self.summaries:  # a data entry that changes something: one record
+            self.summaries.add(summary)
+            self.records += 1
 
     def add_axis(self, data: st.DataObject) -> None:
         stake = data.draw(st.booleans() | st.just(True), label="stake")
@@ -141,35 +149,64 @@ class CooperationMachine(RuleBasedStateMachine):
         )
 
         def add() -> None:
-            number = self.cf.add_axis(self.ref, "Mobilités", objectives=["Relier les territoires"])
+            number = self.cf.add_axis(
+                self.ref, "Mobilités", objectives=["Relier les territoires"], actor=scenario.STAFF
+            )
             if stake:
-                self.cf.add_stake(self.ref, axis=number, title="Enjeu de mobilité")
+                self.cf.add_stake(
+                    self.ref, axis=number, title="Enjeu de mobilité", actor=scenario.STAFF
+                )
             for party in sorted(committed):
-                self.cf.add_commitment(self.ref, axis=number, party=party, text="S'engage")
+                self.cf.add_commitment(
+                    self.ref, axis=number, party=party, text="S'engage", actor=scenario.STAFF
+                )
 
         if self._entered(add):
             self.axes.append((stake, committed))
+            self.records += 1 + int(stake) + len(committed)  # the axis, its stake, commitments
 
     def set_protocol(self, data: st.DataObject) -> None:
-        self._entered(
+        entered = self._entered(
             lambda: self.cf.set_protocol(
                 self.ref,
                 start=scenario.START,
                 end=scenario.END,
                 copil="Les élus des Parties.",
                 cotech="Les services des Parties.",
+                actor=scenario.STAFF,
             )
         )
+        if entered and not self.protocol_set:  # always the same text: journaled once
+            self.protocol_set = True
+            self.records += 1
 
     def set_signatories(self, data: st.DataObject) -> None:
+        # the metropolis' signatory registered as the elected actor, or not: only then may the
+        # elected actor sign
+        linked = data.draw(st.booleans(), label="linked")
+        logins = {
+            party: ELECTED.id if linked and party == PARTIES[0] else None for party in PARTIES
+        }
+
         def name() -> None:
             for party in PARTIES:
                 first, last, title = scenario.SIGNATORIES[party]
                 self.cf.set_signatory(
-                    self.ref, party=party, first_name=first, last_name=last, title=title
+                    self.ref,
+                    party=party,
+                    first_name=first,
+                    last_name=last,
+                    title=title,
+                    login=logins[party],
+                    actor=scenario.STAFF,
                 )
 
-        self._entered(name, also_in=("contractualisation.avenant",))
+        if self._entered(name, also_in=("contractualisation.avenant",)):
+            # each signatory that changed is journaled
+            self.records += sum(
+                1 for p in PARTIES if p not in self.signatories or self.signatories[p] != logins[p]
+            )
+            self.signatories = logins
 
     def record_deliberations(self, data: st.DataObject) -> None:
         allowed = self.state == "contractualisation.deliberations"
@@ -240,6 +277,8 @@ class CooperationMachine(RuleBasedStateMachine):
         from_here = any(_within(source, s) for s in ev.sources)
         missing = any(i.required for i in ev.inputs) and not with_inputs
         values = self._inputs(event) if with_inputs else {}
+        signs_as_self = role in ev.own_signature
+        signatory = Actor(f"someone-{role}", role).id in self.signatories.values()
         result, error = _attempt(
             lambda: self.cf.fire(self.ref, event, Actor(f"someone-{role}", role), data=values)
         )
@@ -252,6 +291,9 @@ class CooperationMachine(RuleBasedStateMachine):
             elif not from_here:
                 assert isinstance(error, TransitionNotAllowed), error
                 assert error.state == source, error
+            elif signs_as_self and not signatory:
+                assert isinstance(error, PermissionDenied), error
+                assert "is not a signatory" in str(error), error
             elif missing:
                 assert isinstance(error, ValidationError), error
                 assert (error.field or "").startswith("data."), error
@@ -264,6 +306,7 @@ class CooperationMachine(RuleBasedStateMachine):
         # it went through: everything that allows it must hold
         assert role in ev.roles, f"{role} fired {event}"
         assert from_here, f"{event} fired from {source}"
+        assert signatory or not signs_as_self, f"{role} signed, not a signatory"
         assert not missing
         assert self._guards_pass(event) is not False, f"{event} fired, its guards should refuse"
         expected = COOP.run(source, event, self.suspended_from if ev.target == PREVIOUS else None)
@@ -291,6 +334,10 @@ class CooperationMachine(RuleBasedStateMachine):
                     record.target_state == record.source_state == "contractualisation.deliberations"
                 )
                 assert record.document_sha256 in self.documents, record
+            elif record.event == "change":  # data entry, by the one who entered it
+                assert record.target_state == record.source_state, record
+                assert (record.actor, record.role) == (scenario.STAFF.id, "staff"), record
+                assert record.data["operation"] and record.data["changes"], record
             else:
                 assert record.role in COOP.events[record.event].roles, record
         if any(r.target_state == "dialogue" for r in history):
@@ -303,6 +350,7 @@ class CooperationMachine(RuleBasedStateMachine):
 def test_random_sequences_keep_every_invariant(cf: Coopflow) -> None:
     """15 examples of up to 30 steps each, on one database (each example its own partnership)."""
     scenario.add_parties(cf, *PARTIES)
+    scenario.register(cf, *(Actor(f"someone-{role}", role) for role in ROLES))
     CooperationMachine.cf = cf
     run_state_machine_as_test(
         CooperationMachine,

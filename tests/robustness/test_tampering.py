@@ -40,6 +40,8 @@ def _drop_protection(cf: Coopflow) -> None:
         if cf.engine.dialect.name == "postgresql":
             conn.execute(text("DROP TRIGGER coopflow_journal_append_only ON coopflow_journal"))
             conn.execute(text("DROP TRIGGER coopflow_document_immutable ON coopflow_document"))
+            # and the check that a record's author is the login writing it
+            conn.execute(text("DROP TRIGGER coopflow_journal_author ON coopflow_journal"))
         else:
             for name in (
                 "journal_no_update",
@@ -59,7 +61,8 @@ def _problems(cf: Coopflow, ref: str | None = None) -> list[str]:
     return [str(p) for p in cf.verify(ref).problems]
 
 
-def _three_records(cf: Coopflow) -> str:
+def _four_records(cf: Coopflow) -> str:
+    """creation, the exchange logged ("change"), ouvrir_dialogue, revenir_accueil."""
     ref = scenario.in_dialogue(cf)
     cf.fire(ref, "revenir_accueil", scenario.STAFF, comment="Pause estivale")
     return ref
@@ -74,7 +77,7 @@ def _protocol_docs(cf: Coopflow, ref: str) -> dict[int, DocumentInfo]:
 
 def test_database_refuses_changing_any_journal_column(cf: Coopflow) -> None:
     """Every column of a journal record is refused an UPDATE, and a record its DELETE."""
-    ref = _three_records(cf)
+    ref = _four_records(cf)
     for column in JOURNAL.columns:
         if column.name == "id":
             continue
@@ -82,7 +85,7 @@ def test_database_refuses_changing_any_journal_column(cf: Coopflow) -> None:
             conn.execute(text(f"UPDATE coopflow_journal SET {column.name} = {column.name}"))
     with pytest.raises(DBAPIError, match="append-only"), cf.engine.begin() as conn:
         conn.execute(text("DELETE FROM coopflow_journal WHERE seq = 3"))
-    assert len(cf.history(ref)) == 3 and cf.verify().ok
+    assert len(cf.history(ref)) == 4 and cf.verify().ok
 
 
 def test_database_refuses_changing_a_stored_documents_content(cf: Coopflow) -> None:
@@ -103,13 +106,14 @@ def test_database_refuses_changing_a_stored_documents_content(cf: Coopflow) -> N
 def test_database_refuses_emptying_the_journal_or_the_documents(cf: Coopflow, table: str) -> None:
     """PostgreSQL's TRUNCATE skips row triggers; SQLite's equivalent is an unqualified DELETE."""
     ref = scenario.in_legal_review(cf)
+    before = cf.history(ref)
     statement = (
         f"TRUNCATE {table}" if cf.engine.dialect.name == "postgresql" else f"DELETE FROM {table}"
     )
     with pytest.raises(DBAPIError, match="append-only"), cf.engine.begin() as conn:
         conn.execute(text(statement))
     assert cf.verify().ok
-    assert len(cf.history(ref)) == 4
+    assert cf.history(ref) == before and cf.documents_of(ref) != []
 
 
 # -------------------------------------------------------------------- the journal
@@ -132,7 +136,7 @@ EDITS: dict[str, Any] = {
 
 def test_verify_names_each_edited_journal_field(cf: Coopflow) -> None:
     """Each field of record 2 edited in turn (then restored): verify names record 2 as edited."""
-    ref = _three_records(cf)
+    ref = _four_records(cf)
     _drop_protection(cf)
     with cf.engine.connect() as conn:
         row = conn.execute(select(JOURNAL).where(JOURNAL.c.seq == 2)).mappings().one()
@@ -149,7 +153,7 @@ def test_verify_names_each_edited_journal_field(cf: Coopflow) -> None:
 
 def test_verify_names_a_record_that_no_longer_follows(cf: Coopflow) -> None:
     """A record whose predecessor's hash was changed: verify names it."""
-    ref = _three_records(cf)
+    ref = _four_records(cf)
     _drop_protection(cf)
     _execute(cf, "UPDATE coopflow_journal SET prev_hash = :h WHERE seq = 3", h="1" * 64)
     problem = cf.verify(ref).first_broken
@@ -159,7 +163,7 @@ def test_verify_names_a_record_that_no_longer_follows(cf: Coopflow) -> None:
 
 def test_verify_names_a_deleted_first_record(cf: Coopflow) -> None:
     """The creation record deleted: verify names record 1 as missing."""
-    ref = _three_records(cf)
+    ref = _four_records(cf)
     _drop_protection(cf)
     _execute(cf, "DELETE FROM coopflow_journal WHERE seq = 1")
     problem = cf.verify(ref).first_broken
@@ -168,13 +172,13 @@ def test_verify_names_a_deleted_first_record(cf: Coopflow) -> None:
 
 def test_verify_names_a_forged_record_appended_to_a_chain(cf: Coopflow) -> None:
     """A record added at the end, with a correct hash chained to the last one, but which the
-    partnership's head (its last record) does not know: record 4 is the first broken one."""
-    ref = _three_records(cf)
+    partnership's head (its last record) does not know: it is the first broken one."""
+    ref = _four_records(cf)
     _drop_protection(cf)
     last = cf.history(ref)[-1]
     at = dt.datetime.now(dt.UTC)
     forged = dict(
-        seq=4,
+        seq=last.seq + 1,
         event="ouvrir_dialogue",
         source_state="accueil",
         target_state="dialogue",
@@ -196,7 +200,7 @@ def test_verify_names_a_forged_record_appended_to_a_chain(cf: Coopflow) -> None:
         conn.execute(JOURNAL.insert().values(partnership_id=pid, hash=digest, **forged))
     problem = cf.verify(ref).first_broken
     assert problem is not None
-    assert problem.seq == 4, str(problem)
+    assert problem.seq == last.seq + 1, str(problem)
     assert "deleted" not in problem.message, str(problem)
 
 
@@ -236,7 +240,7 @@ def test_verify_detects_a_partnership_row_deleted_behind_its_journal(
 
 def test_verify_detects_a_partnership_state_changed_behind_the_journal(cf: Coopflow) -> None:
     """The state changed by hand, with no journal record: verify says it differs."""
-    ref = _three_records(cf)
+    ref = _four_records(cf)
     _execute(cf, "UPDATE coopflow_partnership SET state = 'contractualisation.en_vigueur'")
     assert any("differs from the journal" in p for p in _problems(cf, ref))
 
@@ -257,9 +261,12 @@ def test_verify_detects_a_renamed_programme(cf: Coopflow) -> None:
     ref = scenario.in_drafting(cf)
     label = scenario.with_programme(cf, ref)
     cf.fire(ref, "revue_cotech", scenario.STAFF, programme=label)
+    # the first record naming it: the programme's creation (a "change" record)
+    first = next(e for e in cf.history(ref) if e.programme == label)
+    assert first.event == "change"
     _execute(cf, "UPDATE coopflow_programme SET label = '2027-2029'")
     problem = cf.verify(ref).first_broken
-    assert problem is not None and problem.seq == 4 and "edited" in problem.message
+    assert problem is not None and problem.seq == first.seq and "edited" in problem.message
 
 
 # -------------------------------------------------------------------- documents
@@ -287,6 +294,7 @@ def signed_db(
     url = new_database(str(request.param), tmp_path_factory.mktemp("tampering"), request)
     coopflow.migrate(url)
     with Coopflow(url) as cf:
+        scenario.register_people(cf)
         ref = scenario.signed(cf)
         docs = _protocol_docs(cf, ref)
         _drop_protection(cf)

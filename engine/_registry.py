@@ -1,0 +1,228 @@
+"""The registries' own chains: every change to the actors and to the parties, hash-chained
+as a partnership's journal is (one chain per registry, its head in ``coopflow_chain``), and
+their verification against the registries as they stand.
+
+A record's data holds the entry ``before`` and ``after`` the change (None when there was
+none), so replaying a chain gives the registry it must equal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Final
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ._canonical import canonical_json, sha256_hex, utc_iso
+from ._context import Acting
+from ._journal import GENESIS, Problem
+from ._vocabulary import ROLES
+from .models import Chain, Party, RegisteredActor, RegistryRecord, utcnow
+
+#: The registries that have a chain, and what one entry is called in a report.
+CHAINS: Final[dict[str, str]] = {"actors": "actor", "parties": "party"}
+
+
+def registry_hash(
+    *,
+    chain: str,
+    seq: int,
+    action: str,
+    subject: str,
+    actor: str,
+    role: str,
+    identified_by: str,
+    db_login: str | None,
+    at: dt.datetime,
+    data: str,
+    prev_hash: str,
+) -> str:
+    """The SHA-256 of the canonical JSON of everything a registry record says and of its place
+    in its chain."""
+    return sha256_hex(
+        canonical_json(
+            {
+                "chain": chain,
+                "seq": seq,
+                "action": action,
+                "subject": subject,
+                "actor": actor,
+                "role": role,
+                "identified_by": identified_by,
+                "db_login": db_login,
+                "at": utc_iso(at),
+                "data": data,
+                "prev_hash": prev_hash,
+            }
+        )
+    )
+
+
+def _digest(rec: RegistryRecord) -> str:
+    return registry_hash(
+        chain=rec.chain,
+        seq=rec.seq,
+        action=rec.action,
+        subject=rec.subject,
+        actor=rec.actor,
+        role=rec.role,
+        identified_by=rec.identified_by,
+        db_login=rec.db_login,
+        at=rec.at,
+        data=rec.data,
+        prev_hash=rec.prev_hash,
+    )
+
+
+def append(
+    session: Session,
+    chain: str,
+    acting: Acting,
+    *,
+    action: str,
+    subject: str,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+) -> RegistryRecord:
+    """Add the next record of ``chain``, its head locked for the rest of the transaction (on
+    SQLite the write lock is held already)."""
+    head = session.scalars(select(Chain).where(Chain.name == chain).with_for_update()).one_or_none()
+    if head is None:  # a registry chain is created with the schema; never by a write
+        head = Chain(name=chain, seq=0, head=GENESIS)
+        session.add(head)
+    at = utcnow()
+    data = canonical_json({"before": before, "after": after})
+    record = RegistryRecord(
+        chain=chain,
+        seq=head.seq + 1,
+        action=action,
+        subject=subject,
+        actor=acting.login,
+        role=acting.role,
+        identified_by=acting.identified_by,
+        db_login=acting.db_login,
+        at=at,
+        data=data,
+        prev_hash=head.head,
+    )
+    record.hash = _digest(record)
+    session.add(record)
+    session.flush()
+    session.execute(
+        update(Chain).where(Chain.name == chain).values(seq=record.seq, head=record.hash)
+    )
+    session.expire(head)
+    return record
+
+
+def actor_entry(row: RegisteredActor) -> dict[str, Any]:
+    """What the actors' chain records of an actor."""
+    return {
+        "login": row.login,
+        "full_name": row.full_name,
+        "roles": [r for r in ROLES if r in row.roles],
+        "active": row.active,
+        "db_login": row.db_login,
+    }
+
+
+def party_entry(row: Party) -> dict[str, Any]:
+    """What the parties' chain records of a party."""
+    return {
+        "key": row.key,
+        "official_name": row.official_name,
+        "usual_name": row.usual_name,
+        "nature": row.nature,
+        "siren": row.siren,
+        "seat": row.seat,
+        "deliberative_body": row.deliberative_body,
+        "executive_title": row.executive_title,
+    }
+
+
+def records(session: Session, chain: str) -> list[RegistryRecord]:
+    return list(
+        session.scalars(
+            select(RegistryRecord).where(RegistryRecord.chain == chain).order_by(RegistryRecord.seq)
+        )
+    )
+
+
+def _walk(chain: str, rows: list[RegistryRecord], head: Chain | None) -> Iterator[Problem]:
+    prev = GENESIS
+    for expected, rec in enumerate(rows, start=1):
+        if rec.seq != expected:
+            yield Problem(f"registry {chain}", expected, f"record {expected} is missing")
+            return
+        if rec.prev_hash != prev:
+            yield Problem(f"registry {chain}", rec.seq, "does not follow the previous record")
+            return
+        if _digest(rec) != rec.hash:
+            yield Problem(f"registry {chain}", rec.seq, "content does not match its hash (edited)")
+            return
+        prev = rec.hash
+    seq, last = (head.seq, head.head) if head is not None else (0, GENESIS)
+    if len(rows) != seq or prev != last:
+        yield Problem(
+            f"registry {chain}",
+            None,
+            f"the chain ends at record {len(rows)} but its head names record {seq}",
+        )
+
+
+def _replayed(rows: Iterable[RegistryRecord]) -> dict[str, Any]:
+    state: dict[str, Any] = {}
+    for rec in rows:
+        after = json.loads(rec.data)["after"]
+        if after is None:
+            state.pop(rec.subject, None)
+        else:
+            state[rec.subject] = after
+    return state
+
+
+def verify(session: Session) -> tuple[int, list[Problem]]:
+    """Check both registry chains, then that the actors are exactly what their chain says and
+    that every party the parties' chain names is as it last recorded it.  Returns the number
+    of records checked and the problems."""
+    problems: list[Problem] = []
+    count = 0
+    heads = {c.name: c for c in session.scalars(select(Chain))}
+    replays: dict[str, dict[str, Any]] = {}
+    for chain in CHAINS:
+        rows = records(session, chain)
+        count += len(rows)
+        broken = list(_walk(chain, rows, heads.get(chain)))
+        problems.extend(broken)
+        replays[chain] = _replayed(rows) if not broken else {}
+    if not any(p.reference == "registry actors" for p in problems):
+        current = {r.login: actor_entry(r) for r in session.scalars(select(RegisteredActor))}
+        journaled = replays["actors"]
+        for login in sorted(set(current) | set(journaled)):
+            if current.get(login) != journaled.get(login):
+                problems.append(
+                    Problem(
+                        "registry actors",
+                        None,
+                        f"actor {login} is not as the actors' journal last recorded it "
+                        "(changed outside coopflow)"
+                        if login in journaled
+                        else f"actor {login} has no journal record (added outside coopflow)",
+                    )
+                )
+    if not any(p.reference == "registry parties" for p in problems):
+        parties = {r.key: party_entry(r) for r in session.scalars(select(Party))}
+        for key, recorded in sorted(replays["parties"].items()):
+            if parties.get(key) != recorded:
+                problems.append(
+                    Problem(
+                        "registry parties",
+                        None,
+                        f"party {key} is not as the parties' journal last recorded it "
+                        "(changed outside coopflow)",
+                    )
+                )
+    return count, problems
