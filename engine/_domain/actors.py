@@ -21,10 +21,16 @@ from coopflow._views import ActorInfo
 from coopflow._vocabulary import IDENTIFICATIONS, ROLES
 from coopflow.errors import AlreadyExistsError, NotFoundError, PermissionDenied, ValidationError
 from coopflow.models import RegisteredActor
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 _A = RegisteredActor.__table__.c
+# Built once (every write runs one of them): compiled forms are cached, values are parameters.
+_WHO = select(_A.login, _A.roles, _A.active, _A.db_login)
+_BY_LOGIN = _WHO.where(_A.login == bindparam("login"))
+_BY_LOGIN_OR_DB_LOGIN = _WHO.where(
+    or_(_A.login == bindparam("login"), _A.db_login == bindparam("db_login"))
+)
 
 
 def _held(roles: Sequence[str]) -> tuple[str, ...]:
@@ -53,10 +59,10 @@ def authorise(
             f"unknown identification {actor.identified_by!r} (known: {', '.join(IDENTIFICATIONS)})",
             field="identified_by",
         )
-    match = (
-        _A.login == login if db_login is None else or_(_A.login == login, _A.db_login == db_login)
-    )
-    rows = db.execute(select(_A.login, _A.roles, _A.active, _A.db_login).where(match)).all()
+    if db_login is None:
+        rows = db.execute(_BY_LOGIN, {"login": login}).all()
+    else:
+        rows = db.execute(_BY_LOGIN_OR_DB_LOGIN, {"login": login, "db_login": db_login}).all()
     row = next((r for r in rows if r.login == login), None)
     role = actor.role or ""
     if row is None:
