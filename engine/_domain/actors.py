@@ -37,18 +37,16 @@ def _held(roles: Sequence[str]) -> tuple[str, ...]:
     return tuple(r for r in ROLES if r in roles)
 
 
-def authorise(
+def _registered(
     db: Session | Connection,
     actor: Actor,
-    allowed: Sequence[str],
     what: str,
-    *,
+    allowed: Sequence[str],
     db_login: str | None,
-) -> Acting:
-    """Admit ``actor`` to do ``what`` (an event or an operation), which ``allowed`` roles may
-    do: registered, active, acting in a role they hold (or, with no role given, the first
-    role they hold that is allowed), and, when the database login connected is some actor's,
-    that actor.  One indexed query."""
+) -> tuple[str, tuple[str, ...]]:
+    """The login of ``actor`` and the roles they hold, once checked: a valid Actor, registered,
+    active, and, when the database login connected is some actor's, that actor (one indexed
+    query)."""
     if not isinstance(actor, Actor):
         raise ValidationError("an Actor is required (coopflow.Actor(login, role))", field="actor")
     login = v.login(actor.id, "actor")
@@ -89,22 +87,37 @@ def authorise(
             held=held,
             reason=f"the database login {db_login} is {other.login}'s: act as {other.login}",
         )
-    if actor.role is None:
-        chosen = next((r for r in held if r in allowed), None)
-        if chosen is None:
-            raise PermissionDenied(what, "", allowed, actor=login, held=held)
-        role = chosen
-    elif role not in held:
+    if actor.role is not None and actor.role not in held:
         raise PermissionDenied(
             what,
-            role,
+            actor.role,
             allowed,
             actor=login,
             held=held,
-            reason=f"{login} does not hold the role {role!r} (holds "
+            reason=f"{login} does not hold the role {actor.role!r} (holds "
             f"{', '.join(held) if held else 'no role'}; an admin grants roles: "
-            f"coopflow actor grant {login} {role})",
+            f"coopflow actor grant {login} {actor.role})",
         )
+    return login, held
+
+
+def authorise(
+    db: Session | Connection,
+    actor: Actor,
+    allowed: Sequence[str],
+    what: str,
+    *,
+    db_login: str | None,
+) -> Acting:
+    """Admit ``actor`` to do ``what`` (an event or an operation), which ``allowed`` roles may
+    do: registered and active (:func:`_registered`), acting in a role they hold (or, with no
+    role given, the first role they hold that is allowed), and that role allowed."""
+    login, held = _registered(db, actor, what, allowed, db_login)
+    role = actor.role
+    if role is None:
+        role = next((r for r in held if r in allowed), None)
+        if role is None:
+            raise PermissionDenied(what, "", allowed, actor=login, held=held)
     elif role not in allowed:
         raise PermissionDenied(what, role, allowed, actor=login, held=held)
     return Acting(login, role, actor.identified_by, db_login)
@@ -113,24 +126,7 @@ def authorise(
 def held_roles(db: Session | Connection, actor: Actor) -> tuple[str, tuple[str, ...]]:
     """The login of a registered, active actor and the roles they hold (the role they say
     they act in must be one of them)."""
-    login = v.login(actor.id, "actor")
-    if actor.role is not None:
-        check_role(actor.role)
-    row = db.execute(select(_A.roles, _A.active).where(_A.login == login)).one_or_none()
-    if row is None or not row.active:
-        reason = "is deactivated" if row is not None else "is not a registered actor"
-        raise PermissionDenied("act", actor.role or "", (), actor=login, reason=f"{login} {reason}")
-    held = _held(row.roles)
-    if actor.role is not None and actor.role not in held:
-        raise PermissionDenied(
-            "act",
-            actor.role,
-            (),
-            actor=login,
-            held=held,
-            reason=f"{login} does not hold the role {actor.role!r} (holds {', '.join(held)})",
-        )
-    return login, held
+    return _registered(db, actor, "act", (), None)
 
 
 # ---------------------------------------------------------------------- the registry
@@ -176,7 +172,7 @@ def _journal(
 
 def _register(
     session: Session,
-    acting: Acting | None,
+    acting: Acting,
     login: str,
     full_name: str,
     roles: Sequence[str],
@@ -208,7 +204,7 @@ def _register(
     )
     session.add(row)
     session.flush()
-    _journal(session, acting or Acting(clean, "admin", "host", None), "add", row, None)
+    _journal(session, acting, "add", row, None)
     db_roles.sync(session, row)
     return row
 

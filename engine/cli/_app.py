@@ -293,16 +293,22 @@ def identify(ctx: click.Context, actor: str | None, role: str | None) -> Actor:
                 "on PostgreSQL you act as yourself (drop --actor)",
             )
         who = Actor(registered, role, "db_login")
-    elif actor is not None:
-        source = ctx.get_parameter_source("actor")
-        via = "environment" if source is click.core.ParameterSource.ENVIRONMENT else "option"
-        who = Actor(actor, role, via)
     else:
-        import getpass
-
-        who = Actor(getpass.getuser(), role, "os_login")
+        login, via = claimed_login(ctx, actor)
+        who = Actor(login, role, via)
     settings.identity = (actor, role, who)
     return who
+
+
+def claimed_login(ctx: click.Context, actor: str | None) -> tuple[str, str]:
+    """SQLite: the login the command runs as, and how it was given: ``--actor`` (``option``),
+    ``COOPFLOW_ACTOR`` (``environment``), else the OS login (``os_login``)."""
+    if actor is None:
+        import getpass
+
+        return getpass.getuser(), "os_login"
+    source = ctx.get_parameter_source("actor")
+    return actor, "environment" if source is click.core.ParameterSource.ENVIRONMENT else "option"
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 from coopflow._migrate import display_url, head_revision
 
-from ._app import bad_url, cli, open_coopflow, settings_of
+from ._app import bad_url, claimed_login, cli, open_coopflow, settings_of
 
 
 @cli.command()
@@ -42,14 +42,8 @@ def init(ctx: click.Context, actor: str | None, full_name: str | None) -> None:
                 param_hint="--actor",
             )
         login, via = db_login, "db_login"
-    elif actor is not None:
-        source = ctx.get_parameter_source("actor")
-        via = "environment" if source is click.core.ParameterSource.ENVIRONMENT else "option"
-        login = actor
     else:
-        import getpass
-
-        login, via = getpass.getuser(), "os_login"
+        login, via = claimed_login(ctx, actor)
     info = cf.register_first_admin(login, full_name or login, db_login=db_login, identified_by=via)
     click.echo(
         f"{info.login} registered as the first admin: register the others with "

@@ -48,14 +48,12 @@ def apply(ctx: click.Context, file: Path, dry_run: bool, as_json: bool) -> None:
     applied again duplicates nothing: the steps already recorded in a partnership's journal are
     skipped.  With --dry-run, the report says what each step would do and why one would be
     refused (naming its line); the exit code is the one the real run would have."""
-    from coopflow import Actor, apply_script
+    from coopflow import apply_script
 
-    cf = open_coopflow(ctx)
-    db_login, registered = cf.whoami()
-    identity = Actor(registered, None, "db_login") if db_login and registered else None
-    if db_login is not None and registered is None:
-        identity = identify(ctx, None, None)  # refuses: the login is nobody's
-    report = apply_script(cf, file, dry_run=dry_run, identity=identity)
+    # Who applies it (on PostgreSQL the script may then name no one else; an unregistered
+    # database login is refused here).
+    identity = identify(ctx, None, None)
+    report = apply_script(open_coopflow(ctx), file, dry_run=dry_run, identity=identity)
     if as_json:
         print_json(report)
     else:

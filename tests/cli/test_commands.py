@@ -606,7 +606,8 @@ def test_actor_and_role_from_the_environment(invoke: Invoke) -> None:
     one_error(
         invoke("events", REF, env={"COOPFLOW_ROLE": "legal"}),
         1,
-        "marie.dupont does not hold the role 'legal' (holds staff)",
+        "marie.dupont does not hold the role 'legal' (holds staff; an admin grants roles: "
+        "coopflow actor grant marie.dupont legal)",
     )
 
 
