@@ -185,6 +185,20 @@ class IntegrityError(CoopflowError):
     """Stored evidence does not verify."""
 
 
+class EvidenceError(CoopflowError):
+    """Evidence could not be produced or checked: a checkpoint, its signature, a timestamp
+    token, an evidence bundle."""
+
+
+class OutputError(CoopflowError):
+    """A file could not be written where it was asked for (it exists, it is a link, or its
+    name would leave the folder)."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}")
+
+
 class HookError(CoopflowError):
     """A host callback failed after the transaction had committed (the change is kept)."""
 

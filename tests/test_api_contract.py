@@ -26,6 +26,8 @@ EXPECTED = {
     "FireResult",
     "GuardFailed",
     "HookError",
+    "EvidenceError",
+    "OutputError",
     "IntegrityError",
     "InvalidWorkflowError",
     "JournalEntry",
