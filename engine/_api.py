@@ -42,6 +42,7 @@ from ._domain.locking import lock_partnership
 from ._journal import VerifyReport
 from ._migrate import downgrade, upgrade
 from ._permissions import load_policy
+from ._protections import problems as protection_problems
 from ._views import (
     ActorInfo,
     Deadline,
@@ -56,7 +57,7 @@ from ._views import (
 )
 from ._vocabulary import DEFAULT_WORKFLOW, Kind
 from ._workflow import POLICY_FILE, Registry, WorkflowSet, load_folder
-from .errors import ConcurrentModificationError, CoopflowError, HookError
+from .errors import ConcurrentModificationError, CoopflowError, HookError, ProtectionsOff
 from .models import Partnership
 
 __all__ = ["Coopflow", "downgrade_schema", "migrate"]
@@ -90,6 +91,11 @@ def migrate(bind: str | URL | Engine, revision: str = "head", *, schema: str | N
     try:
         with translated_errors():
             upgrade(engine, revision, schema)
+            if revision == "head":
+                with engine.connect() as connection:
+                    found = protection_problems(connection)
+                if found:
+                    raise ProtectionsOff(found)
     finally:
         if not isinstance(bind, Engine):
             engine.dispose()
@@ -834,13 +840,17 @@ class Coopflow:
         programme: str | None = None,
         expected_version: int | None = None,
         today: dt.date | None = None,
+        idempotency_key: str | None = None,
     ) -> FireResult:
         """Fire ``event`` on a partnership (or on one of its programmes), in one transaction:
         lock, check role, state, inputs and guards, change the state, run the effects, append
         the journal record, commit.  Raises a CoopflowError saying why when refused.
 
         ``expected_version`` (the version the actor saw) turns a concurrent change into a
-        ConcurrentModificationError instead of firing on a state the actor has not seen."""
+        ConcurrentModificationError instead of firing on a state the actor has not seen.
+        ``idempotency_key`` (the caller's, up to 200 characters) is stored with the record in
+        a column of its own: a second fire with the same key on the same partnership is an
+        AlreadyExistsError (``coopflow apply`` keys each step so)."""
         if (
             programme is None
             and self._binding.owns_transactions
@@ -853,6 +863,7 @@ class Coopflow:
                 comment=comment,
                 data=data,
                 expected_version=expected_version,
+                idempotency_key=idempotency_key,
             )
         try:
             with self._binding.write(reference, fire=True) as s:
@@ -871,6 +882,7 @@ class Coopflow:
                     today=today,
                     sqlite_write=self._binding.needs_sqlite_lock,
                     db_login=self._binding.db_login(s),
+                    idempotency_key=idempotency_key,
                 )
                 result = FireResult(
                     reference=reference,
@@ -900,6 +912,7 @@ class Coopflow:
         comment: str | None,
         data: Mapping[str, object] | None,
         expected_version: int | None,
+        idempotency_key: str | None,
     ) -> FireResult:
         """The fire of an event without guards or effects on coopflow's own transaction: the
         same checks and writes in Core, without an ORM Session (the hot path of
@@ -917,6 +930,7 @@ class Coopflow:
                     expected_version=expected_version,
                     sqlite_write=self._binding.needs_sqlite_lock,
                     db_login=self._binding.db_login(connection),
+                    idempotency_key=idempotency_key,
                 )
         except CoopflowError as exc:
             self._refused(Refusal(reference, event, actor, None, exc))
@@ -978,6 +992,11 @@ class Coopflow:
         """The partnership's journal, oldest first."""
         with self._binding.read() as s:
             return reading.history(s, reference)
+
+    def idempotency_keys(self, reference: str) -> frozenset[str]:
+        """The idempotency keys the partnership's journal holds (see :meth:`fire`)."""
+        with self._binding.read() as s:
+            return frozenset(reading.idempotency_keys(s, reference))
 
     def verify(self, reference: str | None = None) -> VerifyReport:
         """Recompute the hash chains and document hashes (of one partnership, or all)."""

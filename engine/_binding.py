@@ -37,8 +37,10 @@ from coopflow._db import (
 )
 from coopflow._documents import DocumentInfo
 from coopflow._migrate import check_schema, display_url, head_revision, upgrade
+from coopflow._protections import problems as protection_problems
+from coopflow._protections import require as require_protections
 from coopflow._views import FinalDocument
-from coopflow.errors import CoopflowError, HookError, SchemaOutOfDateError
+from coopflow.errors import CoopflowError, HookError, ProtectionsOff, SchemaOutOfDateError
 from coopflow.models import Document
 from sqlalchemy import Connection, Engine, event, select, text
 from sqlalchemy.engine import URL
@@ -140,6 +142,15 @@ class Binding:
         else:
             with translated_errors():
                 upgrade(self.engine, schema=self.schema)
+        self.check_protections()
+
+    def check_protections(self) -> None:
+        """Raise ProtectionsOff unless every protection of the evidence is in place (``init``
+        runs it after migrating; every write, once per database connection)."""
+        with self.read() as session:
+            found = protection_problems(session.connection())
+        if found:
+            raise ProtectionsOff(found)
 
     @property
     def needs_sqlite_lock(self) -> bool:
@@ -177,6 +188,7 @@ class Binding:
         with translated_errors(reference):
             if self.session is not None:
                 with self.host() as session, session.begin_nested():
+                    require_protections(session.connection())
                     yield session
                 return
             # SQLite begins with the first statement: tell BEGIN which partnership a fire is
@@ -187,6 +199,7 @@ class Binding:
                     Session(self.write_engine, expire_on_commit=False) as session,
                     session.begin(),
                 ):
+                    require_protections(session.connection())
                     yield session
             finally:
                 FIRING.reset(firing)
@@ -201,6 +214,7 @@ class Binding:
             firing = FIRING.set(reference if fire and self.sqlite else None)
             try:
                 with self.write_engine.begin() as connection:
+                    require_protections(connection)
                     yield connection
             finally:
                 FIRING.reset(firing)
@@ -227,6 +241,7 @@ class Binding:
             tx.session = session
             tx.tx_owned = True
             with session.begin() as outer:
+                require_protections(session.connection())
                 yield tx, owed
                 if dry_run:
                     outer.rollback()

@@ -447,17 +447,6 @@ class DocumentStore:
     ) -> Document:
         """Store a rendered document; a final one supersedes every earlier version of the same
         kind and subject."""
-        if plan.status == "final":
-            session.execute(
-                update(Document)
-                .where(
-                    Document.partnership_id == p.id,
-                    Document.kind == plan.kind,
-                    Document.subject == plan.subject,
-                    Document.status != "superseded",
-                )
-                .values(status="superseded")
-            )
         doc = Document(
             partnership_id=p.id,
             kind=plan.kind,
@@ -477,6 +466,20 @@ class DocumentStore:
         )
         session.add(doc)
         session.flush()
+        if plan.status == "final":
+            # After the final version is stored: the database lets a status become superseded
+            # only once a later final version exists.
+            session.execute(
+                update(Document)
+                .where(
+                    Document.partnership_id == p.id,
+                    Document.kind == plan.kind,
+                    Document.subject == plan.subject,
+                    Document.version < plan.version,
+                    Document.status != "superseded",
+                )
+                .values(status="superseded")
+            )
         if produced is not None:
             produced.append(DocumentInfo.of(doc, p.reference))
         return doc

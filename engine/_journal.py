@@ -54,12 +54,13 @@ def record_hash(
     prev_hash: str,
     identified_by: str | None = None,
     db_login: str | None = None,
+    idempotency_key: str | None = None,
 ) -> str:
     """The hash of a journal record: the SHA-256 of the canonical JSON of everything it says
     and of its place in its partnership's chain (reference, ``seq``, ``prev_hash``).
 
-    ``identified_by`` and ``db_login`` (revision 0006) are hashed when set: a record written
-    before they existed keeps its hash."""
+    ``identified_by``, ``db_login`` (revision 0006) and ``idempotency_key`` (0007) are hashed
+    when set: a record written before they existed keeps its hash."""
     content: dict[str, Any] = {
         "reference": reference,
         "seq": seq,
@@ -80,6 +81,8 @@ def record_hash(
         content["identified_by"] = identified_by
     if db_login is not None:
         content["db_login"] = db_login
+    if idempotency_key is not None:
+        content["idempotency_key"] = idempotency_key
     return sha256_hex(canonical_json(content))
 
 
@@ -106,6 +109,7 @@ class RecordContent:
     programme: str | None = None  # the programme's label, for a programme's event
     identified_by: str | None = None
     db_login: str | None = None
+    idempotency_key: str | None = None  # the script step that fired it
 
     @classmethod
     def of(
@@ -122,6 +126,7 @@ class RecordContent:
         comment: str | None = None,
         document_sha256: str | None = None,
         programme: str | None = None,
+        idempotency_key: str | None = None,
     ) -> RecordContent:
         """A record by ``acting`` whose data is given as a mapping (stored as its canonical
         JSON)."""
@@ -140,6 +145,7 @@ class RecordContent:
             programme=programme,
             identified_by=acting.identified_by,
             db_login=acting.db_login,
+            idempotency_key=idempotency_key,
         )
 
     @classmethod
@@ -160,6 +166,7 @@ class RecordContent:
             programme=programme,
             identified_by=rec.identified_by,
             db_login=rec.db_login,
+            idempotency_key=rec.idempotency_key,
         )
 
     def digest(self, reference: str, seq: int, prev_hash: str) -> str:
@@ -182,6 +189,7 @@ class RecordContent:
             prev_hash=prev_hash,
             identified_by=self.identified_by,
             db_login=self.db_login,
+            idempotency_key=self.idempotency_key,
         )
 
 
@@ -227,6 +235,7 @@ def _values(head: ChainHead, content: RecordContent, programme_id: int | None) -
         "document_sha256": content.document_sha256,
         "identified_by": content.identified_by,
         "db_login": content.db_login,
+        "idempotency_key": content.idempotency_key,
         "prev_hash": head.journal_head,
         "hash": content.digest(head.reference, seq, head.journal_head),
         "programme_id": programme_id,
@@ -506,10 +515,28 @@ def _verify_documents(  # noqa: PLR0912 - one check per kind of evidence
             continue
         if embedded != doc.snapshot:
             yield Problem(p.reference, None, f"document {name}: embedded snapshot differs")
+    named = {rec.document_sha256 for rec in records if rec.document_sha256 is not None}
     for rec in records:
         if rec.document_sha256 is not None and rec.document_sha256 not in by_sha:
             yield Problem(
                 p.reference, rec.seq, f"names document {rec.document_sha256}, which is missing"
+            )
+    for doc in docs:
+        if doc.sha256 not in named:
+            yield Problem(
+                p.reference,
+                None,
+                f"document {doc.kind} v{doc.version} ({doc.sha256[:12]}…) is named by no "
+                "journal record (added outside coopflow)",
+            )
+    # Documents the journal does not name take no part in what the others' statuses must be.
+    for doc, expected in expected_statuses(d for d in docs if d.sha256 in named).items():
+        if doc.status != expected:
+            yield Problem(
+                p.reference,
+                None,
+                f"document {doc.kind} v{doc.version} is {doc.status!r}, but its journal makes it "
+                f"{expected!r} (status changed outside coopflow)",
             )
     proto = session.scalars(select(Protocol).where(Protocol.partnership_id == p.id)).one_or_none()
     if proto is not None and proto.approved_document_sha256 is not None:
@@ -553,6 +580,24 @@ def _verify_documents(  # noqa: PLR0912 - one check per kind of evidence
                         f"délibération n° {number} names document {deliberated}, not the "
                         "approved protocol the parties signed",
                     )
+
+
+def expected_statuses(docs: Iterable[Document]) -> dict[Document, str]:
+    """The status each document must have: ``final`` or ``draft`` as it was produced (its
+    snapshot, which the journal names through the PDF that embeds it, says which), and
+    ``superseded`` once a later final version of the same kind and subject exists."""
+    latest_final: dict[tuple[str, str], int] = {}
+    produced: dict[Document, str] = {}
+    for doc in docs:
+        status = json.loads(doc.snapshot).get("status")
+        produced[doc] = "final" if status == "final" else "draft"
+        if status == "final":
+            key = (doc.kind, doc.subject)
+            latest_final[key] = max(latest_final.get(key, 0), doc.version)
+    return {
+        doc: "superseded" if doc.version < latest_final.get((doc.kind, doc.subject), 0) else status
+        for doc, status in produced.items()
+    }
 
 
 _DELIBERATION_FIELDS = ("number", "sitting_date", "sent_to_prefecture", "published")

@@ -34,7 +34,9 @@ Dates are TOML dates or ``"YYYY-MM-DD"`` texts.  An event input of type SHA-256 
 needs).
 
 Idempotence: each step has an id (``id``, by default its position, counting from 1), and the
-comment of the journal record its event appends ends with ``[script:<name>#<id>]``.  Applying
+journal record its event appends holds the idempotency key ``script:<name>#<id>`` in a column
+of its own, unique per partnership (records written before revision 0007 carried it at the end
+of their comment, and are still read so; a comment written since is only text).  Applying
 the script again skips every step up to the last one whose key is in the partnership's journal
 (and the data entered at creation, once a step is recorded); parties, partnerships and data
 entries are upserts by their natural keys.  A step without an event leaves no journal record:
@@ -71,7 +73,6 @@ PathKey = tuple[str | int, ...]
 Status = Literal["done", "unchanged", "skipped", "refused", "not run"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_STEP_KEY = re.compile(r"\[script:(?P<name>[^#\]\s]+)#(?P<id>[^\]\s]+)\]")
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\[\]#]+?)\s*(\]\]?)\s*(?:#.*)?$")
 _KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
@@ -220,8 +221,8 @@ class Script:
     partnerships: tuple[_Partnership, ...]
 
     def step_key(self, step_id: str) -> str:
-        """The key a step's journal record carries in its comment."""
-        return f"[script:{self.name}#{step_id}]"
+        """The idempotency key of a step's journal record."""
+        return f"script:{self.name}#{step_id}"
 
 
 # ----------------------------------------------------------------------------- line numbers
@@ -1083,14 +1084,12 @@ def _apply_partnership(
     if opened.status == "refused":
         yield from _not_run(ref, decl.steps, "the partnership")
         return
+    prefix = script.step_key("")
     recorded = (
         set()  # a partnership just opened has no step recorded yet
         if ref not in existing
         else {
-            m["id"]
-            for entry in tx.history(ref)
-            for m in _STEP_KEY.finditer(entry.comment or "")
-            if m["name"] == script.name
+            key.removeprefix(prefix) for key in tx.idempotency_keys(ref) if key.startswith(prefix)
         }
     )
     last = max((s.index for s in decl.steps if s.id in recorded), default=0)
@@ -1148,15 +1147,19 @@ def _apply_step(tx: Coopflow, script: Script, ref: str, step: _Step) -> Outcome:
         return refusal
     if step.event is None:
         return Outcome(ref, item, step.line, "done", _summary(step.entries), documents=rendered)
-    key = script.step_key(step.id)
-    comment = f"{step.comment} {key}" if step.comment else key
     try:
         data = {
             k: (_latest_protocol(tx, ref) if value == LATEST else value)
             for k, value in step.data.items()
         }
         result = tx.fire(
-            ref, step.event, step.actor, comment=comment, data=data, programme=step.programme
+            ref,
+            step.event,
+            step.actor,
+            comment=step.comment,
+            data=data,
+            programme=step.programme,
+            idempotency_key=script.step_key(step.id),
         )
     except CoopflowError as exc:
         return Outcome(ref, item, step.line, "refused", exc.message, exc)

@@ -101,6 +101,9 @@ class JournalEntry:
     #: records written before coopflow recorded them).
     identified_by: str | None = None
     db_login: str | None = None
+    #: The script step that fired it (``<script>#<step>``), for a record ``coopflow apply``
+    #: wrote (revision 0007).
+    idempotency_key: str | None = None
 
     @property
     def summary(self) -> str:
@@ -138,6 +141,7 @@ class JournalEntry:
             hash=values["hash"],
             identified_by=values.get("identified_by"),
             db_login=values.get("db_login"),
+            idempotency_key=values.get("idempotency_key"),
         )
 
 
@@ -145,6 +149,7 @@ _RECORD_FIELDS = (
     "seq",
     "identified_by",
     "db_login",
+    "idempotency_key",
     "event",
     "source_state",
     "target_state",

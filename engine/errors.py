@@ -199,6 +199,19 @@ class OutputError(CoopflowError):
         super().__init__(f"{path}: {message}")
 
 
+class ProtectionsOff(IntegrityError):
+    """The database's protections of the evidence are off: coopflow refuses to write."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(
+            "the database's protections of the evidence are off, coopflow writes nothing: "
+            + "; ".join(problems)
+            + ". Have the database's owner run `coopflow protections repair`, then "
+            "`coopflow verify` to see what changed meanwhile."
+        )
+
+
 class HookError(CoopflowError):
     """A host callback failed after the transaction had committed (the change is kept)."""
 

@@ -409,6 +409,10 @@ class JournalRecord(Base):
     __table_args__ = (
         UniqueConstraint("partnership_id", "seq"),
         UniqueConstraint("partnership_id", "prev_hash"),
+        # A unique index (SQLite adds it without rebuilding the table).
+        Index(
+            "ix_coopflow_journal_idempotency_key", "partnership_id", "idempotency_key", unique=True
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -430,6 +434,9 @@ class JournalRecord(Base):
     identified_by: Mapped[str | None] = mapped_column(String(16))
     #: The database login that wrote the record (PostgreSQL; None on SQLite).
     db_login: Mapped[str | None] = mapped_column(String(63))
+    #: The script step that fired it (``<script>#<step>``), once per partnership (revision
+    #: 0007): what makes ``coopflow apply`` idempotent.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
@@ -492,9 +499,38 @@ class RegistryRecord(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class Checkpoint(Base):
+    """A signed, timestamped commitment to the head of every chain at one moment (revision
+    0007; ``coopflow._checkpoint``).  Append-only: the database refuses UPDATE and DELETE.
+
+    ``statement`` is the canonical JSON that was signed (it holds ``seq``, ``at``, the tree's
+    size and root and the previous checkpoint's hash); ``leaves`` the gzipped canonical JSON of
+    the chain heads the tree was built from."""
+
+    __tablename__ = "coopflow_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    tree_size: Mapped[int] = mapped_column(Integer)
+    root: Mapped[str] = mapped_column(String(64))
+    statement: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))  # of the statement
+    algorithm: Mapped[str] = mapped_column(String(32))
+    signature: Mapped[str] = mapped_column(Text)  # base64
+    key_id: Mapped[str] = mapped_column(String(64))  # SHA-256 of the public key (DER)
+    public_key: Mapped[str] = mapped_column(Text)  # PEM
+    certificate: Mapped[str | None] = mapped_column(Text)  # PEM, for an X.509 key
+    timestamp: Mapped[bytes | None] = mapped_column(LargeBinary)  # RFC 3161 TimeStampResp
+    tsa_url: Mapped[str | None] = mapped_column(String(500))
+    leaves: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    taken_by: Mapped[str] = mapped_column(String(200))
+
+
 class Setting(Base):
     """A setting of this database (``role_prefix``: the PostgreSQL group roles' prefix, set
-    when they are installed)."""
+    when they are installed; ``database_id``: the identifier every checkpoint names;
+    ``comment_keys_until``: the last journal record whose comment may hold a script key)."""
 
     __tablename__ = "coopflow_setting"
 

@@ -28,6 +28,7 @@ EXPECTED = {
     "HookError",
     "EvidenceError",
     "OutputError",
+    "ProtectionsOff",
     "IntegrityError",
     "InvalidWorkflowError",
     "JournalEntry",

@@ -21,6 +21,7 @@ from coopflow._views import EventInputInfo, EventStatus, JournalEntry
 from coopflow._vocabulary import RECORD_KINDS
 from coopflow._workflow import PREVIOUS, EventDef, Registry, Workflow, WorkflowSet
 from coopflow.errors import (
+    AlreadyExistsError,
     ConcurrentModificationError,
     CoopflowError,
     ExtensionError,
@@ -287,13 +288,16 @@ def fire(
     now: dt.datetime | None = None,
     sqlite_write: bool = False,
     db_login: str | None = None,
+    idempotency_key: str | None = None,
 ) -> tuple[Partnership, FireContext, JournalEntry, str]:
     """Check and fire one event: lock, role, state, inputs, guards, effects, journal.
 
     Returns the partnership, the context, the new journal record and the source state."""
     clean_comment = v.optional_text(comment, "comment", max_length=5000, multiline=True)
+    key = _key(idempotency_key)
     p, seen = lock_for_fire(session, reference, sqlite_write=sqlite_write)
     _check_version(reference, p.version, p.state, expected_version, seen)
+    _unused(session.connection(), p.id, reference, key)
     now = now or utcnow()
     today = today or now.date()
     ctx = make_context(
@@ -354,6 +358,7 @@ def fire(
             workflow_version=wf.version,
             document_sha256=ctx.document_sha256,
             programme=prog.label if prog is not None else None,
+            idempotency_key=key,
         ),
         state=None if prog is not None else target,
         programme=prog,
@@ -455,6 +460,7 @@ def fire_unguarded(
     now: dt.datetime | None = None,
     sqlite_write: bool = False,
     db_login: str | None = None,
+    idempotency_key: str | None = None,
 ) -> tuple[JournalEntry, str, int]:
     """:func:`fire` for an event without guards or effects (:meth:`WorkflowSet.unguarded`), in Core
     on ``connection``: the same checks in the same order (lock, version, role, state, inputs),
@@ -463,10 +469,12 @@ def fire_unguarded(
 
     Returns the new journal record, the source state and the partnership's new version."""
     clean_comment = v.optional_text(comment, "comment", max_length=5000, multiline=True)
+    key = _key(idempotency_key)
     row, came_from, seen = _lock_head(
         connection, reference, previous=workflows.returns(event), sqlite_write=sqlite_write
     )
     _check_version(reference, row.version, row.state, expected_version, seen)
+    _unused(connection, row.id, reference, key)
     wf = workflows.get(row.workflow_name, row.workflow_version)
     ev = _event(wf, event)
     assert not ev.guards, "fire_unguarded: an event with guards"
@@ -494,10 +502,37 @@ def fire_unguarded(
             data=_jsonable(inputs),
             workflow_name=wf.name,
             workflow_version=wf.version,
+            idempotency_key=key,
         ),
         state=target,
     )
     return record, row.state, int(changes["version"])
+
+
+def _key(idempotency_key: str | None) -> str | None:
+    return v.optional_text(idempotency_key, "idempotency_key", max_length=200)
+
+
+_KEY_USED = (
+    select(JournalRecord.seq)
+    .where(
+        JournalRecord.partnership_id == bindparam("pid"),
+        JournalRecord.idempotency_key == bindparam("key"),
+    )
+    .limit(1)
+)
+
+
+def _unused(connection: Connection, pid: int, reference: str, key: str | None) -> None:
+    """Refuse a fire whose idempotency key the partnership's journal already holds (checked
+    under the partnership's lock; a unique index backs it)."""
+    if key is None:
+        return
+    seq = connection.execute(_KEY_USED, {"pid": pid, "key": key}).scalar()
+    if seq is not None:
+        raise AlreadyExistsError(
+            f"{reference}: a fire with idempotency key", f"{key!r} (record {seq})"
+        )
 
 
 def event_statuses(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from coopflow import _journal, _registry
+from coopflow import _journal, _protections, _registry
 from coopflow import _validate as v
 from coopflow._documents import DocumentStore
 from coopflow._domain import changes
@@ -23,6 +24,7 @@ from coopflow.models import (
     Party,
     Programme,
     Protocol,
+    Setting,
     aware,
 )
 from sqlalchemy import select
@@ -155,6 +157,35 @@ def history(session: Session, reference: str) -> list[JournalEntry]:
     ]
 
 
+#: How coopflow apply keyed a step before revision 0007: in the record's comment.
+_COMMENT_KEY = re.compile(r"\[(?P<key>script:[^#\]\s]+#[^\]\s]+)\]")
+
+
+def idempotency_keys(session: Session, reference: str) -> set[str]:
+    """The idempotency keys of the partnership's journal: the column of each record, and, for
+    the records written before revision 0007 only, the ``[script:...]`` keys their comments end
+    with (a comment written since is free text, whatever it holds)."""
+    p = find_partnership(session, reference)
+    keys = set(
+        session.scalars(
+            select(JournalRecord.idempotency_key).where(
+                JournalRecord.partnership_id == p.id, JournalRecord.idempotency_key.is_not(None)
+            )
+        )
+    )
+    until = session.scalar(select(Setting.value).where(Setting.key == "comment_keys_until"))
+    if until is not None:
+        for comment in session.scalars(
+            select(JournalRecord.comment).where(
+                JournalRecord.partnership_id == p.id,
+                JournalRecord.id <= int(until),
+                JournalRecord.comment.like("%[script:%"),
+            )
+        ):
+            keys.update(m["key"] for m in _COMMENT_KEY.finditer(comment or ""))
+    return {key for key in keys if key is not None}
+
+
 def verify(session: Session, reference: str | None = None) -> _journal.VerifyReport:
     """Recompute the hash chains and document hashes of one partnership, or of all (then also
     naming journal records whose partnership is gone)."""
@@ -166,6 +197,14 @@ def verify(session: Session, reference: str | None = None) -> _journal.VerifyRep
             select(Partnership).order_by(Partnership.id).execution_options(yield_per=200)
         )
     report = _journal.verify(session, targets, changes.verify)
+    report = dataclasses.replace(
+        report,
+        problems=report.problems
+        + tuple(
+            _journal.Problem("database", None, f"protection off: {found}")
+            for found in _protections.problems(session.connection())
+        ),
+    )
     if reference is None:
         report = _journal.with_orphans(session, report)
         records, problems = _registry.verify(session)

@@ -247,21 +247,20 @@ def test_dry_run_then_apply_then_apply_again(sqlite_url: str, tmp_path: Path) ->
     assert detail["approved_document_sha256"] == drafts[0].sha256  # "@latest"
     deliberated = [e.document_sha256 for e in journal if e.event == "deliberation"]
     assert deliberated == [drafts[0].sha256] * 2
-    comments = [
-        e.comment
-        for e in journal
-        if e.event not in ("creation", "document", "deliberation", "change")
+    fired = [
+        e for e in journal if e.event not in ("creation", "document", "deliberation", "change")
     ]
-    assert comments == [
-        "Accord des exécutifs [script:test-script#1]",
-        "[script:test-script#engage]",
-        "[script:test-script#projet]",
-        "[script:test-script#approbation]",
-        "[script:test-script#signature]",
-        "[script:test-script#cotech]",
-        "[script:test-script#copil]",
-        "[script:test-script#start]",
-        "[script:test-script#evaluation]",
+    # Each step's key is in a column of its own; the comment is the step's, as written.
+    assert [(e.idempotency_key, e.comment) for e in fired] == [
+        ("script:test-script#1", "Accord des exécutifs"),
+        ("script:test-script#engage", None),
+        ("script:test-script#projet", None),
+        ("script:test-script#approbation", None),
+        ("script:test-script#signature", None),
+        ("script:test-script#cotech", None),
+        ("script:test-script#copil", None),
+        ("script:test-script#start", None),
+        ("script:test-script#evaluation", None),
     ]
     assert [e.event for e in journal].count("document") == 1  # the programme's render
     # The script's actor enters every step's data, each entry journaled as a change; each
@@ -273,7 +272,7 @@ def test_dry_run_then_apply_then_apply_again(sqlite_url: str, tmp_path: Path) ->
         ("indicator.put", "2026"),
         ("indicator.put", "2026"),
     ]
-    fired_by = {e.event: (e.actor, e.role) for e in journal if e.comment}
+    fired_by = {e.event: (e.actor, e.role) for e in journal if e.idempotency_key}
     assert fired_by["approuver"] == ("claire.martin", "legal")
     assert fired_by["signer"] == fired_by["approuver_copil"] == ("jean-marc.lacoste", "elected")
     assert fired_by["evaluer"] == ("marie.dupont", "staff")
@@ -297,7 +296,7 @@ def test_a_step_added_later_is_the_only_one_applied(lifecycle_url: str) -> None:
         )
         assert [o.item for o in report.outcomes if o.status == "done"] == ["step 10"]
         assert len(cf.history(REF)) == length + 1
-        assert cf.history(REF)[-1].comment == "[script:test-script#10]"
+        assert cf.history(REF)[-1].idempotency_key == "script:test-script#10"
 
 
 def test_dry_run_names_the_refused_step_and_its_line(sqlite_url: str, tmp_path: Path) -> None:

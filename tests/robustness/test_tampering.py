@@ -61,6 +61,11 @@ def _problems(cf: Coopflow, ref: str | None = None) -> list[str]:
     return [str(p) for p in cf.verify(ref).problems]
 
 
+def _evidence_ok(cf: Coopflow, ref: str | None = None) -> bool:
+    """Nothing but the protections dropped by the test is reported."""
+    return all(p.reference == "database" for p in cf.verify(ref).problems)
+
+
 def _four_records(cf: Coopflow) -> str:
     """creation, the exchange logged ("change"), ouvrir_dialogue, revenir_accueil."""
     ref = scenario.in_dialogue(cf)
@@ -148,7 +153,7 @@ def test_verify_names_each_edited_journal_field(cf: Coopflow) -> None:
         assert (problem.reference, problem.seq) == (ref, 2), (column, str(problem))
         assert "edited" in problem.message, (column, str(problem))
         _execute(cf, update(JOURNAL).where(JOURNAL.c.id == row["id"]).values({column: row[column]}))
-        assert cf.verify(ref).ok, f"restoring {column}"
+        assert _evidence_ok(cf, ref), f"restoring {column}"
 
 
 def test_verify_names_a_record_that_no_longer_follows(cf: Coopflow) -> None:
@@ -304,7 +309,7 @@ def signed_db(
 @pytest.fixture
 def signed(signed_db: Signed) -> Iterator[Signed]:
     """The signed partnership, verified before the test and restored row by row after it."""
-    assert signed_db.cf.verify().ok
+    assert _evidence_ok(signed_db.cf)
     tables = (DOCUMENTS, Protocol.__table__, Deliberation.__table__)
     with signed_db.cf.engine.connect() as conn:
         saved = {t: [dict(r) for r in conn.execute(select(t)).mappings()] for t in tables}
