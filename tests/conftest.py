@@ -117,3 +117,16 @@ def cf(migrated_url: str) -> Iterator[Coopflow]:
     checked_out = pool.checkedout() if hasattr(pool, "checkedout") else 0
     instance.close()
     assert checked_out == 0, f"{checked_out} connection(s) left checked out"
+
+
+# -- RFC 3161: an offline timestamping authority on 127.0.0.1 (tests/tsa.py) ---------------
+
+
+@pytest.fixture(scope="session")
+def tsa() -> Iterator[object]:
+    """A ``tests.tsa.TestTSA`` serving a fresh certomancer PKI for the whole session
+    (``tsa.url``, ``tsa.url_for(mode)``, ``tsa.root_pem``, ``tsa.tsa_cert_pem``)."""
+    from tests.tsa import TestTSA
+
+    with TestTSA() as server:
+        yield server

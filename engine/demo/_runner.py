@@ -3,8 +3,11 @@ applied, every protocol and programme rendered, the final documents exported."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.resources
 import json
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +22,7 @@ from coopflow import (
     apply_script,
     migrate,
 )
+from coopflow._files import OutputFolder, is_safe_component, safe_database_file, safe_name
 from coopflow._migrate import display_url
 from coopflow._vocabulary import Kind
 
@@ -26,6 +30,10 @@ from coopflow._vocabulary import Kind
 DEMO_SCRIPT = "demo/bordeaux.toml"
 #: The demo's own SQLite file, in the output folder (recreated on every run).
 DEMO_DB = "coopflow-demo.db"
+#: The demo's database and the files SQLite keeps beside it: the only names the demo deletes.
+DEMO_DB_FILES = (DEMO_DB, f"{DEMO_DB}-wal", f"{DEMO_DB}-shm", f"{DEMO_DB}-journal")
+#: The folder, in the output folder, where the demo exports (one folder per partnership).
+DEMO_EXPORT = "export"
 #: Who renders the documents no event produces, and registers the demo's people: the first
 #: admin of the demo's registry.
 DEMO_ACTOR = Actor("coopflow-demo", "staff")
@@ -60,15 +68,47 @@ def _label(doc: DocumentInfo) -> str:
     return " ".join(x for x in (doc.kind, doc.subject, f"v{doc.version}", doc.status) if x)
 
 
-def _fresh_database(out: Path) -> str:
-    """The URL of the demo's own SQLite file in ``out``, deleted first with its WAL files.
+def _fresh_database(folder: OutputFolder) -> str:
+    """The URL of the demo's own SQLite file in ``folder``, deleted first with its companions.
 
-    Only those three names are ever deleted; the folder is resolved, not the file, so that a
-    symbolic link named ``coopflow-demo.db`` is removed rather than the file it points to."""
-    path = out.resolve() / DEMO_DB
-    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        stale.unlink(missing_ok=True)
-    return f"sqlite:///{path}"
+    Only the names of :data:`DEMO_DB_FILES` are ever deleted, and only regular files: each is
+    checked before any is deleted, and a symbolic link (or a folder...) of one of those names
+    is refused with :class:`~coopflow.errors.OutputError`, so that neither the link nor what it
+    points to is deleted or overwritten."""
+    for name in DEMO_DB_FILES:
+        safe_database_file(folder.path / name)
+    for name in DEMO_DB_FILES:
+        folder.remove(name)
+    return f"sqlite:///{folder.path.resolve() / DEMO_DB}"
+
+
+def _forget_previous_export(folder: OutputFolder, reference: str) -> None:
+    """Delete what an earlier run of the demo exported into ``folder`` and nobody changed since,
+    so that the export of this run replaces it: the earlier manifest, if it is a regular file of
+    this user's about ``reference``, and each file it lists that is still a regular file of this
+    user's with the SHA-256 the manifest records.  Anything else is left alone (the export then
+    refuses to overwrite it, saying so)."""
+    manifest_name = f"{safe_name(reference, what='reference')}-manifest.json"
+    if not _own_regular_file(folder, manifest_name):
+        return
+    try:
+        manifest = json.loads(folder.read(manifest_name) or b"")
+        if manifest["reference"] != reference:
+            return
+        listed = [(str(d["file"]), str(d["sha256"])) for d in manifest["documents"]]
+    except (ValueError, TypeError, KeyError):
+        return  # not a manifest the demo wrote
+    for name, sha256 in listed:
+        if not is_safe_component(name) or not _own_regular_file(folder, name):
+            continue
+        if hashlib.sha256(folder.read(name) or b"").hexdigest() == sha256:
+            folder.remove(name)
+    folder.remove(manifest_name)
+
+
+def _own_regular_file(folder: OutputFolder, name: str) -> bool:
+    entry = folder.stat(name)
+    return entry is not None and stat.S_ISREG(entry.st_mode) and entry.st_uid == os.geteuid()
 
 
 def run_demo(
@@ -82,26 +122,30 @@ def run_demo(
     """Run the demo: partnerships of Bordeaux Métropole, into the folder ``out``.
 
     Without ``db``, the demo gets a fresh SQLite database of its own, ``out/coopflow-demo.db``
-    (recreated on every run: nothing else is ever deleted).  With ``db`` (a URL; ``schema``
-    names a PostgreSQL schema), it runs on that database, migrating it first; running it again
-    there duplicates nothing (the script's steps already journaled are skipped, and only what
-    has no document yet is rendered).  The demo script shipped with coopflow is
-    applied, the protocols and programmes that have no document yet are rendered, and every
-    partnership with a final or approved document is exported for the legal department into
-    ``out/export/<reference>/``.  ``workflows_dir`` adds a host's workflow definitions, as
-    :class:`~coopflow.Coopflow` does; ``progress`` is told what is being done, as short texts.
+    (recreated on every run, with the files SQLite keeps beside it: nothing else is ever
+    deleted; if one of those names is a symbolic link, the demo refuses with an
+    :class:`~coopflow.errors.OutputError` before doing anything).  With ``db`` (a URL;
+    ``schema`` names a PostgreSQL schema), it runs on that database, migrating it first;
+    running it again there duplicates nothing (the script's steps already journaled are
+    skipped, and only what has no document yet is rendered).  The demo script shipped with
+    coopflow is applied, the protocols and programmes that have no document yet are rendered,
+    and every partnership with a final or approved document is exported for the legal
+    department into ``out/export/<reference>/`` (what an earlier run exported there and nobody
+    changed since is replaced; no link inside ``out`` is followed).  ``workflows_dir`` adds a
+    host's workflow definitions, as :class:`~coopflow.Coopflow` does; ``progress`` is told what
+    is being done, as short texts.
 
     A URL SQLAlchemy cannot use raises what :func:`coopflow.migrate` raises
     (``sqlalchemy.exc.ArgumentError``, or ``ImportError`` for a driver not installed); what
     coopflow refuses raises a :class:`~coopflow.CoopflowError`."""
     if db is None and schema is not None:
         raise ValidationError("a schema is only used with a database URL (db)", field="schema")
-    out.mkdir(parents=True, exist_ok=True)
-    url = db if db is not None else _fresh_database(out)
-    migrate(url, schema=schema)
-    with Coopflow(url, schema=schema, workflows_dir=workflows_dir) as cf:
-        register_people(cf)
-        return _populate(cf, out, progress or (lambda _text: None))
+    with OutputFolder(out) as folder:
+        url = db if db is not None else _fresh_database(folder)
+        migrate(url, schema=schema)
+        with Coopflow(url, schema=schema, workflows_dir=workflows_dir) as cf:
+            register_people(cf)
+            return _populate(cf, folder, progress or (lambda _text: None))
 
 
 def register_people(cf: Coopflow) -> None:
@@ -116,7 +160,7 @@ def register_people(cf: Coopflow) -> None:
             cf.add_actor(login, name, roles=roles, actor=DEMO_ADMIN)
 
 
-def _populate(cf: Coopflow, out: Path, say: Callable[[str], object]) -> DemoResult:
+def _populate(cf: Coopflow, out: OutputFolder, say: Callable[[str], object]) -> DemoResult:
     """Apply the demo script, render what has no document yet, export.  Idempotent."""
     script = importlib.resources.files("coopflow").joinpath(DEMO_SCRIPT)
     report = apply_script(
@@ -143,9 +187,18 @@ def _populate(cf: Coopflow, out: Path, say: Callable[[str], object]) -> DemoResu
         documents[p.reference] = tuple(_label(d) for d in docs if d.status != "superseded")
         if any(d.status == "final" for d in docs) or detail["approved_document_sha256"]:
             say(f"exporting {p.reference}")
-            target = out / "export" / p.reference
-            manifest = cf.export(p.reference, target, actor=DEMO_ACTOR)
-            entries = json.loads(manifest.read_text("utf-8"))["documents"]
-            files += [target / e["file"] for e in entries]
-            files.append(manifest)
+            files += _export(cf, out, p.reference)
     return DemoResult(display_url(cf.engine.url), report, partnerships, documents, tuple(files))
+
+
+def _export(cf: Coopflow, out: OutputFolder, reference: str) -> list[Path]:
+    """Export the partnership into ``out/export/<reference>/`` (both folders created, neither
+    a link followed); the files written, the manifest last."""
+    with (
+        out.subfolder(DEMO_EXPORT) as exports,
+        exports.subfolder(safe_name(reference, what="reference")) as target,
+    ):
+        _forget_previous_export(target, reference)
+        manifest = cf.export(reference, target.path, actor=DEMO_ACTOR)
+        entries = json.loads(target.read(manifest.name) or b"{}")["documents"]
+        return [*(target.path / e["file"] for e in entries), target.path / manifest.name]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import coopflow
 import pytest
-from coopflow import Coopflow, ValidationError
+from coopflow import Coopflow, OutputError, ValidationError
 from coopflow._validate import siren
 from coopflow.demo import DEMO_DB, DemoResult, run_demo
 
@@ -172,9 +172,13 @@ def test_run_demo_from_python_deletes_only_its_own_database(tmp_path: Path) -> N
     precious = tmp_path / "precious.db"
     precious.write_bytes(b"not the demo's")
     (out / DEMO_DB).symlink_to(precious)  # a link named like the demo's database...
+    with pytest.raises(OutputError, match="symbolic link"):
+        run_demo(out)
+    assert precious.read_bytes() == b"not the demo's"  # ...is refused, its target untouched
+    assert (out / DEMO_DB).is_symlink()
+    (out / DEMO_DB).unlink()
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     result = run_demo(out)
-    assert precious.read_bytes() == b"not the demo's"  # ...is removed, not what it points to
     assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
     assert (out / DEMO_DB).is_file() and not (out / DEMO_DB).is_symlink()
     assert result.database == f"sqlite:///{out.resolve() / DEMO_DB}"
