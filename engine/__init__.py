@@ -23,6 +23,11 @@ _ORIGINS: dict[str, str] = {
     "Coopflow": "._api",
     "downgrade_schema": "._api",
     "migrate": "._api",
+    "BundleReport": "._bundle",
+    "verify_bundle": "._bundle",
+    "CheckpointFile": "._checkpoint",
+    "CheckpointSettings": "._checkpoint",
+    "CheckpointInfo": "._domain.checkpoints",
     "Actor": "._context",
     "FireContext": "._context",
     "configure_sqlite": "._db",
@@ -72,9 +77,12 @@ _ORIGINS: dict[str, str] = {
 
 if TYPE_CHECKING:
     from ._api import Coopflow, downgrade_schema, migrate
+    from ._bundle import BundleReport, verify_bundle
+    from ._checkpoint import CheckpointFile, CheckpointSettings
     from ._context import Actor, FireContext
     from ._db import configure_sqlite
     from ._documents import DocumentInfo
+    from ._domain.checkpoints import CheckpointInfo
     from ._journal import Problem, VerifyReport
     from ._migrate import alembic_include_object
     from ._script import ApplyReport, ScriptError, ScriptFailed, apply_script
@@ -136,6 +144,10 @@ __all__ = [
     "ActorInfo",
     "AlreadyExistsError",
     "ApplyReport",
+    "BundleReport",
+    "CheckpointFile",
+    "CheckpointInfo",
+    "CheckpointSettings",
     "ConcurrentModificationError",
     "Coopflow",
     "CoopflowError",
@@ -180,4 +192,5 @@ __all__ = [
     "downgrade_schema",
     "metadata",
     "migrate",
+    "verify_bundle",
 ]

@@ -18,8 +18,9 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from . import _validate
+from . import _checkpoint, _protections, _validate
 from ._binding import Bind, Binding, Call, Callbacks, migration_engine
+from ._checkpoint import CheckpointFile, CheckpointSettings
 from ._context import Acting, Actor
 from ._db import LOCK_TIMEOUT_S, translated_errors
 from ._documents import DocumentInfo, DocumentStore
@@ -36,9 +37,11 @@ from ._domain import (
     programmes,
     reading,
 )
+from ._domain import checkpoints as checkpoint_ops
 from ._domain import parties as party_ops
 from ._domain import partnerships as partnership_ops
 from ._domain.locking import lock_partnership
+from ._files import OutputFolder
 from ._journal import VerifyReport
 from ._migrate import downgrade, upgrade
 from ._permissions import load_policy
@@ -57,7 +60,14 @@ from ._views import (
 )
 from ._vocabulary import DEFAULT_WORKFLOW, Kind
 from ._workflow import POLICY_FILE, Registry, WorkflowSet, load_folder
-from .errors import ConcurrentModificationError, CoopflowError, HookError, ProtectionsOff
+from .errors import (
+    ConcurrentModificationError,
+    CoopflowError,
+    EvidenceError,
+    HookError,
+    NotFoundError,
+    ProtectionsOff,
+)
 from .models import Partnership
 
 __all__ = ["Coopflow", "downgrade_schema", "migrate"]
@@ -142,6 +152,7 @@ class Coopflow:
         lock_timeout: float = LOCK_TIMEOUT_S,
         max_pages: int | None = None,
         check: bool = True,
+        checkpoints: CheckpointSettings | None = None,
     ) -> None:
         from coopflow.workflows import BUILTIN_DIR
         from coopflow.workflows import registry as builtin_registry
@@ -160,6 +171,7 @@ class Coopflow:
         )
         self._binding = Binding(bind, schema=schema, lock_timeout=lock_timeout)
         self._callbacks = Callbacks()
+        self.checkpoint_settings = checkpoints
         if check:
             try:
                 self.check_schema()
@@ -901,7 +913,24 @@ class Coopflow:
             self._refused(Refusal(reference, event, actor, programme, exc))
             raise
         self._callbacks.notify(owed)
+        if any(d.status == "final" for d in result.documents):
+            self._checkpoint_after(reference, event, actor)
         return result
+
+    def _checkpoint_after(self, reference: str, event: str, actor: Actor) -> None:
+        """After a fire that produced a final document (a signature), take a checkpoint when
+        configured to (``CheckpointSettings.after_signature``), on coopflow's own
+        transactions only (in a host's Session, the host commits, and then takes it)."""
+        settings = self.checkpoint_settings
+        if settings is None or not settings.after_signature or not self._binding.owns_transactions:
+            return
+        try:
+            self.checkpoint(actor=actor)
+        except CoopflowError as exc:
+            raise EvidenceError(
+                f"{reference}: {event} is recorded, but the checkpoint after it failed "
+                f"({exc.message}); take one with `coopflow checkpoint take`"
+            ) from exc
 
     def _fire_unguarded(
         self,
@@ -998,10 +1027,115 @@ class Coopflow:
         with self._binding.read() as s:
             return frozenset(reading.idempotency_keys(s, reference))
 
-    def verify(self, reference: str | None = None) -> VerifyReport:
-        """Recompute the hash chains and document hashes (of one partnership, or all)."""
+    def verify(
+        self,
+        reference: str | None = None,
+        *,
+        against: Path | str | CheckpointFile | None = None,
+        trusted_keys: Sequence[str] = (),
+        tsa_roots: Sequence[bytes] = (),
+    ) -> VerifyReport:
+        """Recompute the hash chains and document hashes (of one partnership, or all), check
+        the database's protections, and that today's chains extend a checkpoint: ``against``
+        (a checkpoint file, as published), or the latest stored one.
+
+        ``trusted_keys`` (PEM public keys or certificates) are the keys a checkpoint may be
+        signed with, besides the configured signing key's; ``tsa_roots`` (PEM) the CA
+        certificates its timestamp must chain to, besides the configured ones."""
+        checkpoint = (
+            _checkpoint.read_file(Path(against)) if isinstance(against, (str, Path)) else against
+        )
+        keys, roots = self._trust(trusted_keys, tsa_roots)
+        settings = self.checkpoint_settings
         with self._binding.read() as s:
-            return reading.verify(s, reference)
+            return reading.verify(
+                s,
+                reference,
+                against=checkpoint,
+                trusted_keys=keys,
+                tsa_roots=roots,
+                max_age=settings.max_age if settings else dt.timedelta(days=1),
+            )
+
+    def _trust(
+        self, trusted_keys: Sequence[str], tsa_roots: Sequence[bytes]
+    ) -> tuple[list[str], list[bytes]]:
+        """The keys and TSA roots a checkpoint is checked against: those given, and the
+        configured ones."""
+        keys, roots = list(trusted_keys), list(tsa_roots)
+        settings = self.checkpoint_settings
+        if settings is not None:
+            key = _checkpoint.SigningKey.load(
+                settings.key, certificate=settings.certificate, password=settings.password
+            )
+            keys.append(key.public_pem)
+            roots.extend(settings.root_certificates())
+        return keys, roots
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def checkpoint(
+        self, *, actor: Actor, folder: Path | str | None = None, if_needed: bool = False
+    ) -> checkpoint_ops.CheckpointInfo | None:
+        """Take a checkpoint: commit to every chain's head (a Merkle tree, RFC 9162), sign it
+        with the configured key, timestamp the signature at the configured TSA, store it and
+        write it to ``folder`` (or the configured one) as ``coopflow-checkpoint-NNNNNN.json``,
+        to be published or archived outside the database.  ``if_needed``: None, and nothing
+        done, when no chain moved since the latest checkpoint.  No lock is taken: fires go on
+        meanwhile."""
+        settings = self.checkpoint_settings
+        if settings is None:
+            raise EvidenceError(
+                "no checkpoint key is configured: Coopflow(..., checkpoints="
+                "CheckpointSettings(key=...)), or COOPFLOW_CHECKPOINT_KEY on the command line"
+            )
+        key = _checkpoint.SigningKey.load(
+            settings.key, certificate=settings.certificate, password=settings.password
+        )
+        roots = settings.root_certificates()
+        with self._binding.read() as s:
+            acting = self._authorise(s, actor, "checkpoint.take")
+            statement, leaves, last = checkpoint_ops.prepare(s)
+            if if_needed and checkpoint_ops.unchanged_since(s, last):
+                return None
+        signed = _checkpoint.sign(
+            statement, key, leaves=leaves, tsa_url=settings.tsa_url, tsa_roots=roots
+        )
+        out = folder if folder is not None else settings.folder
+        if out is not None:
+            with OutputFolder(Path(out)) as target:
+                target.write_text(signed.file_name, signed.text() + "\n")
+        with self._binding.write() as s:
+            self._authorise(s, actor, "checkpoint.take")
+            return checkpoint_ops.store(s, signed, acting.login)
+
+    def repair_protections(self) -> list[str]:
+        """Create or restore the database's protections of the evidence (the tables' owner
+        only); returns what was off before."""
+        with self._binding.read() as s:
+            before = _protections.problems(s.connection())
+        with translated_errors(), self.engine.begin() as connection:
+            _protections.install(connection)
+        return before
+
+    def protections(self) -> list[str]:
+        """What is off among the database's protections of the evidence (empty: all in
+        place)."""
+        with self._binding.read() as s:
+            return _protections.problems(s.connection())
+
+    def checkpoints(self) -> list[checkpoint_ops.CheckpointInfo]:
+        """The stored checkpoints, oldest first."""
+        with self._binding.read() as s:
+            return checkpoint_ops.stored(s)
+
+    def checkpoint_file(self, seq: int | None = None) -> CheckpointFile:
+        """A stored checkpoint (the latest by default) as the file it was published as."""
+        with self._binding.read() as s:
+            row = checkpoint_ops.load(s, seq)
+            if row is None:
+                raise NotFoundError("checkpoint", seq if seq is not None else "(any)")
+            return checkpoint_ops.as_file(row)
 
     # ------------------------------------------------------------------ documents
 
@@ -1055,11 +1189,23 @@ class Coopflow:
             return documents.document_bytes(s, sha256)
 
     def export(self, reference: str, folder: Path | str, *, actor: Actor) -> Path:
-        """Write the partnership's final PDFs (and the approved draft) and a JSON manifest
-        (hashes, journal references) to ``folder``; returns the manifest's path."""
+        """Write the partnership's evidence bundle to ``folder``: its final PDFs (and the
+        approved draft), its journal, the latest checkpoint covering it with the proof that
+        ties its chain to it, and a JSON manifest (hashes, journal references, today's
+        verification); returns the manifest's path.  ``coopflow verify-bundle`` checks the
+        folder offline.  Nothing in the folder is followed or overwritten."""
+        keys, roots = self._trust((), ())
+        settings = self.checkpoint_settings
         with self._binding.read() as s:
             self._authorise(s, actor, "document.export")
-            return documents.export(s, reference, Path(folder))
+            report = reading.verify(
+                s,
+                reference,
+                trusted_keys=keys,
+                tsa_roots=roots,
+                max_age=settings.max_age if settings else dt.timedelta(days=1),
+            )
+            return documents.export(s, reference, Path(folder), report)
 
     def snapshot(self, reference: str, kind: Kind = "protocole", subject: str = "") -> str:
         """The canonical JSON snapshot a document would be rendered from now."""

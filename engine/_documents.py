@@ -113,8 +113,13 @@ class DocumentInfo:
 
     @property
     def filename(self) -> str:
-        subject = f"-{self.subject}" if self.subject else ""
-        return f"{self.reference}-{self.kind}{subject}-v{self.version}-{self.status}.pdf"
+        """The file name it is exported under: the reference and subject (a programme's label
+        may hold any character) reduced to a safe set (``coopflow._files.safe_name``)."""
+        from coopflow._files import safe_name
+
+        reference = safe_name(self.reference, what="reference")
+        subject = f"-{safe_name(self.subject, what='subject')}" if self.subject else ""
+        return f"{reference}-{self.kind}{subject}-v{self.version}-{self.status}.pdf"
 
 
 class DocumentStore:

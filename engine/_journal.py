@@ -8,7 +8,6 @@ truncated tail is detected as surely as an edited row.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Mapping
@@ -393,6 +392,10 @@ class VerifyReport:
     records: int
     documents: int
     problems: tuple[Problem, ...] = field(default=())
+    #: What is not broken but should be seen to (no recent checkpoint, an untrusted key...).
+    warnings: tuple[str, ...] = field(default=())
+    #: The checkpoint today's chains were shown to extend, if any (its sequence number).
+    checkpoint: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -647,9 +650,9 @@ def _verify_deliberations(
             )
 
 
-def with_orphans(session: Session, report: VerifyReport) -> VerifyReport:
-    """``report`` plus the journal records whose partnership row is gone."""
-    orphans = session.execute(
+def orphans(session: Session) -> list[Problem]:
+    """The journal records whose partnership row is gone, by partnership id."""
+    found = session.execute(
         select(JournalRecord.partnership_id, func.count())
         .where(
             ~select(Partnership.id).where(Partnership.id == JournalRecord.partnership_id).exists()
@@ -657,10 +660,9 @@ def with_orphans(session: Session, report: VerifyReport) -> VerifyReport:
         .group_by(JournalRecord.partnership_id)
         .order_by(JournalRecord.partnership_id)
     ).all()
-    found = tuple(
+    return [
         Problem(
             f"partnership #{pid}", None, f"{n} journal records whose partnership row is missing"
         )
-        for pid, n in orphans
-    )
-    return dataclasses.replace(report, problems=report.problems + found) if found else report
+        for pid, n in found
+    ]

@@ -40,6 +40,7 @@ OPERATIONS: Final[dict[str, str]] = {
     "document.export": "export the documents",
     "workflow.migrate": "move partnerships to another workflow version",
     "actor.manage": "manage the actors and their roles",
+    "checkpoint.take": "take a signed checkpoint of every chain",
 }
 
 

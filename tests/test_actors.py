@@ -128,11 +128,17 @@ def _operations(w: World) -> dict[str, Callable[[Actor], object]]:
         "actor.manage": lambda a: cf.add_actor(
             _unique("new.person"), "Nouvelle Personne", roles=["staff"], actor=a
         ),
+        "checkpoint.take": lambda a: cf.checkpoint(actor=a),  # signed, not timestamped
     }
 
 
 @pytest.fixture
 def world(cf: Coopflow, tmp_path: Any) -> World:
+    from coopflow import CheckpointSettings
+    from coopflow._checkpoint import new_key
+
+    new_key(tmp_path / "checkpoint.pem")
+    cf.checkpoint_settings = CheckpointSettings(key=tmp_path / "checkpoint.pem")
     return World(cf, tmp_path)
 
 

@@ -91,7 +91,10 @@ def test_detail_and_export_for_the_legal_department(cf: Coopflow, tmp_path: Path
     assert detail["signed_document_sha256"] is not None
     manifest_path = cf.export(ref, tmp_path / "export", actor=scenario.STAFF)
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    assert manifest["verified"] is True
+    exported = json.loads(
+        (manifest_path.parent / manifest["evidence"]["export"]).read_text("utf-8")
+    )
+    assert exported["verified"] is True
     files = {d["file"]: d for d in manifest["documents"]}
     assert len(files) == 2  # the approved draft and the signed final
     approved = [d for d in files.values() if d["approved_by_legal"]]

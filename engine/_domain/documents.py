@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from coopflow import _bundle as bundle
 from coopflow import _journal
-from coopflow._canonical import canonical_json
+from coopflow._canonical import canonical_json, sha256_hex
 from coopflow._context import Acting
 from coopflow._documents import DocumentInfo, DocumentPlan, DocumentStore
+from coopflow._domain import checkpoints
 from coopflow._domain.lookup import find_partnership
+from coopflow._files import OutputFolder, safe_name
 from coopflow._vocabulary import KINDS, Kind
 from coopflow.errors import NotFoundError, ValidationError
-from coopflow.models import Document, JournalRecord, Partnership, Protocol
+from coopflow.models import Document, JournalRecord, Partnership, Programme, Protocol
 
 if TYPE_CHECKING:
     from coopflow.documents import RenderedDocument
@@ -97,9 +100,13 @@ def snapshot(
     return canonical_json(documents.snapshot(session, p, kind, subject, final=False))
 
 
-def export(session: Session, reference: str, folder: Path) -> Path:
-    """Write the partnership's final PDFs (and the approved draft) and a JSON manifest
-    (hashes, journal references, verification) to ``folder``; returns the manifest's path."""
+def export(session: Session, reference: str, folder: Path, report: _journal.VerifyReport) -> Path:
+    """Write the partnership's evidence bundle to ``folder`` (see :mod:`coopflow._bundle`):
+    the final PDFs and the approved draft, the journal's records, the latest checkpoint that
+    covers them with its signature and timestamp token, the proof tying the partnership's chain
+    to it, and a JSON manifest (hashes, journal references, ``report``: today's verification).
+    Names built from data are reduced to a safe set; nothing inside the folder is followed or
+    overwritten (:class:`coopflow._files.OutputFolder`).  Returns the manifest's path."""
     p = find_partnership(session, reference)
     proto = session.scalars(select(Protocol).where(Protocol.partnership_id == p.id)).first()
     approved = proto.approved_document_sha256 if proto else None
@@ -113,6 +120,11 @@ def export(session: Session, reference: str, folder: Path) -> Path:
             .order_by(Document.kind, Document.subject, Document.version)
         )
     )
+    labels = dict(
+        session.execute(
+            select(Programme.id, Programme.label).where(Programme.partnership_id == p.id)
+        ).all()
+    )
     records = list(
         session.scalars(
             select(JournalRecord)
@@ -120,8 +132,8 @@ def export(session: Session, reference: str, folder: Path) -> Path:
             .order_by(JournalRecord.seq)
         )
     )
-    report = _journal.verify(session, [p])
-    folder.mkdir(parents=True, exist_ok=True)
+    base = safe_name(reference, what="reference")
+    files: dict[str, bytes] = {}
     entries = []
     for d in docs:
         info = DocumentInfo.of(d, reference)
@@ -131,7 +143,7 @@ def export(session: Session, reference: str, folder: Path) -> Path:
             if d.sha256 == approved
             else info.filename
         )
-        (folder / name).write_bytes(d.content)
+        files[name] = d.content
         entries.append(
             {
                 "file": name,
@@ -144,7 +156,6 @@ def export(session: Session, reference: str, folder: Path) -> Path:
                 "size": d.size,
                 "snapshot_sha256": d.snapshot_sha256,
                 "content_sha256": d.content_sha256,
-                "template": {"name": d.template_name, "sha256": d.template_sha256},
                 "journal": [
                     {"seq": r.seq, "event": r.event, "hash": r.hash}
                     for r in records
@@ -152,15 +163,60 @@ def export(session: Session, reference: str, folder: Path) -> Path:
                 ],
             }
         )
+    journal = bundle.journal_json(
+        reference,
+        [
+            bundle.record_json(r, labels[r.programme_id] if r.programme_id else None)
+            for r in records
+        ],
+    )
+    files[f"{base}-journal.json"] = journal
+    anchor = checkpoints.covering(session, reference)
+    evidence: dict[str, Any] = {"journal": f"{base}-journal.json", "checkpoint": None}
+    if anchor is not None:
+        signed = checkpoints.as_file(anchor)
+        files[f"{base}-checkpoint.json"] = (signed.text(with_leaves=False) + "\n").encode()
+        files[f"{base}-proof.json"] = bundle.proof_json(signed, reference)
+        evidence.update(
+            checkpoint=f"{base}-checkpoint.json",
+            proof=f"{base}-proof.json",
+            checkpoint_seq=signed.seq,
+        )
+    # What the database said at export, and of which templates: evidence of nothing itself,
+    # but a file of the bundle whose hash the manifest holds.
+    files[f"{base}-export.json"] = (
+        json.dumps(
+            {
+                "format": bundle.FORMAT,
+                "reference": reference,
+                "verified": report.ok,
+                "problems": [str(x) for x in report.problems],
+                "warnings": list(report.warnings),
+                "templates": {
+                    e["file"]: {"name": d.template_name, "sha256": d.template_sha256}
+                    for e, d in zip(entries, docs, strict=True)
+                },
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    ).encode()
+    evidence["export"] = f"{base}-export.json"
+    # Everything in the manifest is what the evidence says (verify-bundle derives it again).
     manifest = {
+        "format": bundle.FORMAT,
         "reference": reference,
         "title": p.title,
         "state": p.state,
         "journal": {"records": p.journal_seq, "head": p.journal_head},
-        "verified": report.ok,
-        "problems": [str(x) for x in report.problems],
         "documents": entries,
+        "evidence": evidence,
+        "files": [{"file": name, "sha256": sha256_hex(data)} for name, data in files.items()],
     }
-    path = folder / f"{reference}-manifest.json"
-    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    return path
+    manifest_name = f"{base}-manifest.json"
+    with OutputFolder(folder) as out:
+        for name, data in files.items():
+            out.write(name, data)
+        out.write_text(manifest_name, bundle.manifest_text(manifest))
+        return out.path / manifest_name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -10,8 +11,9 @@ from typing import Any
 
 from coopflow import _journal, _protections, _registry
 from coopflow import _validate as v
+from coopflow._checkpoint import CheckpointFile
 from coopflow._documents import DocumentStore
-from coopflow._domain import changes
+from coopflow._domain import changes, checkpoints
 from coopflow._domain.lookup import find_partnership
 from coopflow._views import JournalEntry, PartnershipInfo, as_jsonable
 from coopflow._vocabulary import SCALES
@@ -186,9 +188,19 @@ def idempotency_keys(session: Session, reference: str) -> set[str]:
     return {key for key in keys if key is not None}
 
 
-def verify(session: Session, reference: str | None = None) -> _journal.VerifyReport:
+def verify(
+    session: Session,
+    reference: str | None = None,
+    *,
+    against: CheckpointFile | None = None,
+    trusted_keys: Sequence[str] = (),
+    tsa_roots: Sequence[bytes] = (),
+    max_age: dt.timedelta = dt.timedelta(days=1),
+) -> _journal.VerifyReport:
     """Recompute the hash chains and document hashes of one partnership, or of all (then also
-    naming journal records whose partnership is gone)."""
+    naming journal records whose partnership is gone, and checking the registries); check the
+    database's protections; and compare today's chains with a checkpoint: ``against``, or the
+    latest stored one."""
     targets: Iterable[Partnership]
     if reference is not None:
         targets = [find_partnership(session, reference)]
@@ -197,23 +209,33 @@ def verify(session: Session, reference: str | None = None) -> _journal.VerifyRep
             select(Partnership).order_by(Partnership.id).execution_options(yield_per=200)
         )
     report = _journal.verify(session, targets, changes.verify)
-    report = dataclasses.replace(
-        report,
-        problems=report.problems
-        + tuple(
-            _journal.Problem("database", None, f"protection off: {found}")
-            for found in _protections.problems(session.connection())
-        ),
+    problems = list(report.problems)
+    problems.extend(
+        _journal.Problem("database", None, f"protection off: {found}")
+        for found in _protections.problems(session.connection())
     )
+    records = report.records
     if reference is None:
-        report = _journal.with_orphans(session, report)
-        records, problems = _registry.verify(session)
-        report = dataclasses.replace(
-            report,
-            records=report.records + records,
-            problems=report.problems + tuple(problems),
-        )
-    return report
+        problems.extend(_journal.orphans(session))
+        registry_records, registry_problems = _registry.verify(session)
+        records += registry_records
+        problems.extend(registry_problems)
+    anchoring = checkpoints.verify(
+        session,
+        reference,
+        against=against,
+        trusted_keys=trusted_keys,
+        tsa_roots=tsa_roots,
+        max_age=max_age,
+    )
+    problems.extend(anchoring.problems)
+    return dataclasses.replace(
+        report,
+        records=records,
+        problems=tuple(problems),
+        warnings=anchoring.warnings,
+        checkpoint=anchoring.checkpoint if not anchoring.problems else None,
+    )
 
 
 def registry_history(session: Session, registry: str) -> list[dict[str, Any]]:

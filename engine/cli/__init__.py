@@ -77,6 +77,7 @@ def commands() -> click.Group:
         _demo,
         _documents,
         _due,
+        _evidence,
         _lifecycle,
         _parties,
         _partnerships,

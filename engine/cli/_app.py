@@ -218,9 +218,14 @@ def open_coopflow(ctx: click.Context) -> Coopflow:
             raise SchemaOutOfDateError(
                 None, head_revision(), f"coopflow --db {display_url(url)} init"
             )
+        from coopflow import CheckpointSettings
+
         with bad_url(settings.db):
             settings.cf = Coopflow(
-                settings.db, schema=settings.schema, workflows_dir=settings.workflows
+                settings.db,
+                schema=settings.schema,
+                workflows_dir=settings.workflows,
+                checkpoints=CheckpointSettings.from_environment(),
             )
         ctx.call_on_close(settings.cf.close)
     return settings.cf

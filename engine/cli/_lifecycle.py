@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ._app import actor_options, cli, identify, json_option, open_coopflow, parse_pairs
 from ._output import document_label, error, jsonable, print_json, table
+from ._output import warning as warn
 
 
 @cli.command()
@@ -131,22 +134,61 @@ def history(ctx: click.Context, reference: str, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("reference", required=False)
+@click.option(
+    "--against",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A published checkpoint file: prove today's chains extend it.",
+)
+@click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The legal department's public key or certificate (PEM) checkpoints are signed "
+    "with; repeatable.",
+)
+@click.option(
+    "--tsa-root",
+    "tsa_roots",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A CA certificate (PEM) the timestamping authority must chain to; repeatable.",
+)
 @json_option
 @click.pass_context
-def verify(ctx: click.Context, reference: str | None, as_json: bool) -> None:
-    """Verify the journal's hash chains and the documents' hashes.
+def verify(
+    ctx: click.Context,
+    reference: str | None,
+    against: Path | None,
+    keys: tuple[Path, ...],
+    tsa_roots: tuple[Path, ...],
+    as_json: bool,
+) -> None:
+    """Verify the journal's hash chains, the documents, the database's protections, and that
+    the chains extend the latest checkpoint (or --against a published one).
 
     Of REFERENCE, or of every partnership.  Exits 1, naming the first broken record of each
-    chain, if anything does not verify."""
-    report = open_coopflow(ctx).verify(reference)
+    chain, if anything does not verify; warnings (no recent checkpoint...) do not fail."""
+    report = open_coopflow(ctx).verify(
+        reference,
+        against=against,
+        trusted_keys=[path.read_text("utf-8") for path in keys],
+        tsa_roots=[path.read_bytes() for path in tsa_roots],
+    )
     if as_json:
         print_json(report)
     elif report.ok:
+        anchored = (
+            f", extending checkpoint {report.checkpoint}" if report.checkpoint is not None else ""
+        )
         click.echo(
             f"ok: {report.partnerships} partnerships, {report.records} journal records and "
-            f"{report.documents} documents verified"
+            f"{report.documents} documents verified{anchored}"
         )
-    if not report.ok:
+    if not as_json:
         for problem in report.problems:
             error(f"broken: {problem}")
+        for warning in report.warnings:
+            warn(warning)
+    if not report.ok:
         ctx.exit(1)

@@ -132,6 +132,11 @@ def error(message: str) -> None:
     click.echo(f"error: {message}", err=True)
 
 
+def warning(message: str) -> None:
+    """One ``warning:`` line on stderr (what does not fail the command)."""
+    click.echo(f"warning: {message}", err=True)
+
+
 def report_reasons(where: str, exc: GuardFailed) -> None:
     error(f"{where}{exc.event} refused:")
     for reason in exc.reasons:

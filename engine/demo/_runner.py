@@ -15,6 +15,7 @@ from pathlib import Path
 from coopflow import (
     Actor,
     ApplyReport,
+    CheckpointSettings,
     Coopflow,
     DocumentInfo,
     PartnershipInfo,
@@ -22,6 +23,7 @@ from coopflow import (
     apply_script,
     migrate,
 )
+from coopflow._checkpoint import new_key
 from coopflow._files import OutputFolder, is_safe_component, safe_database_file, safe_name
 from coopflow._migrate import display_url
 from coopflow._vocabulary import Kind
@@ -32,6 +34,8 @@ DEMO_SCRIPT = "demo/bordeaux.toml"
 DEMO_DB = "coopflow-demo.db"
 #: The demo's database and the files SQLite keeps beside it: the only names the demo deletes.
 DEMO_DB_FILES = (DEMO_DB, f"{DEMO_DB}-wal", f"{DEMO_DB}-shm", f"{DEMO_DB}-journal")
+#: The demo's checkpoint key, in the output folder (made on the first run, kept after).
+DEMO_CHECKPOINT_KEY = "coopflow-demo-checkpoint.pem"
 #: The folder, in the output folder, where the demo exports (one folder per partnership).
 DEMO_EXPORT = "export"
 #: Who renders the documents no event produces, and registers the demo's people: the first
@@ -95,7 +99,7 @@ def _forget_previous_export(folder: OutputFolder, reference: str) -> None:
         manifest = json.loads(folder.read(manifest_name) or b"")
         if manifest["reference"] != reference:
             return
-        listed = [(str(d["file"]), str(d["sha256"])) for d in manifest["documents"]]
+        listed = [(str(f["file"]), str(f["sha256"])) for f in manifest["files"]]
     except (ValueError, TypeError, KeyError):
         return  # not a manifest the demo wrote
     for name, sha256 in listed:
@@ -172,6 +176,7 @@ def _populate(cf: Coopflow, out: OutputFolder, say: Callable[[str], object]) -> 
     partnerships = tuple(cf.partnerships())
     files: list[Path] = []
     documents: dict[str, tuple[str, ...]] = {}
+    rendered: list[str] = []
     for p in partnerships:
         say(f"rendering {p.reference}")
         detail = cf.detail(p.reference)
@@ -186,9 +191,26 @@ def _populate(cf: Coopflow, out: OutputFolder, say: Callable[[str], object]) -> 
         docs = cf.documents_of(p.reference)
         documents[p.reference] = tuple(_label(d) for d in docs if d.status != "superseded")
         if any(d.status == "final" for d in docs) or detail["approved_document_sha256"]:
-            say(f"exporting {p.reference}")
-            files += _export(cf, out, p.reference)
+            rendered.append(p.reference)
+    if rendered:
+        _checkpoint(cf, out, say)
+    for reference in rendered:
+        say(f"exporting {reference}")
+        files += _export(cf, out, reference)
     return DemoResult(display_url(cf.engine.url), report, partnerships, documents, tuple(files))
+
+
+def _checkpoint(cf: Coopflow, out: OutputFolder, say: Callable[[str], object]) -> None:
+    """Anchor the journal before exporting, so that each bundle holds a checkpoint and its
+    proof: signed with the demo's own key (``out/coopflow-demo-checkpoint.pem``, made on the
+    first run; in production, the legal department's), not timestamped (the demo reaches no
+    timestamping authority), and only if a chain moved since the latest one."""
+    key = out.path / DEMO_CHECKPOINT_KEY
+    if out.stat(DEMO_CHECKPOINT_KEY) is None:
+        new_key(key)
+    cf.checkpoint_settings = CheckpointSettings(key=key, after_signature=False)
+    say("checkpoint")
+    cf.checkpoint(actor=DEMO_ACTOR, if_needed=True)
 
 
 def _export(cf: Coopflow, out: OutputFolder, reference: str) -> list[Path]:

@@ -58,7 +58,13 @@ def test_demo_as_a_user_runs_it(tmp_path: Path) -> None:
     assert all(p.read_bytes().startswith(b"%PDF-") for p in pdfs)
     assert any(p.name == "COOP-2026-0001-avenant-1-v2-final.pdf" for p in pdfs)
     manifest = json.loads(manifests[0].read_text("utf-8"))
-    assert manifest["verified"] is True
+    exported = json.loads((manifests[0].parent / manifest["evidence"]["export"]).read_text("utf-8"))
+    assert exported["verified"] is True
+    # Each export folder is an evidence bundle that verifies with no database.
+    for folder in {m.parent for m in manifests}:
+        checked = run_coopflow("verify-bundle", str(folder), cwd=tmp_path)
+        assert checked.code == 0, checked.out + checked.err
+        assert "le dossier est intègre" in checked.out
     assert not (tmp_path / "mine.db").exists()  # the demo ignores COOPFLOW_DATABASE_URL
     with Coopflow(f"sqlite:///{database}") as cf:  # ...was recreated
         assert "stale" not in {p.key for p in cf.parties()}
