@@ -247,3 +247,29 @@ def test_a_host_service_login_writes_for_the_actors_it_authenticates(setting: Se
         )
         with pytest.raises(PermissionDenied, match="not a registered actor"):
             host.add_stake(s.reference, axis=1, title="x", actor=Actor("mallory", "staff"))
+
+
+def test_the_legal_login_takes_a_checkpoint_and_cannot_undo_evidence(
+    setting: Setting, tmp_path: Path
+) -> None:
+    """An application login (not the tables' owner) passes the protections' check, takes a
+    checkpoint with the key it holds, and can neither remove a checkpoint nor move a
+    document's status by hand."""
+    from coopflow import CheckpointSettings
+    from coopflow._checkpoint import new_key
+
+    s = setting
+    new_key(tmp_path / "legal.pem")
+    with Coopflow(s.legal_url, checkpoints=CheckpointSettings(key=tmp_path / "legal.pem")) as cf:
+        assert cf.protections() == []
+        taken = cf.checkpoint(actor=LEGAL_ACTOR)
+        assert taken is not None and taken.taken_by == LEGAL_ACTOR.id
+        assert cf.verify(s.reference).checkpoint == taken.seq
+        for statement in (
+            "DELETE FROM coopflow_checkpoint",
+            "UPDATE coopflow_checkpoint SET root = repeat('0', 64)",
+            "UPDATE coopflow_document SET status = 'final'",
+        ):
+            with pytest.raises(DBAPIError), cf.engine.begin() as conn:
+                conn.execute(text(statement))
+        assert [c.seq for c in cf.checkpoints()] == [taken.seq]

@@ -45,7 +45,7 @@ _DATA_TABLES: Final = (
     "coopflow_budget_line",
     "coopflow_indicator",
 )
-_APPEND_ONLY: Final = ("coopflow_journal", "coopflow_registry_journal")
+_APPEND_ONLY: Final = ("coopflow_journal", "coopflow_registry_journal", "coopflow_checkpoint")
 
 
 def group(prefix: str, role: str) -> str:
