@@ -56,6 +56,7 @@ import re
 import secrets
 import stat
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -323,6 +324,15 @@ class OutputFolder:
         except OSError as exc:
             raise OutputError(where, f"cannot be removed: {_reason(exc)}") from None
         return True
+
+    def write_all(self, files: Mapping[str, bytes]) -> list[Path]:
+        """:meth:`write` each of ``files`` (name: bytes), after checking that none would be
+        refused: a refusal leaves the folder as it was (short of a race with another writer,
+        which :meth:`write` still refuses file by file)."""
+        for name, data in files.items():
+            _require_component(name)
+            self._holds(name, bytes(data))  # raises OutputError for what write would refuse
+        return [self.write(name, data) for name, data in files.items()]
 
     def write_text(self, name: str, text: str) -> Path:
         """:meth:`write` ``text`` encoded in UTF-8."""

@@ -563,9 +563,11 @@ def test_export_does_not_follow_a_link_nor_overwrite(cf: Coopflow, tmp_path: Pat
     (out / f"{ref}-manifest.json").unlink()
     cf.export(ref, out, actor=scenario.STAFF)
     cf.export(ref, out, actor=scenario.STAFF)  # the same bundle again: nothing to overwrite
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
     cf.fire(ref, "suspendre", scenario.STAFF, data={"motif": "autre"})
     with pytest.raises(OutputError, match="other content"):
         cf.export(ref, out, actor=scenario.STAFF)  # a newer journal: refused, not overwritten
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing written
 
 
 # ----------------------------------------------------------------------------- the bundle

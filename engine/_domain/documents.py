@@ -215,8 +215,7 @@ def export(session: Session, reference: str, folder: Path, report: _journal.Veri
         "files": [{"file": name, "sha256": sha256_hex(data)} for name, data in files.items()],
     }
     manifest_name = f"{base}-manifest.json"
+    files[manifest_name] = bundle.manifest_text(manifest).encode()  # written last
     with OutputFolder(folder) as out:
-        for name, data in files.items():
-            out.write(name, data)
-        out.write_text(manifest_name, bundle.manifest_text(manifest))
+        out.write_all(files)
         return out.path / manifest_name
