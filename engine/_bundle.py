@@ -147,16 +147,22 @@ class BundleReport:
         out += [f"[ATTENTION] {line}" for line in self.warnings]
         out.append("")
         if self.ok:
-            out.append(
-                "Conclusion : le dossier est intègre. Les documents sont ceux que le journal "
-                "nomme, le journal n'a été ni modifié ni tronqué"
-                + (
+            if self.anchored_records and self.anchored_at is not None:
+                sealed = (
                     f" jusqu'à l'enregistrement {self.anchored_records}, scellé par un point "
                     f"de contrôle signé et horodaté le {self.anchored_at:%d/%m/%Y à %H:%M:%S} "
                     "UTC."
-                    if self.anchored_at is not None
-                    else " (aucun point de contrôle horodaté ne le scelle)."
                 )
+            elif self.anchored_records:
+                sealed = (
+                    f" jusqu'à l'enregistrement {self.anchored_records}, scellé par un point "
+                    "de contrôle signé mais non horodaté (sa date n'est pas prouvée)."
+                )
+            else:
+                sealed = " ; aucun point de contrôle ne le scelle hors de la base."
+            out.append(
+                "Conclusion : le dossier est intègre. Les documents sont ceux que le journal "
+                "nomme, le journal n'a été ni modifié ni tronqué" + sealed
             )
         else:
             out.append(
