@@ -32,6 +32,7 @@ from . import _checkpoint
 from ._canonical import canonical_json, sha256_hex, utc_iso
 from ._checkpoint import PARTNERSHIP, CheckpointFile, Leaf
 from ._files import OutputFolder, is_safe_component
+from ._views import RECORD_FIELDS
 from .errors import CoopflowError, EvidenceError
 from .models import JournalRecord
 
@@ -39,49 +40,15 @@ FORMAT: Final = "coopflow-bundle/1"
 GENESIS: Final = "0" * 64
 
 #: What a record's hash covers (``coopflow._journal.record_hash``), and its hash.
-_RECORD_FIELDS: Final = (
-    "seq",
-    "programme",
-    "event",
-    "source_state",
-    "target_state",
-    "actor",
-    "role",
-    "at",
-    "comment",
-    "data",
-    "workflow_name",
-    "workflow_version",
-    "document_sha256",
-    "identified_by",
-    "db_login",
-    "idempotency_key",
-    "prev_hash",
-    "hash",
-)
+_RECORD_FIELDS: Final = ("programme", *RECORD_FIELDS)
 
 
 def record_json(rec: JournalRecord, programme: str | None) -> dict[str, Any]:
     """A journal record as the bundle holds it (``data`` as stored: its canonical JSON)."""
     return {
-        "seq": rec.seq,
-        "programme": programme,
-        "event": rec.event,
-        "source_state": rec.source_state,
-        "target_state": rec.target_state,
-        "actor": rec.actor,
-        "role": rec.role,
+        **{name: getattr(rec, name) for name in RECORD_FIELDS},
         "at": utc_iso(rec.at),
-        "comment": rec.comment,
-        "data": rec.data,
-        "workflow_name": rec.workflow_name,
-        "workflow_version": rec.workflow_version,
-        "document_sha256": rec.document_sha256,
-        "identified_by": rec.identified_by,
-        "db_login": rec.db_login,
-        "idempotency_key": rec.idempotency_key,
-        "prev_hash": rec.prev_hash,
-        "hash": rec.hash,
+        "programme": programme,
     }
 
 

@@ -114,7 +114,7 @@ class JournalEntry:
     def of(cls, rec: JournalRecord, reference: str, programme: str | None) -> JournalEntry:
         """A stored record as the API shows it."""
         return cls.of_values(
-            {name: getattr(rec, name) for name in _RECORD_FIELDS}, reference, programme
+            {name: getattr(rec, name) for name in RECORD_FIELDS}, reference, programme
         )
 
     @classmethod
@@ -145,7 +145,8 @@ class JournalEntry:
         )
 
 
-_RECORD_FIELDS = (
+#: The columns of a stored journal record that the API shows (and an evidence bundle holds).
+RECORD_FIELDS = (
     "seq",
     "identified_by",
     "db_login",
