@@ -12,18 +12,21 @@ as received: the bytes to store and to ship in evidence bundles
 against the data:
 
 * the CMS signature, with the signer certificate embedded in the token (found by the
-  SignerInfo's issuer and serial number): the signed ``contentType`` and ``messageDigest``
-  attributes, the ESS ``signingCertificate`` (v1 or v2) naming that certificate, and the
-  signature itself (RSA PKCS #1 v1.5 or PSS, ECDSA, Ed25519, Ed448; SHA-256/384/512);
+  SignerInfo's issuer and serial number, or subject key identifier): the signed
+  ``contentType`` and ``messageDigest`` attributes, the ESS ``signingCertificate`` (v1 or v2)
+  naming that certificate, and the signature itself (RSA PKCS #1 v1.5 or PSS, ECDSA,
+  Ed25519, Ed448; SHA-256/384/512);
 * the message imprint: the token must timestamp exactly SHA-256 (or -384, -512) of the data;
 * with ``roots``: that the signer certificate chains to one of them, valid at ``genTime``,
   and has the critical ``timeStamping`` extended key usage.
 
-`rfc3161-client <https://github.com/trailofbits/rfc3161-client>`_ builds the request, parses
-the ``TSTInfo`` and does the chain check (OpenSSL's ``PKCS7_verify`` at ``genTime``, then the
-EKU).  It cannot verify anything without a root (``VerifierBuilder.build`` refuses), nor does
-it expose the failure information of a rejection, so a small DER reader here reads
-``PKIStatusInfo`` and the SignedData, and checks the signature with ``cryptography``.
+The libraries do the work: `asn1crypto <https://github.com/wbond/asn1crypto>`_ parses the
+reply (``PKIStatusInfo``, the CMS ``SignedData``, the ``TSTInfo``), ``cryptography`` checks
+the signature, and `rfc3161-client <https://github.com/trailofbits/rfc3161-client>`_ builds
+the request and does the chain check (OpenSSL's ``PKCS7_verify`` at ``genTime``, then the
+EKU).  rfc3161-client cannot verify anything without a root (``VerifierBuilder.build``
+refuses), nor does it expose the failure information of a rejection: hence the status and
+CMS checks here, which need no root.
 
 Every failure raises :class:`coopflow.errors.EvidenceError` in English, naming the URL or the
 token and what went wrong; no foreign exception escapes.  Revocation (CRL, OCSP) is not
@@ -44,8 +47,10 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from email.message import Message
-from typing import IO
+from typing import IO, Any
 
+from asn1crypto import algos, cms, core, tsp
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -264,80 +269,70 @@ class _Examined:
     timestamp: Timestamp
     nonce: int | None
     signer: x509.Certificate
-    #: The token in a TimeStampResp of status granted, for rfc3161-client's verifier.
-    response: bytes
+    #: The TimeStampToken, for rfc3161-client's verifier.
+    token: cms.ContentInfo
 
 
-_STATUSES = {
-    0: "granted",
-    1: "grantedWithMods",
-    2: "rejection",
-    3: "waiting",
-    4: "revocationWarning",
-    5: "revocationNotification",
-}
+#: PKIFailureInfo bits, by asn1crypto's names, as RFC 3161 names and explains them.
 _FAILURES = {
-    0: "badAlg (unrecognized or unsupported algorithm)",
-    2: "badRequest (transaction not permitted or supported)",
-    5: "badDataFormat (the data submitted has the wrong format)",
-    14: "timeNotAvailable (the TSA's time source is not available)",
-    15: "unacceptedPolicy (the requested TSA policy is not supported)",
-    16: "unacceptedExtension (the requested extension is not supported)",
-    17: "addInfoNotAvailable (the additional information requested is not available)",
-    25: "systemFailure (the request cannot be handled due to system failure)",
+    "bad_alg": "badAlg (unrecognized or unsupported algorithm)",
+    "bad_request": "badRequest (transaction not permitted or supported)",
+    "bad_data_format": "badDataFormat (the data submitted has the wrong format)",
+    "time_not_available": "timeNotAvailable (the TSA's time source is not available)",
+    "unaccepted_policy": "unacceptedPolicy (the requested TSA policy is not supported)",
+    "unaccepted_extensions": "unacceptedExtension (the requested extension is not supported)",
+    "add_info_not_available": (
+        "addInfoNotAvailable (the additional information requested is not available)"
+    ),
+    "system_failure": "systemFailure (the request cannot be handled due to system failure)",
 }
-
-_SIGNED_DATA = "1.2.840.113549.1.7.2"
-_TST_INFO = "1.2.840.113549.1.9.16.1.4"
-_ATTR_CONTENT_TYPE = "1.2.840.113549.1.9.3"
-_ATTR_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
-_ATTR_SIGNING_CERTIFICATE = "1.2.840.113549.1.9.16.2.12"
-_ATTR_SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47"
-
-#: Digest algorithm OIDs accepted for imprints and signatures, by hashlib name.
-_DIGESTS = {
-    "2.16.840.1.101.3.4.2.1": "sha256",
-    "2.16.840.1.101.3.4.2.2": "sha384",
-    "2.16.840.1.101.3.4.2.3": "sha512",
-}
-_SHA1 = "1.3.14.3.2.26"  # only to identify the signing certificate (ESS v1 requires it)
-_HASH_CLASSES: dict[str, type[hashes.HashAlgorithm]] = {
+#: The digests accepted for imprints and signatures, by asn1crypto's (and hashlib's) names.
+_DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
     "sha256": hashes.SHA256,
     "sha384": hashes.SHA384,
     "sha512": hashes.SHA512,
 }
-_ECDSA_WITH = {
-    "1.2.840.10045.4.3.2": "sha256",
-    "1.2.840.10045.4.3.3": "sha384",
-    "1.2.840.10045.4.3.4": "sha512",
+#: The RSA PKCS #1 v1.5 and ECDSA signature algorithms accepted, by asn1crypto's names, with
+#: their digest (None: the SignerInfo's digestAlgorithm).
+_RSA_PKCS1: dict[str, str | None] = {
+    "sha256_rsa": "sha256",
+    "sha384_rsa": "sha384",
+    "sha512_rsa": "sha512",
+    "rsassa_pkcs1v15": None,  # rsaEncryption
 }
-_RSA_WITH = {
-    "1.2.840.113549.1.1.11": "sha256",
-    "1.2.840.113549.1.1.12": "sha384",
-    "1.2.840.113549.1.1.13": "sha512",
+_ECDSA: dict[str, str | None] = {
+    "sha256_ecdsa": "sha256",
+    "sha384_ecdsa": "sha384",
+    "sha512_ecdsa": "sha512",
+    "1.2.840.10045.2.1": None,  # id-ecPublicKey, as some signers write it
 }
-_EC_PUBLIC_KEY = "1.2.840.10045.2.1"
-_RSA_ENCRYPTION = "1.2.840.113549.1.1.1"
-_RSA_PSS = "1.2.840.113549.1.1.10"
-_MGF1 = "1.2.840.113549.1.1.8"
-_ED25519 = "1.3.101.112"
-_ED448 = "1.3.101.113"
+_SIGNATURES = {*_RSA_PKCS1, *_ECDSA, "rsassa_pss", "ed25519", "ed448"}
 
 
 def _examine(blob: bytes, data: bytes) -> _Examined:
     """Parse ``blob`` (TimeStampResp or TimeStampToken), check its signature with the
     embedded signer certificate and its imprint against ``data``; raises :class:`_Refused`."""
-    token = _parse_token(blob)
-    signer = _check_signature(token)
-    response = _der(0x30, _der(0x30, b"\x02\x01\x00") + token.content_info)
-    with _library("could not read the token's TSTInfo"):
-        info = decode_timestamp_response(response).tst_info
-        imprint = info.message_imprint
-        hash_oid, hashed = imprint.hash_algorithm.dotted_string, imprint.message
-        gen_time, serial, nonce = info.gen_time, info.serial_number, info.nonce
-    hash_name = _DIGESTS.get(hash_oid)
-    if hash_name is None:
-        raise _Refused(f"the message imprint uses an unsupported hash algorithm ({hash_oid})")
+    token = _parse(blob)
+    with _malformed("is not a well-formed TimeStampToken"):
+        if token["content_type"].native != "signed_data":
+            raise _Refused("its TimeStampToken is not a CMS SignedData")
+        signed = token["content"]
+        content = signed["encap_content_info"]
+        if content["content_type"].native != "tst_info" or not content["content"]:
+            raise _Refused("its SignedData holds no TSTInfo")
+        tst_info = bytes(content["content"])
+        signer = _check_signature(signed, tst_info)
+        info = tsp.TSTInfo.load(tst_info, strict=True)
+        hash_algorithm = info["message_imprint"]["hash_algorithm"]["algorithm"]
+        hashed: bytes = info["message_imprint"]["hashed_message"].native
+        gen_time: datetime.datetime = info["gen_time"].native
+        serial: int = info["serial_number"].native
+        nonce: int | None = info["nonce"].native
+    hash_name = hash_algorithm.native
+    if hash_name not in _DIGESTS:
+        raise _Refused(
+            f"the message imprint uses an unsupported hash algorithm ({hash_algorithm.dotted})"
+        )
     digest = hashlib.new(hash_name, data).digest()
     if not hmac.compare_digest(digest, hashed):
         raise _Refused(
@@ -357,130 +352,74 @@ def _examine(blob: bytes, data: bytes) -> _Examined:
         ),
         nonce=nonce,
         signer=signer,
-        response=response,
+        token=token,
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
-    content_info: bytes  # the TimeStampToken (ContentInfo), DER
-    tst_info: bytes  # eContent: the DER TSTInfo that was signed
-    certificates: list[bytes]
-    sid: _Node
-    digest_oid: str
-    signed_attrs: _Node | None
-    signature_algorithm: _Node
-    signature: bytes
+def _parse(blob: bytes) -> cms.ContentInfo:
+    """The TimeStampToken of ``blob`` (itself, or in a TimeStampResp whose status is granted)."""
+    with _malformed("is not a DER TimeStampResp or TimeStampToken"):
+        outer = core.Sequence.load(blob, strict=True)
+        if isinstance(outer[0], core.ObjectIdentifier):  # ContentInfo: a bare TimeStampToken
+            return cms.ContentInfo.load(blob, strict=True)
+        # asn1crypto's TimeStampResp requires the token, which a rejection has not (RFC 3161
+        # §2.4.2): the status is read on its own first.
+        _check_status(tsp.PKIStatusInfo.load(outer[0].dump(), strict=True))
+        if len(outer) < 2:
+            raise _Refused("status granted but no timeStampToken in the reply")
+        return tsp.TimeStampResp.load(blob, strict=True)["time_stamp_token"]
 
 
-def _parse_token(blob: bytes) -> _Token:
-    with _der_errors("is not a DER TimeStampResp or TimeStampToken"):
-        top = _parse(blob).expect(0x30, "TimeStampResp")
-        first = top.children()[:1]
-        if first and first[0].tag == 0x06:  # ContentInfo: a bare TimeStampToken
-            content_info = top
-        else:
-            parts = top.children()
-            _check_status(parts[0].expect(0x30, "PKIStatusInfo") if parts else None)
-            if len(parts) < 2:
-                raise _Refused("status granted but no timeStampToken in the reply")
-            content_info = parts[1]
-        ci = content_info.expect(0x30, "TimeStampToken").children()
-        if len(ci) != 2 or ci[0].oid() != _SIGNED_DATA:
-            raise _DERError("the TimeStampToken is not a CMS SignedData")
-        signed = _only(ci[1].expect(0xA0, "[0] content")).expect(0x30, "SignedData").children()
-        index = 2
-        encap = signed[index].expect(0x30, "EncapsulatedContentInfo").children()
-        if not encap or encap[0].oid() != _TST_INFO:
-            raise _DERError("the SignedData does not hold a TSTInfo")
-        if len(encap) != 2:
-            raise _DERError("the SignedData holds no TSTInfo content")
-        tst_info = _only(encap[1].expect(0xA0, "[0] eContent")).expect(0x04, "eContent").content
-        index += 1
-        certificates: list[bytes] = []
-        if signed[index].tag == 0xA0:
-            certificates = [c.raw for c in signed[index].children() if c.tag == 0x30]
-            index += 1
-        if signed[index].tag == 0xA1:  # CRLs
-            index += 1
-        signer_infos = signed[index].expect(0x31, "SignerInfos").children()
-        if len(signer_infos) != 1:
-            raise _Refused(f"the token has {len(signer_infos)} signers instead of one")
-        fields = signer_infos[0].expect(0x30, "SignerInfo").children()
-        digest = fields[2].expect(0x30, "digestAlgorithm").children()[0].oid()
-        declared = signed[1].expect(0x31, "digestAlgorithms").children()
-        if digest not in [algorithm.children()[0].oid() for algorithm in declared]:
-            raise _DERError("the signer's digest algorithm is not among the digestAlgorithms")
-        at = 3
-        signed_attrs = None
-        if fields[at].tag == 0xA0:
-            signed_attrs, at = fields[at], at + 1
-        return _Token(
-            content_info=content_info.raw,
-            tst_info=tst_info,
-            certificates=certificates,
-            sid=fields[1],
-            digest_oid=digest,
-            signed_attrs=signed_attrs,
-            signature_algorithm=fields[at].expect(0x30, "signatureAlgorithm"),
-            signature=fields[at + 1].expect(0x04, "signature").content,
-        )
-
-
-def _check_status(status_info: _Node | None) -> None:
-    """Raise :class:`_Rejected` unless ``PKIStatusInfo`` says granted (with or without mods)."""
-    parts = status_info.children() if status_info is not None else []
-    if not parts:
-        raise _DERError("empty PKIStatusInfo")
-    status = parts[0].expect(0x02, "PKIStatus").integer()
-    if status in (0, 1):
+def _check_status(status_info: tsp.PKIStatusInfo) -> None:
+    """Raise :class:`_Rejected` unless the ``PKIStatusInfo`` says granted (mods or not)."""
+    status = status_info["status"]
+    if int(status) in (0, 1):
         return
-    texts: list[str] = []
-    failures: list[str] = []
-    for part in parts[1:]:
-        if part.tag == 0x30:  # PKIFreeText
-            texts += [t.content.decode("utf-8", "replace") for t in part.children()]
-        elif part.tag == 0x03:  # PKIFailureInfo
-            failures += [_FAILURES.get(bit, f"failure bit {bit}") for bit in part.bits()]
-    message = f"status {_STATUSES.get(status, 'unknown')} ({status})"
-    if failures:
-        message += f"; failure: {', '.join(failures)}"
-    if texts:
-        message += "; the TSA says: " + " / ".join(repr(t) for t in texts)
+    message = f"status {status.native} ({int(status)})"
+    if failures := status_info["fail_info"].native:  # a set of names (numbers if unknown)
+        explained = sorted(_FAILURES.get(bit, f"failure bit {bit}") for bit in failures)
+        message += f"; failure: {', '.join(explained)}"
+    if texts := status_info["status_string"].native:
+        message += "; the TSA says: " + " / ".join(repr(text) for text in texts)
     raise _Rejected(message)
 
 
-def _check_signature(token: _Token) -> x509.Certificate:
-    """The embedded signer certificate, once it verifies the token's CMS signature."""
-    signer, signer_der = _find_signer(token)
+def _check_signature(signed: cms.SignedData, tst_info: bytes) -> x509.Certificate:
+    """The embedded signer certificate, once it verifies the ``SignedData``'s signature over
+    ``tst_info`` (its eContent, the DER TSTInfo)."""
+    signer_infos = signed["signer_infos"]
+    if len(signer_infos) != 1:
+        raise _Refused(f"the token has {len(signer_infos)} signers instead of one")
+    signer_info = signer_infos[0]
+    digest = signer_info["digest_algorithm"]["algorithm"]
+    if digest.native not in [a["algorithm"].native for a in signed["digest_algorithms"]]:
+        raise _Refused("its signer's digest algorithm is not among its digestAlgorithms")
+    if digest.native not in _DIGESTS:
+        raise _Refused(f"it is signed with an unsupported digest algorithm ({digest.dotted})")
+    signer_der = _find_signer(signed, signer_info["sid"]).dump()
+    try:
+        signer = x509.load_der_x509_certificate(signer_der)
+    except (ValueError, x509.InvalidVersion) as exc:
+        raise _Refused(f"it embeds a signer certificate that cannot be read ({exc})") from None
     name = signer.subject.rfc4514_string()
-    if token.signed_attrs is None:
+    signed_attrs = signer_info["signed_attrs"]
+    if not signed_attrs:
         raise _Refused("its signature covers no signed attributes (RFC 3161 requires them)")
-    attributes: dict[str, list[_Node]] = {}
-    with _der_errors("has malformed signed attributes"):
-        for attribute in token.signed_attrs.children():
-            oid_node, values = attribute.expect(0x30, "Attribute").children()
-            attributes.setdefault(oid_node.oid(), []).extend(values.expect(0x31, "").children())
-        content_type = [v.oid() for v in attributes.get(_ATTR_CONTENT_TYPE, [])]
-        digests = [
-            v.expect(0x04, "messageDigest").content
-            for v in attributes.get(_ATTR_MESSAGE_DIGEST, [])
-        ]
-    if content_type != [_TST_INFO]:
+    attributes: dict[str, list[Any]] = {}
+    for attribute in signed_attrs:
+        attributes.setdefault(attribute["type"].native, []).extend(attribute["values"])
+    if [value.native for value in attributes.get("content_type", [])] != ["tst_info"]:
         raise _Refused("its signed contentType attribute is not id-ct-TSTInfo")
-    digest_name = _DIGESTS.get(token.digest_oid)
-    if digest_name is None:
-        raise _Refused(f"it is signed with an unsupported digest algorithm ({token.digest_oid})")
+    digests = [value.native for value in attributes.get("message_digest", [])]
     if len(digests) != 1 or not hmac.compare_digest(
-        digests[0], hashlib.new(digest_name, token.tst_info).digest()
+        digests[0], hashlib.new(digest.native, tst_info).digest()
     ):
         raise _Refused(
             "its TSTInfo does not match the digest its signature covers: the token was altered"
         )
     _check_signing_certificate(attributes, signer_der, name)
-    to_verify = b"\x31" + token.signed_attrs.raw[1:]  # signed as a SET, stored as [0]
-    try:
-        _verify_signature(signer, token, digest_name, to_verify)
+    try:  # signed as a SET (RFC 5652 §5.4), stored with an implicit [0] tag: untag() restores it
+        _verify_signature(signer, signer_info, digest.native, signed_attrs.untag().dump())
     except InvalidSignature:
         raise _Refused(
             f"its signature does not verify with the TSA certificate it embeds ({name}): "
@@ -489,125 +428,84 @@ def _check_signature(token: _Token) -> x509.Certificate:
     return signer
 
 
-def _find_signer(token: _Token) -> tuple[x509.Certificate, bytes]:
-    if not token.certificates:
+def _find_signer(signed: cms.SignedData, sid: cms.SignerIdentifier) -> asn1_x509.Certificate:
+    """The embedded certificate that the SignerInfo's ``sid`` names."""
+    certificates = [
+        choice.chosen for choice in signed["certificates"] if choice.name == "certificate"
+    ]
+    if not certificates:
         raise _Refused("it embeds no certificate (requested without certReq?): cannot verify")
-    with _der_errors("has a malformed signer identifier or certificate"):
-        if token.sid.tag == 0x30:  # IssuerAndSerialNumber
-            issuer, serial = token.sid.children()
-            wanted = (issuer.raw, serial.expect(0x02, "serialNumber").integer())
-            for der in token.certificates:
-                tbs = _parse(der).children()[0].children()
-                at = 1 if tbs[0].tag == 0xA0 else 0
-                if (tbs[at + 2].raw, tbs[at].integer()) == wanted:
-                    return _load_certificate(der), der
-        elif token.sid.tag == 0x80:  # [0] SubjectKeyIdentifier
-            for der in token.certificates:
-                certificate = _load_certificate(der)
-                with contextlib.suppress(x509.ExtensionNotFound):
-                    ski = certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
-                    if ski.value.digest == token.sid.content:
-                        return certificate, der
+    for certificate in certificates:
+        if sid.name == "issuer_and_serial_number":
+            found = (
+                certificate.issuer.dump() == sid.chosen["issuer"].dump()
+                and certificate.serial_number == sid.chosen["serial_number"].native
+            )
+        else:  # subject_key_identifier
+            found = certificate.key_identifier == sid.chosen.native
+        if found:
+            return certificate
     raise _Refused("none of the certificates it embeds is its signer's")
 
 
-def _load_certificate(der: bytes) -> x509.Certificate:
-    try:
-        return x509.load_der_x509_certificate(der)
-    except ValueError as exc:
-        raise _Refused(f"it embeds a certificate that cannot be read: {exc}") from None
-
-
 def _check_signing_certificate(
-    attributes: dict[str, list[_Node]], signer_der: bytes, name: str
+    attributes: dict[str, list[Any]], signer_der: bytes, name: str
 ) -> None:
     """The ESS signingCertificate(V2) attribute must name the signer certificate (RFC 3161
     §2.4.2, RFC 5816): it binds the certificate to the signature."""
-    with _der_errors("has a malformed signingCertificate attribute"):
-        for oid, v2 in ((_ATTR_SIGNING_CERTIFICATE, False), (_ATTR_SIGNING_CERTIFICATE_V2, True)):
-            for value in attributes.get(oid, []):
-                first = value.expect(0x30, "SigningCertificate").children()[0].children()[0]
-                fields = first.expect(0x30, "ESSCertID").children()
-                hash_oid = _SHA1
-                if v2:
-                    hash_oid = "2.16.840.1.101.3.4.2.1"  # the default: SHA-256
-                    if fields[0].tag == 0x30:
-                        hash_oid, fields = fields[0].children()[0].oid(), fields[1:]
-                name_of_hash = "sha1" if hash_oid == _SHA1 else _DIGESTS.get(hash_oid)
-                if name_of_hash is None:
-                    raise _Refused(f"its signingCertificate uses an unsupported hash ({hash_oid})")
-                cert_hash = fields[0].expect(0x04, "certHash").content
-                if not hmac.compare_digest(
-                    cert_hash, hashlib.new(name_of_hash, signer_der).digest()
-                ):
-                    raise _Refused(
-                        f"its signingCertificate attribute names another certificate than the "
-                        f"embedded signer's ({name})"
-                    )
-                return
-    raise _Refused("it does not name its signing certificate (no ESS signingCertificate)")
+    named = [("sha1", value["certs"][0]) for value in attributes.get("signing_certificate", [])]
+    for value in attributes.get("signing_certificate_v2", []):
+        cert_id = value["certs"][0]  # the first ESSCertID is the signer's
+        named.append((cert_id["hash_algorithm"]["algorithm"].native, cert_id))
+    if not named:
+        raise _Refused("it does not name its signing certificate (no ESS signingCertificate)")
+    for hash_name, cert_id in named:
+        if hash_name != "sha1" and hash_name not in _DIGESTS:
+            raise _Refused(f"its signingCertificate uses an unsupported hash ({hash_name})")
+        if not hmac.compare_digest(
+            cert_id["cert_hash"].native, hashlib.new(hash_name, signer_der).digest()
+        ):
+            raise _Refused(
+                f"its signingCertificate attribute names another certificate than the "
+                f"embedded signer's ({name})"
+            )
 
 
 def _verify_signature(
-    signer: x509.Certificate, token: _Token, digest_name: str, signed: bytes
+    signer: x509.Certificate, signer_info: cms.SignerInfo, digest_name: str, signed: bytes
 ) -> None:
     """Raise InvalidSignature, or :class:`_Refused` for an algorithm not supported."""
-    with _der_errors("has a malformed signatureAlgorithm"):
-        algorithm = token.signature_algorithm.children()
-        oid = algorithm[0].oid()
-        params = algorithm[1] if len(algorithm) > 1 else None
-    key = signer.public_key()
-    signature = token.signature
-    if oid in _ECDSA_WITH or oid == _EC_PUBLIC_KEY:
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            hash_class = _HASH_CLASSES[_ECDSA_WITH.get(oid, digest_name)]
-            key.verify(signature, signed, ec.ECDSA(hash_class()))
-            return
-    elif oid in _RSA_WITH or oid == _RSA_ENCRYPTION:
-        if isinstance(key, rsa.RSAPublicKey):
-            hash_class = _HASH_CLASSES[_RSA_WITH.get(oid, digest_name)]
-            key.verify(signature, signed, padding.PKCS1v15(), hash_class())
-            return
-    elif oid == _RSA_PSS:
-        if isinstance(key, rsa.RSAPublicKey):
-            hash_name, mgf_hash_name, salt = _pss_parameters(params)
-            mgf = padding.MGF1(_HASH_CLASSES[mgf_hash_name]())
-            pss = padding.PSS(mgf=mgf, salt_length=salt)
-            key.verify(signature, signed, pss, _HASH_CLASSES[hash_name]())
-            return
-    elif oid == _ED25519:
-        if isinstance(key, ed25519.Ed25519PublicKey):
-            key.verify(signature, signed)
-            return
-    elif oid == _ED448:
-        if isinstance(key, ed448.Ed448PublicKey):
-            key.verify(signature, signed)
-            return
+    key, signature = signer.public_key(), signer_info["signature"].native
+    algorithm = signer_info["signature_algorithm"]
+    name = algorithm["algorithm"].native
+    digest = _DIGESTS[_RSA_PKCS1.get(name) or _ECDSA.get(name) or digest_name]
+    if name in _RSA_PKCS1 and isinstance(key, rsa.RSAPublicKey):
+        key.verify(signature, signed, padding.PKCS1v15(), digest())
+    elif name in _ECDSA and isinstance(key, ec.EllipticCurvePublicKey):
+        key.verify(signature, signed, ec.ECDSA(digest()))
+    elif name == "rsassa_pss" and isinstance(key, rsa.RSAPublicKey):
+        key.verify(signature, signed, *_pss(algorithm["parameters"]))
+    elif (name == "ed25519" and isinstance(key, ed25519.Ed25519PublicKey)) or (
+        name == "ed448" and isinstance(key, ed448.Ed448PublicKey)
+    ):
+        key.verify(signature, signed)
+    elif name in _SIGNATURES:
+        raise _Refused(f"its signature algorithm ({name}) does not fit the signer's key")
     else:
-        raise _Refused(f"it is signed with an unsupported signature algorithm ({oid})")
-    raise _Refused(f"its signature algorithm ({oid}) does not fit the signer's key")
+        raise _Refused(f"it is signed with an unsupported signature algorithm ({name})")
 
 
-def _pss_parameters(params: _Node | None) -> tuple[str, str, int]:
-    """(hash, MGF1 hash, salt length) of RSASSA-PSS parameters; SHA-1 defaults refused."""
-    hash_oid = mgf_hash_oid = _SHA1
-    salt = 20
-    with _der_errors("has malformed RSASSA-PSS parameters"):
-        for field in params.expect(0x30, "RSASSA-PSS-params").children() if params else []:
-            inner = _only(field)
-            if field.tag == 0xA0:
-                hash_oid = inner.children()[0].oid()
-            elif field.tag == 0xA1:
-                mgf, mgf_params = inner.children()
-                if mgf.oid() != _MGF1:
-                    raise _Refused(f"its RSASSA-PSS mask generation is not MGF1 ({mgf.oid()})")
-                mgf_hash_oid = mgf_params.children()[0].oid()
-            elif field.tag == 0xA2:
-                salt = inner.expect(0x02, "saltLength").integer()
-    names = [_DIGESTS.get(hash_oid), _DIGESTS.get(mgf_hash_oid)]
-    if names[0] is None or names[1] is None:
-        raise _Refused(f"its RSASSA-PSS signature uses an unsupported hash ({hash_oid})")
-    return names[0], names[1], salt
+def _pss(params: algos.RSASSAPSSParams) -> tuple[padding.PSS, hashes.HashAlgorithm]:
+    """The padding and hash of RSASSA-PSS ``params``; SHA-1 (the defaults) refused."""
+    mask = params["mask_gen_algorithm"]
+    if mask["algorithm"].native != "mgf1":
+        raise _Refused(f"its RSASSA-PSS mask generation is not MGF1 ({mask['algorithm'].dotted})")
+    hash_name = params["hash_algorithm"]["algorithm"].native
+    mgf_hash_name = mask["parameters"]["algorithm"].native
+    if hash_name not in _DIGESTS or mgf_hash_name not in _DIGESTS:
+        raise _Refused(f"its RSASSA-PSS signature uses an unsupported hash ({hash_name})")
+    mgf = padding.MGF1(_DIGESTS[mgf_hash_name]())
+    return padding.PSS(mgf, params["salt_length"].native), _DIGESTS[hash_name]()
 
 
 def _load_roots(roots: Sequence[bytes]) -> list[x509.Certificate]:
@@ -650,10 +548,12 @@ def _check_chain(examined: _Examined, data: bytes, roots: list[x509.Certificate]
     builder = VerifierBuilder()
     for root in roots:
         builder = builder.add_root_certificate(root)
+    # rfc3161-client verifies a response: the token, in one of status granted.
+    granted = {"status": {"status": "granted"}, "time_stamp_token": examined.token}
     try:
         with _library("could not check the TSA certificate's chain"):
-            verifier = builder.build()
-            verifier.verify_message(decode_timestamp_response(examined.response), data)
+            response = decode_timestamp_response(tsp.TimeStampResp(granted).dump())
+            builder.build().verify_message(response, data)
     except VerificationError as exc:
         detail = re.findall(r'data: "([^"]+)"', str(exc))
         reason = detail[-1] if detail else str(exc)
@@ -662,6 +562,19 @@ def _check_chain(examined: _Examined, data: bytes, roots: list[x509.Certificate]
             f"certificate(s) given, at {examined.timestamp.gen_time:%Y-%m-%d %H:%M:%S} UTC "
             f"({reason})"
         ) from None
+
+
+@contextlib.contextmanager
+def _malformed(what: str) -> Iterator[None]:
+    """asn1crypto's complaints about the DER (it parses lazily, as values are read) as
+    :class:`_Refused`: ``it {what}``."""
+    try:
+        yield
+    except _Refused:
+        raise
+    except (ValueError, TypeError, LookupError) as exc:  # LookupError: KeyError, IndexError
+        detail = " ".join(str(exc).split())  # asn1crypto's are on several lines
+        raise _Refused(f"it {what} ({detail or type(exc).__name__})") from None
 
 
 @contextlib.contextmanager
@@ -682,117 +595,3 @@ def _library(what: str) -> Iterator[None]:
 
 def _show(nonce: int | None) -> str:
     return "none" if nonce is None else f"{nonce:#x}"
-
-
-# -- A minimal DER reader (what rfc3161-client does not expose) ----------------------------
-
-
-class _DERError(ValueError):
-    """Not the DER expected."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Node:
-    """One DER TLV: ``tag`` is its identifier octet (low tag numbers only)."""
-
-    tag: int
-    raw: bytes
-    header: int
-
-    @property
-    def content(self) -> bytes:
-        return self.raw[self.header :]
-
-    def children(self) -> list[_Node]:
-        if not self.tag & 0x20:
-            raise _DERError(f"tag {self.tag:#04x} is not constructed")
-        nodes, data, at = [], self.content, 0
-        while at < len(data):
-            node, at = _read(data, at)
-            nodes.append(node)
-        return nodes
-
-    def expect(self, tag: int, what: str) -> _Node:
-        if self.tag != tag:
-            raise _DERError(f"{what or 'element'}: tag {self.tag:#04x} instead of {tag:#04x}")
-        return self
-
-    def integer(self) -> int:
-        if self.tag != 0x02 or not self.content:
-            raise _DERError("not an INTEGER")
-        return int.from_bytes(self.content, "big", signed=True)
-
-    def oid(self) -> str:
-        body = self.content
-        if self.tag != 0x06 or not body or body[-1] & 0x80:
-            raise _DERError("not an OBJECT IDENTIFIER")
-        arcs: list[int] = []
-        value = 0
-        for byte in body:
-            value = (value << 7) | (byte & 0x7F)
-            if not byte & 0x80:
-                arcs.append(value)
-                value = 0
-        first = min(arcs[0] // 40, 2)
-        return ".".join(str(arc) for arc in (first, arcs[0] - 40 * first, *arcs[1:]))
-
-    def bits(self) -> list[int]:
-        """The numbers of the bits set in a BIT STRING (bit 0 first)."""
-        if self.tag != 0x03 or not self.content:
-            raise _DERError("not a BIT STRING")
-        body = self.content[1:]
-        return [i for i in range(len(body) * 8) if body[i // 8] & (0x80 >> (i % 8))]
-
-
-def _read(data: bytes, at: int) -> tuple[_Node, int]:
-    if at + 2 > len(data):
-        raise _DERError("truncated")
-    tag, first = data[at], data[at + 1]
-    if tag & 0x1F == 0x1F:
-        raise _DERError("high tag numbers are not expected here")
-    header = 2
-    if first & 0x80:
-        count = first & 0x7F
-        if count == 0 or count > 4:
-            raise _DERError("indefinite or oversized length (not DER)")
-        length = int.from_bytes(data[at + 2 : at + 2 + count], "big")
-        header += count
-    else:
-        length = first
-    end = at + header + length
-    if end > len(data):
-        raise _DERError("truncated")
-    return _Node(tag, data[at:end], header), end
-
-
-def _parse(data: bytes) -> _Node:
-    node, end = _read(data, 0)
-    if end != len(data):
-        raise _DERError(f"{len(data) - end} bytes after the end")
-    return node
-
-
-def _only(node: _Node) -> _Node:
-    children = node.children()
-    if len(children) != 1:
-        raise _DERError(f"{len(children)} elements in an explicit tag instead of one")
-    return children[0]
-
-
-def _der(tag: int, content: bytes) -> bytes:
-    length = len(content)
-    if length < 0x80:
-        return bytes([tag, length]) + content
-    size = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(size)]) + size + content
-
-
-@contextlib.contextmanager
-def _der_errors(what: str) -> Iterator[None]:
-    """DER surprises (wrong tags, missing elements) as :class:`_Refused`: ``it {what}``."""
-    try:
-        yield
-    except _Refused:
-        raise
-    except (_DERError, IndexError, ValueError) as exc:
-        raise _Refused(f"it {what} ({exc or type(exc).__name__})") from None
