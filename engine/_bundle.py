@@ -100,6 +100,7 @@ class BundleReport:
     warnings: list[str] = field(default_factory=list)
     anchored_at: dt.datetime | None = None  # the TSA's time of the checkpoint
     anchored_records: int = 0
+    database: str | None = None  # the identifier of the database the checkpoint was taken on
 
     @property
     def ok(self) -> bool:
@@ -109,6 +110,8 @@ class BundleReport:
         """The report, as printed."""
         title = f"Dossier de preuve {self.reference or '?'} ({self.folder})"
         out = [title, "=" * len(title), ""]
+        if self.database:
+            out += [f"Base de données : {self.database}", ""]
         out += [f"[OK] {line}" for line in self.checked]
         out += [f"[ÉCHEC] {line}" for line in self.problems]
         out += [f"[ATTENTION] {line}" for line in self.warnings]
@@ -126,10 +129,14 @@ class BundleReport:
                     "de contrôle signé mais non horodaté (sa date n'est pas prouvée)."
                 )
             else:
-                sealed = " ; aucun point de contrôle ne le scelle hors de la base."
+                sealed = None
             out.append(
                 "Conclusion : le dossier est intègre. Les documents sont ceux que le journal "
                 "nomme, le journal n'a été ni modifié ni tronqué" + sealed
+                if sealed is not None
+                else "Conclusion : le dossier est cohérent (les documents sont ceux que le "
+                "journal nomme, chaque empreinte se recalcule), mais aucun point de contrôle ne "
+                "prouve que le journal n'a pas été réécrit en entier."
             )
         else:
             out.append(
@@ -153,6 +160,7 @@ class BundleReport:
             "warnings": self.warnings,
             "anchored_at": self.anchored_at.isoformat() if self.anchored_at else None,
             "anchored_records": self.anchored_records,
+            "database": self.database,
         }
 
 
@@ -214,7 +222,7 @@ def _names(folder: OutputFolder) -> list[str]:
     return sorted(os.listdir(folder.fileno()))
 
 
-def _verify(  # noqa: PLR0912, PLR0915 - one check after the other, each named in the report
+def _verify(
     folder: OutputFolder,
     manifest_name: str,
     manifest: dict[str, Any],
@@ -222,12 +230,53 @@ def _verify(  # noqa: PLR0912, PLR0915 - one check after the other, each named i
     trusted_keys: Sequence[str],
     tsa_roots: Sequence[bytes],
 ) -> None:
-    from coopflow._journal import record_hash
-    from coopflow.documents import extract_snapshot
-
     reference = str(manifest["reference"])
     report.reference = reference
-    # 1. every listed file is there, with its SHA-256; no file is unlisted
+    contents, listed = _listed_files(folder, manifest_name, manifest, report)
+    evidence = manifest["evidence"]
+    for key in ("journal", "checkpoint", "proof", "export"):
+        name = evidence.get(key)
+        if name is not None and name not in listed:
+            report.problems.append(
+                f"{manifest_name} : le fichier de preuve {name} n'est pas dans la liste des "
+                "fichiers"
+            )
+    records = _journal_records(contents, str(evidence["journal"]), reference, manifest, report)
+    if not records:
+        return  # nothing below can be shown without the journal
+    snapshots = _documents(contents, manifest, records, report)
+    derived = _derived(manifest, records, contents, snapshots)
+    if len(snapshots) != len(manifest["documents"]):
+        # A document did not verify (named above): the others' statuses cannot be derived.
+        derived["documents"] = []
+    _compare(manifest_name, manifest, derived, report)
+    checkpoint_name = evidence.get("checkpoint")
+    if checkpoint_name is None:
+        missing = (
+            "aucun point de contrôle ne scelle ce journal hors de la base : il prouve sa "
+            "cohérence, pas qu'il n'a pas été réécrit en entier"
+        )
+        # With the legal department's key given, a seal is what is asked for.
+        (report.problems if trusted_keys else report.warnings).append(missing)
+        return
+    if checkpoint_name in contents and evidence.get("proof") in contents:
+        _verify_anchor(
+            contents,
+            str(checkpoint_name),
+            str(evidence["proof"]),
+            manifest,
+            records,
+            report,
+            trusted_keys,
+            tsa_roots,
+        )
+
+
+def _listed_files(
+    folder: OutputFolder, manifest_name: str, manifest: dict[str, Any], report: BundleReport
+) -> tuple[dict[str, bytes], dict[str, str]]:
+    """Every file the manifest lists, read and checked against its SHA-256 (those that
+    verify), and the list itself; a file the manifest does not list is a warning."""
     listed = {str(f["file"]): str(f["sha256"]) for f in manifest["files"]}
     contents: dict[str, bytes] = {}
     for name, expected in sorted(listed.items()):
@@ -253,73 +302,86 @@ def _verify(  # noqa: PLR0912, PLR0915 - one check after the other, each named i
     for name in _names(folder):
         if name not in listed and name != manifest_name:
             report.warnings.append(f"{name} : fichier que le manifeste ne mentionne pas")
-    # 2. the journal: every hash recomputed from the first record
-    evidence = manifest["evidence"]
-    journal_name = str(evidence["journal"])
-    records: list[dict[str, Any]] = []
-    if journal_name in contents:
-        journal = json.loads(contents[journal_name])
-        records = list(journal["records"])
-        prev = GENESIS
+    return contents, listed
+
+
+def _journal_records(
+    contents: dict[str, bytes],
+    name: str,
+    reference: str,
+    manifest: dict[str, Any],
+    report: BundleReport,
+) -> list[dict[str, Any]]:
+    """The journal's records, every hash recomputed from the first; [] (and the problem
+    named) if it is missing, empty or broken."""
+    from coopflow._journal import record_hash
+
+    if name not in contents:
+        report.problems.append(f"{name} : le journal manque, rien ne peut être prouvé sans lui")
+        return []
+    journal = json.loads(contents[name])
+    records = list(journal["records"])
+    if journal.get("reference") != reference or not records:
+        report.problems.append(f"{name} : ce n'est pas le journal de {reference}")
+        return []
+    prev = GENESIS
+    for expected_seq, rec in enumerate(records, start=1):
         broken = None
-        for expected_seq, rec in enumerate(records, start=1):
-            if set(rec) != set(_RECORD_FIELDS):
-                broken = f"l'enregistrement {expected_seq} n'a pas les champs attendus"
-                break
-            digest = record_hash(
+        if set(rec) != set(_RECORD_FIELDS):
+            broken = f"l'enregistrement {expected_seq} n'a pas les champs attendus"
+        elif rec["seq"] != expected_seq:
+            broken = f"l'enregistrement {expected_seq} manque"
+        elif rec["prev_hash"] != prev:
+            broken = f"l'enregistrement {expected_seq} ne suit pas le précédent"
+        elif (
+            record_hash(
                 reference=reference,
-                seq=rec["seq"],
-                programme=rec["programme"],
-                event=rec["event"],
-                source_state=rec["source_state"],
-                target_state=rec["target_state"],
-                actor=rec["actor"],
-                role=rec["role"],
                 at=dt.datetime.fromisoformat(rec["at"]),
-                comment=rec["comment"],
-                data=rec["data"],
-                workflow_name=rec["workflow_name"],
-                workflow_version=rec["workflow_version"],
-                document_sha256=rec["document_sha256"],
-                prev_hash=rec["prev_hash"],
-                identified_by=rec["identified_by"],
-                db_login=rec["db_login"],
-                idempotency_key=rec["idempotency_key"],
+                **{k: rec[k] for k in _RECORD_FIELDS if k not in ("at", "hash")},
             )
-            if rec["seq"] != expected_seq:
-                broken = f"l'enregistrement {expected_seq} manque"
-            elif rec["prev_hash"] != prev:
-                broken = f"l'enregistrement {expected_seq} ne suit pas le précédent"
-            elif digest != rec["hash"]:
-                broken = f"l'enregistrement {expected_seq} a été modifié"
-            if broken:
-                break
-            prev = rec["hash"]
-        head = manifest["journal"]
+            != rec["hash"]
+        ):
+            broken = f"l'enregistrement {expected_seq} a été modifié"
         if broken:
-            report.problems.append(f"{journal_name} : {broken}")
-        elif len(records) != head["records"] or prev != head["head"]:
-            report.problems.append(
-                f"{journal_name} : le journal s'arrête à l'enregistrement {len(records)}, le "
-                f"manifeste en annonce {head['records']}"
-            )
-        else:
-            report.checked.append(
-                f"{journal_name} : chaîne de {len(records)} enregistrements, chaque empreinte "
-                "recalculée depuis le premier"
-            )
-    # 3. the documents: named by the journal, their attached snapshot intact
-    named = {rec["document_sha256"] for rec in records if rec.get("document_sha256")}
+            report.problems.append(f"{name} : {broken}")
+            return []
+        prev = rec["hash"]
+    head = manifest["journal"]
+    if len(records) != head["records"] or prev != head["head"]:
+        report.problems.append(
+            f"{name} : le journal s'arrête à l'enregistrement {len(records)}, le manifeste en "
+            f"annonce {head['records']}"
+        )
+        return []
+    report.checked.append(
+        f"{name} : chaîne de {len(records)} enregistrements, chaque empreinte recalculée "
+        "depuis le premier"
+    )
+    return records
+
+
+def _documents(
+    contents: dict[str, bytes],
+    manifest: dict[str, Any],
+    records: list[dict[str, Any]],
+    report: BundleReport,
+) -> dict[str, dict[str, Any]]:
+    """Each document: its file, named by the journal, its attached snapshot intact; and every
+    document the journal names is in the bundle.  Returns the snapshots of those that verify."""
+    from coopflow.documents import extract_snapshot
+
+    named = {rec["document_sha256"] for rec in records if rec["document_sha256"]}
     snapshots: dict[str, dict[str, Any]] = {}
     for doc in manifest["documents"]:
         name = str(doc["file"])
         if name not in contents:
+            report.problems.append(f"{name} : document annoncé mais absent ou non vérifié")
             continue
         pdf = contents[name]
         if sha256_hex(pdf) != doc["sha256"]:
             report.problems.append(f"{name} : ce n'est pas le document que le manifeste décrit")
             continue
-        if records and doc["sha256"] not in named:
+        if doc["sha256"] not in named:
             report.problems.append(f"{name} : aucun enregistrement du journal ne nomme ce document")
             continue
         try:
@@ -335,29 +397,13 @@ def _verify(  # noqa: PLR0912, PLR0915 - one check after the other, each named i
             f"{name} : {doc['kind']} v{doc['version']} ({_STATUS.get(doc['status'], '?')}), "
             "nommé par le journal, instantané joint intact"
         )
-    # 4. the manifest says nothing the evidence does not
-    if records and len(snapshots) == len(manifest["documents"]):
-        _compare(manifest_name, manifest, _derived(manifest, records, contents, snapshots), report)
-    # 5. the checkpoint: signature, timestamp, and the proof up to its root
-    checkpoint_name = evidence.get("checkpoint")
-    if checkpoint_name is None:
-        report.warnings.append(
-            "aucun point de contrôle ne scelle ce journal hors de la base : il prouve sa "
-            "cohérence, pas qu'il n'a pas été réécrit en entier"
+    for sha in sorted(named - {str(doc["sha256"]) for doc in manifest["documents"]}):
+        seqs = [str(r["seq"]) for r in records if r["document_sha256"] == sha]
+        report.problems.append(
+            f"le journal nomme le document {sha[:16]}… (enregistrement {', '.join(seqs)}), "
+            "absent du dossier"
         )
-        return
-    if checkpoint_name not in contents or evidence.get("proof") not in contents:
-        return  # already named above
-    _verify_anchor(
-        contents,
-        str(checkpoint_name),
-        str(evidence["proof"]),
-        reference,
-        records,
-        report,
-        trusted_keys,
-        tsa_roots,
-    )
+    return snapshots
 
 
 _STATUS: Final = {"draft": "projet", "final": "définitif", "superseded": "remplacé"}
@@ -369,7 +415,8 @@ def _derived(
     contents: dict[str, bytes],
     snapshots: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
-    """The manifest as the journal and the documents make it (its files and evidence aside)."""
+    """The manifest as the journal and the documents make it (its files and evidence aside),
+    for the documents that verified."""
     from coopflow._documents import content_sha256
 
     # The title is stated by the creation record (a partnership's title does not change).
@@ -379,15 +426,29 @@ def _derived(
         if isinstance(data.get("title"), str)
     ]
     states = [r["target_state"] for r in records if r["programme"] is None]
+    # What the journal says the legal department approved: the approval's input, and the
+    # signature's record of it.
+    approved: set[str] = set()
+    for r in records:
+        data = json.loads(r["data"])
+        approved.update(
+            data[key]
+            for key in ("document_sha256", "approved_document_sha256")
+            if isinstance(data.get(key), str)
+        )
     finals: dict[tuple[str, str], int] = {}
     for doc in manifest["documents"]:
-        snap = snapshots[doc["file"]]
-        if snap.get("status") == "final":
+        snap = snapshots.get(doc["file"])
+        if snap is not None and snap.get("status") == "final":
             key = (str(snap.get("kind")), str(doc["subject"]))
             finals[key] = max(finals.get(key, 0), int(snap.get("document_version", 0)))
     documents = []
     for doc in manifest["documents"]:
-        snap, pdf = snapshots[doc["file"]], contents[doc["file"]]
+        snap = snapshots.get(doc["file"])
+        if snap is None:
+            continue  # already named as a problem
+        pdf = contents[doc["file"]]
+        digest = sha256_hex(pdf)
         kind, version = snap.get("kind"), snap.get("document_version")
         produced = "final" if snap.get("status") == "final" else "draft"
         later = finals.get((str(kind), str(doc["subject"])), 0) > int(version or 0)
@@ -398,24 +459,24 @@ def _derived(
                 "subject": doc["subject"],
                 "version": version,
                 "status": "superseded" if later else produced,
-                # Only the final versions and the one the legal department approved are
-                # exported: a draft here is the approved one.
-                "approved_by_legal": produced == "draft",
-                "sha256": sha256_hex(pdf),
+                # Said only of a document the journal names as approved.
+                "approved_by_legal": bool(doc.get("approved_by_legal")) and digest in approved,
+                "sha256": digest,
                 "size": len(pdf),
                 "snapshot_sha256": sha256_hex(canonical_json(snap)),
                 "content_sha256": content_sha256(snap),
                 "journal": [
                     {"seq": r["seq"], "event": r["event"], "hash": r["hash"]}
                     for r in records
-                    if r["document_sha256"] == sha256_hex(pdf)
+                    if r["document_sha256"] == digest
                 ],
             }
         )
+    references = {str(snap.get("reference")) for snap in snapshots.values()}
     return {
-        "reference": next(iter(snapshots.values()), {}).get("reference", manifest["reference"]),
-        "title": titles[-1] if titles else manifest["title"],
-        "state": states[-1] if states else manifest["state"],
+        "reference": references.pop() if len(references) == 1 else sorted(references),
+        "title": titles[-1] if titles else None,
+        "state": states[-1] if states else None,
         "journal": {"records": len(records), "head": records[-1]["hash"]},
         "documents": documents,
     }
@@ -424,11 +485,18 @@ def _derived(
 def _compare(
     name: str, manifest: dict[str, Any], derived: dict[str, Any], report: BundleReport
 ) -> None:
-    wrong = [key for key in derived if key != "documents" and manifest.get(key) != derived[key]]
-    for i, (said, made) in enumerate(zip(manifest["documents"], derived["documents"], strict=True)):
-        wrong.extend(f"documents[{i + 1}].{key}" for key in made if said.get(key) != made[key])
-        extra = set(said) - set(made)
-        wrong.extend(f"documents[{i + 1}].{key}" for key in sorted(extra))
+    wrong = [
+        key
+        for key in derived
+        if key != "documents"
+        and manifest.get(key) != derived[key]
+        and not (key == "reference" and derived[key] == [])  # no document verified
+    ]
+    said = {doc["file"]: (i, doc) for i, doc in enumerate(manifest["documents"], start=1)}
+    for made in derived["documents"]:
+        i, doc = said[made["file"]]
+        wrong.extend(f"documents[{i}].{key}" for key in made if doc.get(key) != made[key])
+        wrong.extend(f"documents[{i}].{key}" for key in sorted(set(doc) - set(made)))
     if wrong:
         report.problems.append(
             f"{name} : ne dit pas ce que disent le journal et les documents ({', '.join(wrong)})"
@@ -444,17 +512,25 @@ def _verify_anchor(
     contents: dict[str, bytes],
     checkpoint_name: str,
     proof_name: str,
-    reference: str,
+    manifest: dict[str, Any],
     records: list[dict[str, Any]],
     report: BundleReport,
     trusted_keys: Sequence[str],
     tsa_roots: Sequence[bytes],
 ) -> None:
+    reference = str(manifest["reference"])
     try:
         checkpoint = _checkpoint.parse(json.loads(contents[checkpoint_name]), checkpoint_name)
         checked = checkpoint.check(trusted_keys=trusted_keys, tsa_roots=tsa_roots)
     except (EvidenceError, ValueError) as exc:
         report.problems.append(f"{checkpoint_name} : {getattr(exc, 'message', exc)}")
+        return
+    report.database = str(checkpoint.statement.get("database"))
+    if manifest.get("database") != report.database:
+        report.problems.append(
+            f"{checkpoint_name} : point de contrôle d'une autre base ({report.database}) que "
+            f"celle du dossier ({manifest.get('database')})"
+        )
         return
     who = "une clé de confiance fournie" if checked.key_trusted else "la clé qu'il contient"
     report.checked.append(
@@ -468,7 +544,10 @@ def _verify_anchor(
             "que publie le service juridique, ou donnez sa clé publique (--key)"
         )
     if checked.timestamp is None:
-        report.warnings.append(f"{checkpoint_name} : aucun jeton d'horodatage")
+        # With the TSA's root given, a timestamp is what is asked for.
+        (report.problems if tsa_roots else report.warnings).append(
+            f"{checkpoint_name} : aucun jeton d'horodatage"
+        )
     else:
         report.anchored_at = checked.timestamp.gen_time
         rooted = "une autorité racine fournie" if checked.tsa_rooted else "son propre certificat"
@@ -511,7 +590,12 @@ def _verify_anchor(
         f"de contrôle a scellés (preuve d'inclusion RFC 9162, {len(path)} empreintes)"
     )
     if leaf.seq < len(records):
+        sealed = {r["document_sha256"] for r in records[: leaf.seq] if r["document_sha256"]}
+        later = sorted(
+            str(doc["file"]) for doc in manifest["documents"] if doc["sha256"] not in sealed
+        )
         report.warnings.append(
             f"les enregistrements {leaf.seq + 1} à {len(records)} sont postérieurs au point de "
             "contrôle : cohérents, mais pas encore scellés"
+            + (f" (eux seuls nomment {', '.join(later)})" if later else "")
         )

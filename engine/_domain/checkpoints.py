@@ -289,6 +289,23 @@ def _extends_one(
 # ------------------------------------------------------------------------- verification
 
 
+def _checked(
+    target: CheckpointFile, trusted_keys: Sequence[str], tsa_roots: Sequence[bytes]
+) -> _checkpoint.CheckedCheckpoint:
+    """``target`` checked whole: all its leaves (a bundle's copy holds none), its signature,
+    and its timestamp (required when TSA roots are given)."""
+    if len(target.leaves) != target.tree_size:
+        raise EvidenceError(
+            f"it holds {len(target.leaves)} of its {target.tree_size} leaves: compare with "
+            "the published checkpoint file (coopflow-checkpoint-NNNNNN.json), not a bundle's "
+            "copy"
+        )
+    checked = target.check(trusted_keys=trusted_keys, tsa_roots=tsa_roots)
+    if tsa_roots and target.timestamp is None:
+        raise EvidenceError("it has no timestamp token, and TSA roots were given")
+    return checked
+
+
 @dataclass(frozen=True, slots=True)
 class Anchoring:
     """What the checkpoints say of the journal: problems, warnings, and the checkpoint today's
@@ -335,7 +352,7 @@ def verify(
         return Anchoring(tuple(problems), tuple(warnings), None)
     source = "checkpoint" if against is not None else "stored checkpoint"
     try:
-        checked = target.check(trusted_keys=trusted_keys, tsa_roots=tsa_roots)
+        checked = _checked(target, trusted_keys, tsa_roots)
     except EvidenceError as exc:
         problems.append(Problem("database", None, f"{source} {target.seq}: {exc.message}"))
         return Anchoring(tuple(problems), tuple(warnings), None)

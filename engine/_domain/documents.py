@@ -21,7 +21,7 @@ from coopflow.models import Document, JournalRecord, Partnership, Programme, Pro
 
 if TYPE_CHECKING:
     from coopflow.documents import RenderedDocument
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 
@@ -102,7 +102,8 @@ def snapshot(
 
 def export(session: Session, reference: str, folder: Path, report: _journal.VerifyReport) -> Path:
     """Write the partnership's evidence bundle to ``folder`` (see :mod:`coopflow._bundle`):
-    the final PDFs and the approved draft, the journal's records, the latest checkpoint that
+    every stored PDF (the journal names each; the one the legal department approved is named
+    ``...-approved.pdf``), the journal's records, the latest checkpoint that
     covers them with its signature and timestamp token, the proof tying the partnership's chain
     to it, and a JSON manifest (hashes, journal references, ``report``: today's verification).
     Names built from data are reduced to a safe set; nothing inside the folder is followed or
@@ -110,13 +111,11 @@ def export(session: Session, reference: str, folder: Path, report: _journal.Veri
     p = find_partnership(session, reference)
     proto = session.scalars(select(Protocol).where(Protocol.partnership_id == p.id)).first()
     approved = proto.approved_document_sha256 if proto else None
+    # Every document: the journal names each, and the bundle must hold all it names.
     docs = list(
         session.scalars(
             select(Document)
-            .where(
-                Document.partnership_id == p.id,
-                or_(Document.status == "final", Document.sha256 == approved),
-            )
+            .where(Document.partnership_id == p.id)
             .order_by(Document.kind, Document.subject, Document.version)
         )
     )
@@ -209,6 +208,7 @@ def export(session: Session, reference: str, folder: Path, report: _journal.Veri
         "reference": reference,
         "title": p.title,
         "state": p.state,
+        "database": checkpoints.database_id(session),
         "journal": {"records": p.journal_seq, "head": p.journal_head},
         "documents": entries,
         "evidence": evidence,

@@ -118,7 +118,7 @@ def test_demo_on_a_database_where_it_was_applied(
     result = json.loads(first.out)
     assert result["database"] == demo_url and result["report"]["ok"] is True
     assert not (tmp_path / "out" / "coopflow-demo.db").exists()
-    assert len(result["files"]) == 11 and all(Path(f).is_file() for f in result["files"])
+    assert len(result["files"]) == 13 and all(Path(f).is_file() for f in result["files"])
     assert result["documents"]["COOP-2026-0001"] == [
         "avenant 1 v2 final",
         "programme 2026 v1 final",
@@ -161,7 +161,7 @@ def test_run_demo_from_python_on_a_database_where_it_was_applied(
     assert result.database == demo_url and result.report.ok
     assert [p.reference for p in result.partnerships] == [f"COOP-2026-000{i}" for i in range(1, 8)]
     assert not (out / DEMO_DB).exists()  # the given database is used, none is created
-    assert len(result.files) == 11 and all(f.is_file() for f in result.files)
+    assert len(result.files) == 13 and all(f.is_file() for f in result.files)
     assert len(result.exports) == 3
     assert result.exports["COOP-2026-0001"] == out / "export" / "COOP-2026-0001"
     assert result.documents["COOP-2026-0001"][2] == "programme 2027 v1 draft"
