@@ -82,10 +82,11 @@ def export(
     role: str | None,
     as_json: bool,
 ) -> None:
-    """Export REFERENCE's documents for the legal department.
+    """Export REFERENCE's evidence bundle for the legal department.
 
-    Writes the final PDFs, the draft the legal department approved and a JSON manifest (hashes,
-    journal records) into the folder."""
+    Writes every stored PDF (the approved one as ...-approved.pdf), the journal, the latest
+    checkpoint covering it with its proof, and a JSON manifest into the folder; nothing there
+    is overwritten or followed.  `coopflow verify-bundle FOLDER` checks it offline."""
     manifest = open_coopflow(ctx).export(reference, folder, actor=identify(ctx, actor, role))
     content = json.loads(manifest.read_text("utf-8"))
     if as_json:
