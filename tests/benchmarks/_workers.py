@@ -81,6 +81,31 @@ def throughput_worker(
         cf.close()
 
 
+def throughput_rounds(
+    url: str, references: list[str], loops: int, rounds: int, barrier: Any, results: Any
+) -> None:
+    """:func:`throughput_worker` ``rounds`` times in one process: each round starts when every
+    process of the run has passed ``barrier``, and reports (round, fires, start, end, CPU
+    ticks at start, at end)."""
+    cf = Coopflow(url)
+    try:
+        fire_pair(cf, references[0])  # connect and warm up before the first round
+        for number in range(rounds):
+            barrier.wait()
+            start, cpu_start = time.monotonic(), machine_cpu()
+            for _ in range(loops):
+                for reference in references:
+                    fire_pair(cf, reference)
+            end, cpu_end = time.monotonic(), machine_cpu()
+            results.put((number, 2 * loops * len(references), start, end, cpu_start, cpu_end))
+    except BaseException as exc:
+        barrier.abort()  # the others must not wait for this process
+        results.put(exc)
+        raise
+    finally:
+        cf.close()
+
+
 def contention_worker(
     url: str, reference: str, attempts: int, index: int, barrier: Any, results: Any
 ) -> None:

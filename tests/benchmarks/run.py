@@ -19,6 +19,11 @@ machines are noisy: no absolute time is a target).  Measures (``--only`` names):
 ``concurrency``  PostgreSQL: 8 processes against 1 on different partnerships (target: 2x); 8
                  processes on one partnership with ``expected_version``: share refused, nothing
                  lost.
+``checkpoint``   PostgreSQL: the same 8 processes on different partnerships while one more
+                 takes checkpoints back to back (a stress: no target), then one a second
+                 (target: 0.95x), against without; the same
+                 with the checkpointer's share of the CPU counted, and the workers' backends
+                 seen waiting for a lock, with and without (informative).
 ``documents``    the document benchmark (``bench_documents.py``): full render of a ~10-page
                  protocol against WeasyPrint alone writing the same PDF/A-3a (1.05x; against a
                  plain PDF: informative), 50 programmes with 2 workers vs 1 (1.6x).
@@ -67,6 +72,7 @@ SECTIONS = (
     "memory",
     "queries",
     "concurrency",
+    "checkpoint",
     "documents",
     "import",
     "cli",
@@ -125,6 +131,11 @@ def plan(
     if "postgresql" in backends:
         add("concurrency", bench_concurrency.throughput, "postgresql")
         add("concurrency", bench_concurrency.contention, "postgresql")
+        add("checkpoint", bench_concurrency.checkpointing, "postgresql")  # back to back
+        if "checkpoint" in only:  # and one a second
+            steps.append(
+                ("checkpoint", lambda: bench_concurrency.checkpointing(lab, "postgresql", 1.0))
+            )
     for backend in backends:
         if backend == "sqlite" or quick:
             add("memory", bench_engine.memory, backend)
