@@ -172,6 +172,8 @@ class Coopflow:
         self._binding = Binding(bind, schema=schema, lock_timeout=lock_timeout)
         self._callbacks = Callbacks()
         self.checkpoint_settings = checkpoints
+        # In a transaction(): the signatures whose checkpoint waits for the commit.
+        self._signed: list[tuple[str, str, Actor]] | None = None
         if check:
             try:
                 self.check_schema()
@@ -210,14 +212,18 @@ class Coopflow:
         The yielded Coopflow shares this one's workflows, templates and callbacks; every call on
         it works in the same transaction, which commits when the block ends (callbacks then
         run), or rolls back if the block raises or ``dry_run`` is set."""
+        signed: list[tuple[str, str, Actor]] = []
         with self._binding.transaction(dry_run=dry_run) as (binding, owed):
             if binding is self._binding:
                 yield self
             else:
                 tx = copy.copy(self)
                 tx._binding = binding
+                tx._signed = signed
                 yield tx
         self._callbacks.notify(owed)
+        if signed and not dry_run:
+            self._checkpoint_after(*signed[-1])  # one checkpoint covers them all
 
     def on_fired(self, callback: Callable[[FireResult], object]) -> Callable[[FireResult], object]:
         """Call ``callback`` after each fired event's transaction commits."""
@@ -919,10 +925,16 @@ class Coopflow:
 
     def _checkpoint_after(self, reference: str, event: str, actor: Actor) -> None:
         """After a fire that produced a final document (a signature), take a checkpoint when
-        configured to (``CheckpointSettings.after_signature``), on coopflow's own
-        transactions only (in a host's Session, the host commits, and then takes it)."""
+        configured to (``CheckpointSettings.after_signature``): at once on coopflow's own
+        transactions, after the commit in a :meth:`transaction` (``coopflow apply``), never in
+        a host's Session (the host commits, and then takes it)."""
         settings = self.checkpoint_settings
-        if settings is None or not settings.after_signature or not self._binding.owns_transactions:
+        if settings is None or not settings.after_signature:
+            return
+        if self._signed is not None:  # inside transaction(): once it has committed
+            self._signed.append((reference, event, actor))
+            return
+        if not self._binding.owns_transactions:
             return
         try:
             self.checkpoint(actor=actor)

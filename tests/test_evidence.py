@@ -635,3 +635,22 @@ def test_a_bundle_whose_journal_was_rewritten_consistently_is_refused(
     report = coopflow.verify_bundle(out, trusted_keys=[legal.public], tsa_roots=[tsa.root_pem])
     assert not report.ok
     assert any(f"{ref}-proof.json" in p and "réécrit" in p for p in report.problems)
+
+
+def test_a_signature_in_a_transaction_is_checkpointed_once_it_commits(
+    anchored: Coopflow,
+) -> None:
+    """``coopflow apply`` signs inside one transaction: the checkpoint follows its commit (a
+    dry run takes none)."""
+    ref = scenario.in_deliberations(anchored)
+    scenario.record_deliberations(anchored, ref, ("bordeaux-metropole", "la-cali"))
+    sign = {"date_signature": scenario.SIGNED_ON, "lieu": "Libourne"}
+    with anchored.transaction(dry_run=True) as tx:
+        tx.fire(ref, "signer", scenario.ELECTED, data=sign)
+    assert anchored.checkpoints() == []
+    with anchored.transaction() as tx:
+        tx.fire(ref, "signer", scenario.ELECTED, data=sign)
+        assert anchored.checkpoints() == []  # not before the commit
+    taken = anchored.checkpoints()
+    assert [c.seq for c in taken] == [1] and taken[0].taken_by == scenario.ELECTED.id
+    assert anchored.verify(ref).checkpoint == 1
