@@ -27,7 +27,7 @@ _ORIGINS: dict[str, str] = {
     "verify_bundle": "._bundle",
     "CheckpointFile": "._checkpoint",
     "CheckpointSettings": "._checkpoint",
-    "CheckpointInfo": "._domain.checkpoints",
+    "CheckpointInfo": "._views",
     "Actor": "._context",
     "FireContext": "._context",
     "configure_sqlite": "._db",
@@ -82,12 +82,12 @@ if TYPE_CHECKING:
     from ._context import Actor, FireContext
     from ._db import configure_sqlite
     from ._documents import DocumentInfo
-    from ._domain.checkpoints import CheckpointInfo
     from ._journal import Problem, VerifyReport
     from ._migrate import alembic_include_object
     from ._script import ApplyReport, ScriptError, ScriptFailed, apply_script
     from ._views import (
         ActorInfo,
+        CheckpointInfo,
         Deadline,
         EventInputInfo,
         EventStatus,

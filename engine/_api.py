@@ -48,6 +48,7 @@ from ._permissions import load_policy
 from ._protections import problems as protection_problems
 from ._views import (
     ActorInfo,
+    CheckpointInfo,
     Deadline,
     EventStatus,
     FinalDocument,
@@ -1088,7 +1089,7 @@ class Coopflow:
 
     def checkpoint(
         self, *, actor: Actor, folder: Path | str | None = None, if_needed: bool = False
-    ) -> checkpoint_ops.CheckpointInfo | None:
+    ) -> CheckpointInfo | None:
         """Take a checkpoint: commit to every chain's head (a Merkle tree, RFC 9162), sign it
         with the configured key, timestamp the signature at the configured TSA, store it and
         write it to ``folder`` (or the configured one) as ``coopflow-checkpoint-NNNNNN.json``,
@@ -1136,7 +1137,7 @@ class Coopflow:
         with self._binding.read() as s:
             return _protections.problems(s.connection())
 
-    def checkpoints(self) -> list[checkpoint_ops.CheckpointInfo]:
+    def checkpoints(self) -> list[CheckpointInfo]:
         """The stored checkpoints, oldest first."""
         with self._binding.read() as s:
             return checkpoint_ops.stored(s)

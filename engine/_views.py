@@ -300,3 +300,19 @@ def describe(entry: JournalEntry) -> str:
     if entry.source_state == entry.target_state:
         return f"{where}{entry.event} (state {entry.target_state})"
     return f"{where}{entry.event}: {entry.source_state} -> {entry.target_state}"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointInfo:
+    """A stored checkpoint, as the API shows it."""
+
+    seq: int
+    at: dt.datetime
+    tree_size: int
+    root: str
+    sha256: str
+    key_id: str
+    algorithm: str
+    timestamped: bool
+    tsa_url: str | None
+    taken_by: str

@@ -18,6 +18,7 @@ from coopflow import _checkpoint
 from coopflow._canonical import canonical_json, sha256_hex
 from coopflow._checkpoint import PARTNERSHIP, REGISTRY, CheckpointFile, Leaf
 from coopflow._journal import Problem
+from coopflow._views import CheckpointInfo
 from coopflow.errors import ConcurrentModificationError, EvidenceError
 from coopflow.models import (
     Chain,
@@ -31,22 +32,6 @@ from coopflow.models import (
 )
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, undefer
-
-
-@dataclass(frozen=True, slots=True)
-class CheckpointInfo:
-    """A stored checkpoint, as the API shows it."""
-
-    seq: int
-    at: dt.datetime
-    tree_size: int
-    root: str
-    sha256: str
-    key_id: str
-    algorithm: str
-    timestamped: bool
-    tsa_url: str | None
-    taken_by: str
 
 
 def info(row: Checkpoint) -> CheckpointInfo:
