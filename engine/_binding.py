@@ -146,7 +146,7 @@ class Binding:
 
     def check_protections(self) -> None:
         """Raise ProtectionsOff unless every protection of the evidence is in place (``init``
-        runs it after migrating; every write, once per database connection)."""
+        runs it after migrating; every write, through ``_protections.require``)."""
         with self.read() as session:
             found = protection_problems(session.connection())
         if found:

@@ -13,7 +13,8 @@ their definition here.
 
 Anyone who owns the tables can still drop a trigger or replace its function: :func:`problems`
 says so (``verify``), and :func:`require` makes every writing unit of work of coopflow refuse
-to run on such a database, once per database connection.  What was written while the
+to run on such a database (checked on a connection's first write, then at most a minute
+apart).  What was written while the
 protections were off is for the hash chains and the checkpoints to detect.
 
 The definitions here are the ones the current schema has: a later revision that changes one
@@ -22,6 +23,7 @@ changes it here and installs it in its migration.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Final
 
@@ -29,8 +31,11 @@ from sqlalchemy import Connection, text
 
 from .errors import ProtectionsOff
 
-#: Connection info: the protections were checked on this database connection.
+#: Connection info: when the protections were last found in place on this connection
+#: (``time.monotonic()``).
 CHECKED: Final = "coopflow_protections_checked"
+#: How long a connection's check holds before its next write checks again.
+RECHECK_SECONDS: Final = 60.0
 
 APPEND_ONLY: Final = (
     "coopflow_journal",
@@ -388,11 +393,16 @@ def problems(connection: Connection) -> list[str]:
 
 
 def require(connection: Connection) -> None:
-    """Raise :class:`ProtectionsOff` unless every protection is in place, once per database
-    connection (the check is remembered in the connection's ``info``)."""
-    if connection.info.get(CHECKED):
+    """Raise :class:`ProtectionsOff` unless every protection is in place: checked on a
+    database connection's first write, then again at its first write after
+    :data:`RECHECK_SECONDS` (the time of the last check is kept in the connection's ``info``),
+    so that protections switched off under a long-lived pool are noticed within a minute."""
+    checked = connection.info.get(CHECKED)
+    now = time.monotonic()
+    if checked is not None and now - checked < RECHECK_SECONDS:
         return
     found = problems(connection)
     if found:
+        connection.info.pop(CHECKED, None)
         raise ProtectionsOff(found)
-    connection.info[CHECKED] = True
+    connection.info[CHECKED] = now

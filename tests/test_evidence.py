@@ -654,3 +654,19 @@ def test_a_signature_in_a_transaction_is_checkpointed_once_it_commits(
     taken = anchored.checkpoints()
     assert [c.seq for c in taken] == [1] and taken[0].taken_by == scenario.ELECTED.id
     assert anchored.verify(ref).checkpoint == 1
+
+
+def test_protections_switched_off_under_a_pooled_connection_are_noticed(
+    cf: Coopflow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection checked a while ago checks again: protections dropped while the pool
+    kept it open stop the next write once the recheck is due."""
+    ref = scenario.in_dialogue(cf)
+    cf.fire(ref, "revenir_accueil", scenario.STAFF)  # the pooled connection is checked
+    _switch_off(cf, "dropped")
+    cf.fire(ref, "ouvrir_dialogue", scenario.STAFF)  # within the minute: not checked again
+    monkeypatch.setattr(_protections, "RECHECK_SECONDS", 0.0)
+    with pytest.raises(ProtectionsOff, match="is missing"):
+        cf.fire(ref, "revenir_accueil", scenario.STAFF)
+    cf.repair_protections()
+    cf.fire(ref, "revenir_accueil", scenario.STAFF)
