@@ -1114,13 +1114,21 @@ class Coopflow:
         signed = _checkpoint.sign(
             statement, key, leaves=leaves, tsa_url=settings.tsa_url, tsa_roots=roots
         )
-        out = folder if folder is not None else settings.folder
-        if out is not None:
-            with OutputFolder(Path(out)) as target:
-                target.write_text(signed.file_name, signed.text() + "\n")
         with self._binding.write() as s:
             self._authorise(s, actor, "checkpoint.take")
-            return checkpoint_ops.store(s, signed, acting.login)
+            info = checkpoint_ops.store(s, signed, acting.login)
+        # Published once stored: a file is never left for a checkpoint the database refused.
+        out = folder if folder is not None else settings.folder
+        if out is not None:
+            try:
+                with OutputFolder(Path(out)) as target:
+                    target.write_text(signed.file_name, signed.text() + "\n")
+            except CoopflowError as exc:
+                raise EvidenceError(
+                    f"checkpoint {info.seq} is stored, but was not published ({exc.message}): "
+                    f"coopflow checkpoint show {info.seq} --out FILE"
+                ) from exc
+        return info
 
     def repair_protections(self) -> list[str]:
         """Create or restore the database's protections of the evidence (the tables' owner

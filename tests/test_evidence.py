@@ -670,3 +670,18 @@ def test_protections_switched_off_under_a_pooled_connection_are_noticed(
         cf.fire(ref, "revenir_accueil", scenario.STAFF)
     cf.repair_protections()
     cf.fire(ref, "revenir_accueil", scenario.STAFF)
+
+
+def test_a_checkpoint_that_cannot_be_published_is_stored_and_says_so(
+    anchored: Coopflow, legal: Legal
+) -> None:
+    legal.published.mkdir()
+    (legal.published / "coopflow-checkpoint-000001.json").write_text("someone else's", "utf-8")
+    with pytest.raises(coopflow.EvidenceError, match="is stored, but was not published"):
+        anchored.checkpoint(actor=scenario.STAFF)
+    assert [c.seq for c in anchored.checkpoints()] == [1]
+    assert (legal.published / "coopflow-checkpoint-000001.json").read_text("utf-8") == (
+        "someone else's"
+    )
+    again = anchored.checkpoint(actor=scenario.STAFF)  # the next one is published
+    assert again is not None and (legal.published / "coopflow-checkpoint-000002.json").is_file()
