@@ -181,14 +181,20 @@ def _json(folder: OutputFolder, name: str, report: BundleReport) -> Any:
 
 
 def verify_bundle(
-    path: Path, *, trusted_keys: Sequence[str] = (), tsa_roots: Sequence[bytes] = ()
+    path: Path,
+    *,
+    trusted_keys: Sequence[str] = (),
+    tsa_roots: Sequence[bytes] = (),
+    published: CheckpointFile | None = None,
 ) -> BundleReport:
     """Check an exported folder offline; the report names each file that does not verify.
 
     ``trusted_keys`` (PEM public keys or certificates): the keys the checkpoint may be signed
     with; ``tsa_roots`` (PEM): the CA certificates the timestamping authority must chain to.
     Without them the signature and the token are checked with the key and certificate they
-    carry, and the report says so."""
+    carry, and the report says so.  ``published``: a later checkpoint, as published (leaves
+    included): the bundle's journal must reach what it sealed of the partnership's chain (a
+    bundle cut back to an older checkpoint is named)."""
     report = BundleReport(path)
     try:
         folder = OutputFolder(path, create=False)
@@ -210,10 +216,47 @@ def verify_bundle(
                 f"{manifests[0]} : son texte n'est pas celui que coopflow a écrit"
             )
         try:
-            _verify(folder, manifests[0], manifest, report, trusted_keys, tsa_roots)
+            records = _verify(folder, manifests[0], manifest, report, trusted_keys, tsa_roots)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             report.problems.append(f"{manifests[0]} : structure inattendue ({exc!r})")
+            return report
+        if published is not None:
+            _reaches(published, str(manifest["reference"]), records, report, trusted_keys)
     return report
+
+
+def _reaches(
+    published: CheckpointFile,
+    reference: str,
+    records: list[dict[str, Any]],
+    report: BundleReport,
+    trusted_keys: Sequence[str],
+) -> None:
+    """Whether the bundle's journal holds what ``published`` sealed of its chain."""
+    where = f"point de contrôle publié n° {published.seq}"
+    try:
+        if len(published.leaves) != published.tree_size:
+            raise EvidenceError(
+                "il ne contient pas ses feuilles : donnez le fichier publié "
+                "(coopflow-checkpoint-NNNNNN.json)"
+            )
+        published.check(trusted_keys=trusted_keys)
+    except EvidenceError as exc:
+        report.problems.append(f"{where} : {exc.message}")
+        return
+    leaf = next((x for x in published.leaves if x.chain == f"{PARTNERSHIP}{reference}"), None)
+    if leaf is None:
+        report.warnings.append(f"{where} : ne connaît pas {reference} (antérieur au partenariat)")
+    elif leaf.seq > len(records) or records[leaf.seq - 1]["hash"] != leaf.head:
+        report.problems.append(
+            f"{where} : il a scellé le journal de {reference} jusqu'à l'enregistrement "
+            f"{leaf.seq}, que le dossier ne contient pas tel quel (dossier tronqué ou réécrit)"
+        )
+    else:
+        report.checked.append(
+            f"{where} : le journal du dossier contient les enregistrements 1 à {leaf.seq} qu'il "
+            "a scellés"
+        )
 
 
 def _names(folder: OutputFolder) -> list[str]:
@@ -229,7 +272,9 @@ def _verify(
     report: BundleReport,
     trusted_keys: Sequence[str],
     tsa_roots: Sequence[bytes],
-) -> None:
+) -> list[dict[str, Any]]:
+    """Every check of the bundle; returns the journal's records (empty if it did not
+    verify)."""
     reference = str(manifest["reference"])
     report.reference = reference
     contents, listed = _listed_files(folder, manifest_name, manifest, report)
@@ -243,7 +288,7 @@ def _verify(
             )
     records = _journal_records(contents, str(evidence["journal"]), reference, manifest, report)
     if not records:
-        return  # nothing below can be shown without the journal
+        return records  # nothing below can be shown without the journal
     snapshots = _documents(contents, manifest, records, report)
     derived = _derived(manifest, records, contents, snapshots)
     if len(snapshots) != len(manifest["documents"]):
@@ -258,7 +303,7 @@ def _verify(
         )
         # With the legal department's key given, a seal is what is asked for.
         (report.problems if trusted_keys else report.warnings).append(missing)
-        return
+        return records
     if checkpoint_name in contents and evidence.get("proof") in contents:
         _verify_anchor(
             contents,
@@ -270,6 +315,7 @@ def _verify(
             trusted_keys,
             tsa_roots,
         )
+    return records
 
 
 def _listed_files(

@@ -685,3 +685,21 @@ def test_a_checkpoint_that_cannot_be_published_is_stored_and_says_so(
     )
     again = anchored.checkpoint(actor=scenario.STAFF)  # the next one is published
     assert again is not None and (legal.published / "coopflow-checkpoint-000002.json").is_file()
+
+
+def test_a_bundle_cut_back_to_an_older_checkpoint_is_named_with_the_published_one(
+    anchored: Coopflow, legal: Legal, tsa: TestTSA, tmp_path: Path
+) -> None:
+    """An old export (sealed by checkpoint 1) shown as today's: the published checkpoint 2
+    sealed more of the chain than the bundle holds."""
+    ref = scenario.signed(anchored)
+    anchored.export(ref, tmp_path / "old", actor=scenario.STAFF)
+    anchored.fire(ref, "suspendre", scenario.STAFF, data={"motif": "autre"})
+    anchored.checkpoint(actor=scenario.STAFF)
+    published = read_file(legal.published / "coopflow-checkpoint-000002.json")
+    trusted = {"trusted_keys": [legal.public], "tsa_roots": [tsa.root_pem]}
+    assert coopflow.verify_bundle(tmp_path / "old", **trusted).ok  # alone, it is consistent
+    old = coopflow.verify_bundle(tmp_path / "old", **trusted, published=published)
+    assert not old.ok and any("n° 2" in p and "tronqué" in p for p in old.problems)
+    anchored.export(ref, tmp_path / "new", actor=scenario.STAFF)
+    assert coopflow.verify_bundle(tmp_path / "new", **trusted, published=published).ok

@@ -186,6 +186,12 @@ def new_key(path: Path) -> None:
     type=_FILE,
     help="A CA certificate (PEM) the timestamping authority must chain to; repeatable.",
 )
+@click.option(
+    "--checkpoint",
+    "published",
+    type=_FILE,
+    help="A later published checkpoint file: the bundle's journal must reach what it sealed.",
+)
 @json_option
 @click.pass_context
 def verify_bundle(
@@ -193,6 +199,7 @@ def verify_bundle(
     folder: Path,
     keys: tuple[Path, ...],
     tsa_roots: tuple[Path, ...],
+    published: Path | None,
     as_json: bool,
 ) -> None:
     """Check an exported folder with no database: every file's hash, each PDF's attached
@@ -201,11 +208,13 @@ def verify_bundle(
     Prints a report in French for the court clerk or archivist; exits 1 if anything does not
     verify, naming the file."""
     from coopflow import verify_bundle as check
+    from coopflow._checkpoint import read_file
 
     report = check(
         folder,
         trusted_keys=[k.decode() for k in read_pems(keys)],
         tsa_roots=read_pems(tsa_roots),
+        published=read_file(published) if published is not None else None,
     )
     if as_json:
         print_json(report.as_json())
