@@ -45,7 +45,6 @@ from ._files import OutputFolder
 from ._journal import VerifyReport
 from ._migrate import downgrade, upgrade
 from ._permissions import load_policy
-from ._protections import problems as protection_problems
 from ._views import (
     ActorInfo,
     CheckpointInfo,
@@ -67,7 +66,6 @@ from .errors import (
     EvidenceError,
     HookError,
     NotFoundError,
-    ProtectionsOff,
 )
 from .models import Partnership
 
@@ -104,9 +102,7 @@ def migrate(bind: str | URL | Engine, revision: str = "head", *, schema: str | N
             upgrade(engine, revision, schema)
             if revision == "head":
                 with engine.connect() as connection:
-                    found = protection_problems(connection)
-                if found:
-                    raise ProtectionsOff(found)
+                    _protections.require(connection)
     finally:
         if not isinstance(bind, Engine):
             engine.dispose()
@@ -1109,8 +1105,8 @@ class Coopflow:
         with self._binding.read() as s:
             acting = self._authorise(s, actor, "checkpoint.take")
             statement, leaves, last = checkpoint_ops.prepare(s)
-            if if_needed and checkpoint_ops.unchanged_since(s, last):
-                return None
+            if if_needed and last is not None and last.root == statement["root"]:
+                return None  # no chain moved since the latest checkpoint
         signed = _checkpoint.sign(
             statement, key, leaves=leaves, tsa_url=settings.tsa_url, tsa_roots=roots
         )

@@ -37,10 +37,9 @@ from coopflow._db import (
 )
 from coopflow._documents import DocumentInfo
 from coopflow._migrate import check_schema, display_url, head_revision, upgrade
-from coopflow._protections import problems as protection_problems
 from coopflow._protections import require as require_protections
 from coopflow._views import FinalDocument
-from coopflow.errors import CoopflowError, HookError, ProtectionsOff, SchemaOutOfDateError
+from coopflow.errors import CoopflowError, HookError, SchemaOutOfDateError
 from coopflow.models import Document
 from sqlalchemy import Connection, Engine, event, select, text
 from sqlalchemy.engine import URL
@@ -148,9 +147,7 @@ class Binding:
         """Raise ProtectionsOff unless every protection of the evidence is in place (``init``
         runs it after migrating; every write, through ``_protections.require``)."""
         with self.read() as session:
-            found = protection_problems(session.connection())
-        if found:
-            raise ProtectionsOff(found)
+            require_protections(session.connection())
 
     @property
     def needs_sqlite_lock(self) -> bool:

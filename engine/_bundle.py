@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ from . import _checkpoint
 from ._canonical import canonical_json, sha256_hex, utc_iso
 from ._checkpoint import PARTNERSHIP, CheckpointFile, Leaf
 from ._files import OutputFolder, is_safe_component
+from ._journal import expected_statuses, record_hash
 from ._views import RECORD_FIELDS
 from .errors import CoopflowError, EvidenceError
 from .models import JournalRecord
@@ -260,8 +262,6 @@ def _reaches(
 
 
 def _names(folder: OutputFolder) -> list[str]:
-    import os
-
     return sorted(os.listdir(folder.fileno()))
 
 
@@ -360,8 +360,6 @@ def _journal_records(
 ) -> list[dict[str, Any]]:
     """The journal's records, every hash recomputed from the first; [] (and the problem
     named) if it is missing, empty or broken."""
-    from coopflow._journal import record_hash
-
     if name not in contents:
         report.problems.append(f"{name} : le journal manque, rien ne peut être prouvé sans lui")
         return []
@@ -482,12 +480,17 @@ def _derived(
             for key in ("document_sha256", "approved_document_sha256")
             if isinstance(data.get(key), str)
         )
-    finals: dict[tuple[str, str], int] = {}
-    for doc in manifest["documents"]:
-        snap = snapshots.get(doc["file"])
-        if snap is not None and snap.get("status") == "final":
-            key = (str(snap.get("kind")), str(doc["subject"]))
-            finals[key] = max(finals.get(key, 0), int(snap.get("document_version", 0)))
+    statuses = expected_statuses(
+        (
+            doc["file"],
+            str(snap.get("kind")),
+            str(doc["subject"]),
+            int(snap.get("document_version", 0)),
+            snap,
+        )
+        for doc in manifest["documents"]
+        if (snap := snapshots.get(doc["file"])) is not None
+    )
     documents = []
     for doc in manifest["documents"]:
         snap = snapshots.get(doc["file"])
@@ -495,16 +498,13 @@ def _derived(
             continue  # already named as a problem
         pdf = contents[doc["file"]]
         digest = sha256_hex(pdf)
-        kind, version = snap.get("kind"), snap.get("document_version")
-        produced = "final" if snap.get("status") == "final" else "draft"
-        later = finals.get((str(kind), str(doc["subject"])), 0) > int(version or 0)
         documents.append(
             {
                 "file": doc["file"],
-                "kind": kind,
+                "kind": snap.get("kind"),
                 "subject": doc["subject"],
-                "version": version,
-                "status": "superseded" if later else produced,
+                "version": snap.get("document_version"),
+                "status": statuses[doc["file"]],
                 # Said only of a document the journal names as approved.
                 "approved_by_legal": bool(doc.get("approved_by_legal")) and digest in approved,
                 "sha256": digest,

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Insert, Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -32,6 +32,7 @@ from .models import (
 )
 
 GENESIS = "0" * 64
+T = TypeVar("T")
 
 
 def record_hash(
@@ -533,7 +534,10 @@ def _verify_documents(  # noqa: PLR0912 - one check per kind of evidence
                 "journal record (added outside coopflow)",
             )
     # Documents the journal does not name take no part in what the others' statuses must be.
-    for doc, expected in expected_statuses(d for d in docs if d.sha256 in named).items():
+    journaled = [
+        (d, d.kind, d.subject, d.version, json.loads(d.snapshot)) for d in docs if d.sha256 in named
+    ]
+    for doc, expected in expected_statuses(journaled).items():
         if doc.status != expected:
             yield Problem(
                 p.reference,
@@ -585,21 +589,25 @@ def _verify_documents(  # noqa: PLR0912 - one check per kind of evidence
                     )
 
 
-def expected_statuses(docs: Iterable[Document]) -> dict[Document, str]:
-    """The status each document must have: ``final`` or ``draft`` as it was produced (its
-    snapshot, which the journal names through the PDF that embeds it, says which), and
-    ``superseded`` once a later final version of the same kind and subject exists."""
+def expected_statuses(
+    docs: Iterable[tuple[T, str, str, int, Mapping[str, Any]]],
+) -> dict[T, str]:
+    """The status each document must have, by its key: ``final`` or ``draft`` as it was
+    produced (its snapshot, which the journal names through the PDF that embeds it, says
+    which), and ``superseded`` once a later final version of the same kind and subject exists.
+
+    ``docs``: (key, kind, subject, version, snapshot) of each document (``verify`` from the
+    stored rows, ``verify-bundle`` from the PDFs)."""
     latest_final: dict[tuple[str, str], int] = {}
-    produced: dict[Document, str] = {}
-    for doc in docs:
-        status = json.loads(doc.snapshot).get("status")
-        produced[doc] = "final" if status == "final" else "draft"
+    produced: dict[T, tuple[str, str, int, str]] = {}
+    for key, kind, subject, version, snapshot in docs:
+        status = "final" if snapshot.get("status") == "final" else "draft"
+        produced[key] = (kind, subject, version, status)
         if status == "final":
-            key = (doc.kind, doc.subject)
-            latest_final[key] = max(latest_final.get(key, 0), doc.version)
+            latest_final[(kind, subject)] = max(latest_final.get((kind, subject), 0), version)
     return {
-        doc: "superseded" if doc.version < latest_final.get((doc.kind, doc.subject), 0) else status
-        for doc, status in produced.items()
+        key: "superseded" if version < latest_final.get((kind, subject), 0) else status
+        for key, (kind, subject, version, status) in produced.items()
     }
 
 

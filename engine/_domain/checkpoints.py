@@ -155,9 +155,10 @@ def load(session: Session, seq: int | None = None) -> Checkpoint | None:
 def covering(session: Session, reference: str, seq_at_least: int = 1) -> Checkpoint | None:
     """The latest checkpoint whose leaves hold ``reference``'s chain (at any record)."""
     chain = f"{PARTNERSHIP}{reference}"
-    for row in session.scalars(
-        select(Checkpoint).options(undefer(Checkpoint.leaves)).order_by(Checkpoint.seq.desc())
-    ):
+    # Newest first, one checkpoint's leaves in memory at a time (the latest usually covers).
+    for seq in session.scalars(select(Checkpoint.seq).order_by(Checkpoint.seq.desc())).all():
+        row = load(session, seq)
+        assert row is not None
         if any(
             leaf.chain == chain and leaf.seq >= seq_at_least
             for leaf in _checkpoint.unpack_leaves(row.leaves)

@@ -331,3 +331,8 @@ def parse_pairs(values: Sequence[str], param_hint: str, form: str = "KEY=VALUE")
             raise click.BadParameter(f"{key.strip()!r} is given twice", param_hint=param_hint)
         pairs[key.strip()] = value
     return pairs
+
+
+def read_pems(paths: Sequence[Path]) -> list[bytes]:
+    """The bytes of PEM files named by options (keys, certificates)."""
+    return [path.read_bytes() for path in paths]

@@ -13,14 +13,10 @@ from pathlib import Path
 
 import click
 
-from ._app import actor_options, cli, identify, json_option, open_coopflow
+from ._app import actor_options, cli, identify, json_option, open_coopflow, read_pems
 from ._output import error, fields, print_json, table
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-
-
-def read_pems(paths: tuple[Path, ...]) -> list[bytes]:
-    return [path.read_bytes() for path in paths]
 
 
 @cli.group()

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from ._app import actor_options, cli, identify, json_option, open_coopflow, parse_pairs
+from ._app import (
+    actor_options,
+    cli,
+    identify,
+    json_option,
+    open_coopflow,
+    parse_pairs,
+    read_pems,
+)
 from ._output import document_label, error, jsonable, print_json, table
 from ._output import warning as warn
 
@@ -172,8 +180,8 @@ def verify(
     report = open_coopflow(ctx).verify(
         reference,
         against=against,
-        trusted_keys=[path.read_text("utf-8") for path in keys],
-        tsa_roots=[path.read_bytes() for path in tsa_roots],
+        trusted_keys=[pem.decode() for pem in read_pems(keys)],
+        tsa_roots=read_pems(tsa_roots),
     )
     if as_json:
         print_json(report)
