@@ -18,23 +18,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Final
 
+from coopflow import _articles as articles
 from coopflow.errors import ValidationError
 
 from . import _french as fr
 from .snapshot import (
-    ActionSnapshot,
     AmendmentSnapshot,
     AvenantSnapshot,
+    ConsolidatedSnapshot,
     DeliberationSnapshot,
     Governance,
-    IndicatorSnapshot,
-    MilestoneSnapshot,
     PartySnapshot,
     Period,
-    ProgrammeSnapshot,
     ProtocolSnapshot,
     SignatorySnapshot,
-    Snapshot,
 )
 
 KIND_LABELS: Final = {"protocole": "protocole", "programme": "programme", "avenant": "avenant"}
@@ -71,7 +68,7 @@ class DocumentMeta:
     status: str  # "projet" or "final"
     title: str  # the document's title, also the PDF title
     author: str  # the home party's official name, or "coopflow"
-    date: _dt.date  # the date stored as the PDF's creation and modification date
+    produced_at: _dt.datetime  # when it was produced: the PDF's creation and modification date
     footer: str  # "COOP-2027-0001 – protocole – version 3"
 
     @property
@@ -81,12 +78,22 @@ class DocumentMeta:
 
 
 @dataclass(frozen=True, slots=True)
+class DelegationView:
+    """The arrêté by which a party's executive delegated the signature."""
+
+    number: str
+    date: str
+
+
+@dataclass(frozen=True, slots=True)
 class SignatoryView:
     """A person who signs for a party."""
 
+    civility: str | None
     first_name: str
     last_name: str
     title: str
+    delegation: DelegationView | None
 
     @property
     def full_name(self) -> str:
@@ -94,9 +101,34 @@ class SignatoryView:
         return fr.person_name(self.first_name, self.last_name)
 
     @property
+    def gender(self) -> fr.Gender:
+        """The signatory's gender, from their civility."""
+        return fr.person_gender(self.civility, self.title)
+
+    @property
+    def designation(self) -> str:
+        """``Madame Hélène DARRIEUX`` (the name alone for a signatory recorded without a
+        civility, before revision 0008: signing asks for it)."""
+        return f"{self.civility} {self.full_name}" if self.civility else self.full_name
+
+    @property
     def title_with_article(self) -> str:
-        """``Le Président``, ``La Vice-présidente déléguée...``, ``Maire``."""
-        return fr.title_with_article(self.title)
+        """``Le Président``, ``La Maire``, ``La Vice-présidente déléguée...``."""
+        return fr.title_with_article(self.title, self.gender)
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureBlock:
+    """What one party's signature block prints, line by line.
+
+    ``heading`` is ``Pour Bordeaux Métropole,``; ``office`` the lines naming the office
+    (``["La Maire,"]``, or by delegation ``["Pour le Président et par délégation,",
+    "le Vice-président,"]``); ``name`` the signatory's first name and LAST NAME, or None
+    while nobody is named (a blank is printed)."""
+
+    heading: str
+    office: list[str]
+    name: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +151,15 @@ class PartyView:
     nature_label: str
     deliberative_body: str
     executive_title: str
+    executive_civility: str | None
+    article: str
+    usual_article: str
+    tribunal: str | None
+    country: str | None
+    language: str | None
+    original_name: str | None
+    original_executive_title: str | None
+    original_deliberative_body: str | None
     seat: str | None
     is_home: bool
     is_lead: bool
@@ -127,24 +168,52 @@ class PartyView:
     commitments: list[CommitmentGroup] = field(default_factory=list)
 
     @property
+    def is_foreign(self) -> bool:
+        """A foreign authority (decentralised cooperation, CGCT L.1115-1)."""
+        return self.nature == "ETRANGER"
+
+    @property
     def name(self) -> str:
         """The usual name when there is one, else the official name."""
         return self.usual_name or self.official_name
 
     @property
     def official_with_article(self) -> str:
-        """``la Ville de Bordeaux``, ``Bordeaux Métropole``."""
-        return fr.with_article(self.official_name)
+        """``la Ville de Bordeaux``, ``Bordeaux Métropole``, ``le PETR du Pays de Retz``."""
+        return fr.join_article(self.article, self.official_name)
 
     @property
     def name_with_article(self) -> str:
-        """The usual (or official) name with its article."""
-        return fr.with_article(self.name)
+        """The usual name with its article (``La Cali``, ``le Sud Gironde``), else the
+        official name with its own."""
+        if self.usual_name:
+            return fr.join_article(self.usual_article, self.usual_name)
+        return self.official_with_article
 
     @property
     def of_official(self) -> str:
         """``de la Ville de Bordeaux``, ``du Département de la Gironde``."""
-        return fr.of_name(self.official_name)
+        return fr.of_article(self.article, self.official_name)
+
+    @property
+    def original(self) -> str:
+        """A foreign authority's own name and country, for after its French name:
+        ``Município do Porto, Portugal``; empty for a French one."""
+        return ", ".join(x for x in (self.original_name, self.country) if x)
+
+    @property
+    def language_code(self) -> str:
+        """The language tag of a foreign authority's own names (``pt``), for the PDF's
+        structure; empty when unknown."""
+        return fr.LANGUAGE_CODES.get((self.language or "").casefold(), "")
+
+    @property
+    def original_representative_title(self) -> str | None:
+        """The foreign executive's own title, printed after the French one (not for a
+        signatory holding another office)."""
+        if self.is_foreign and self.representative_title == self.executive_title:
+            return self.original_executive_title
+        return None
 
     @property
     def has_own_designation(self) -> bool:
@@ -154,7 +223,13 @@ class PartyView:
     @property
     def represented(self) -> str:
         """``représentée`` or ``représenté``, agreeing with the authority."""
-        return fr.agree("représenté", fr.authority_gender(self.official_name, self.nature))
+        if self.article == "la":
+            gender: fr.Gender = "f"
+        elif self.article == "le":
+            gender = "m"
+        else:
+            gender = fr.authority_gender(self.official_name, self.nature)
+        return fr.agree("représenté", gender)
 
     @property
     def representative_title(self) -> str:
@@ -162,24 +237,61 @@ class PartyView:
         return self.signatory.title if self.signatory else self.executive_title
 
     @property
+    def representative_gender(self) -> fr.Gender:
+        """The gender of whoever represents the party: the signatory, else the executive."""
+        if self.signatory is not None:
+            return self.signatory.gender
+        return fr.person_gender(self.executive_civility, self.executive_title)
+
+    @property
     def representative_possessive(self) -> str:
-        """``son`` or ``sa`` before :attr:`representative_title`."""
-        return fr.possessive(self.representative_title)
+        """``son`` or ``sa`` before :attr:`representative_title` (``sa Maire``)."""
+        return fr.possessive(self.representative_title, self.representative_gender)
 
     @property
     def authorised(self) -> str:
-        """``autorisé``, ``autorisée`` or ``autorisé(e)``, agreeing with the signatory's office."""
-        return fr.agree("autorisé", fr.title_gender(self.representative_title))
+        """``autorisé`` or ``autorisée``, agreeing with whoever represents the party."""
+        return fr.agree("autorisé", self.representative_gender)
+
+    @property
+    def executive_with_article(self) -> str:
+        """``le Président``, ``la Maire``: the executive, in running text."""
+        gender = fr.person_gender(self.executive_civility, self.executive_title)
+        return fr.lower_first(fr.title_with_article(self.executive_title, gender))
+
+    @property
+    def signature_block(self) -> SignatureBlock:
+        """The lines of this party's signature block."""
+        heading = f"Pour {self.official_with_article},"
+        s = self.signatory
+        if s is None:
+            gender = fr.person_gender(self.executive_civility, self.executive_title)
+            return SignatureBlock(
+                heading, [f"{fr.title_with_article(self.executive_title, gender)},"], None
+            )
+        if s.delegation is not None:
+            return SignatureBlock(
+                heading,
+                [
+                    f"Pour {self.executive_with_article} et par délégation,",
+                    f"{fr.lower_first(s.title_with_article)},",
+                ],
+                s.full_name,
+            )
+        return SignatureBlock(heading, [f"{s.title_with_article},"], s.full_name)
 
 
 @dataclass(frozen=True, slots=True)
 class DeliberationVisa:
-    """One ``Vu la délibération n° ... du conseil ... de ... en date du ... ;`` line."""
+    """One ``Vu la délibération n° ... du conseil ... de ... en date du ... ;`` line (for a
+    foreign authority, the decision of its own body)."""
 
     number: str | None
     deliberative_body: str
+    original_body: str | None
     of_party: str
     sitting_date: str | None
+    foreign: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,11 +301,22 @@ class SignatureView:
     place: str | None
     date: str | None
     copies: int
+    languages: list[str] = field(default_factory=lambda: ["français"])
 
     @property
     def copies_in_words(self) -> str:
         """``trois`` for three originals."""
         return fr.number_in_words(self.copies)
+
+    @property
+    def copies_text(self) -> str:
+        """``trois exemplaires originaux``; in two languages ``quatre exemplaires originaux,
+        deux en français et deux en portugais``."""
+        text = f"{self.copies_in_words} exemplaires originaux"
+        if len(self.languages) < 2:
+            return text
+        each = fr.number_in_words(self.copies // len(self.languages))
+        return f"{text}, {fr.enumerate_names([f'{each} en {x}' for x in self.languages])}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +339,9 @@ class AxisView:
 
 @dataclass(frozen=True, slots=True)
 class GovernanceView:
-    """Article 4: the steering and technical committees."""
+    """Article 4: the steering and technical committees.  ``copil`` and ``cotech`` are the
+    data's paragraphs; when one is empty the template prints its default text instead (never
+    both)."""
 
     copil: list[str]
     cotech: list[str]
@@ -229,8 +354,52 @@ class GovernanceView:
 
 
 @dataclass(frozen=True, slots=True)
+class FinancialLine:
+    """A party's planned financial commitment (CGCT L.1115-1)."""
+
+    party: str  # the party's official name with its article
+    amount: Decimal
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class AmendmentNote:
+    """An avenant as the documents cite it."""
+
+    number: int
+    signed_on: str | None
+
+    @property
+    def label(self) -> str:
+        """``l'avenant n° 1 signé le 16 octobre 2026``."""
+        signed = f" signé le {fr.french_date(self.signed_on)}" if self.signed_on else ""
+        return f"l'avenant n{fr.DEGREE_NBSP}{self.number}{signed}"
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleView:
+    """An article of the protocol as printed: the template's text, unless an avenant rewrote
+    it (``text``) or repealed it; paragraphs an avenant added (``appended``); the avenants that
+    changed it (``notes``, printed under it in the consolidated version)."""
+
+    number: str
+    key: str | None
+    title: str
+    text: list[str] | None
+    appended: list[str]
+    repealed: bool
+    notes: list[AmendmentNote]
+
+    @property
+    def heading(self) -> str:
+        """``Article 7 – Suivi et évaluation``, ``Article 6 – (abrogé)``."""
+        return f"Article {self.number} – {'(abrogé)' if self.repealed else self.title}"
+
+
+@dataclass(frozen=True, slots=True)
 class ProtocolView:
-    """Everything the protocol template shows."""
+    """Everything the protocol template shows (also the consolidated protocol: ``through``
+    is then the last avenant it includes)."""
 
     meta: DocumentMeta
     years: str
@@ -239,16 +408,54 @@ class ProtocolView:
     parties: list[PartyView]
     title_parties: str  # "Bordeaux Métropole, la Ville de Bordeaux et La Cali"
     parties_enumeration: str  # the same, by official names
+    legal_visas: list[str]
     visas: list[DeliberationVisa]
-    signed_amendments: list[AmendmentSnapshot]
+    signed_amendments: list[AmendmentNote]
     preamble: list[str]
     axes: list[AxisView]
     governance: GovernanceView
     means: list[str]
-    financial_commitments: list[str] | None
+    financial_note: list[str]
+    financial_commitments: list[FinancialLine]
+    financial_total: Decimal
+    foreign: bool
+    languages: list[str]  # "français", "portugais"
+    prevailing_language: str
+    tribunal: str | None  # the home party's tribunal administratif
+    home: PartyView | None
     period_start: str
     period_end: str
     signature: SignatureView
+    articles: list[ArticleView]
+    through: int | None  # consolidated: the last avenant included
+
+    def article(self, key: str) -> ArticleView:
+        """The article the template prints under ``key`` (see ``coopflow._articles``)."""
+        for article in self.articles:
+            if article.key == key:
+                return article
+        raise KeyError(key)
+
+    def inserted_after(self, number: str) -> list[ArticleView]:
+        """The articles avenants inserted after article ``number`` (``4-1``, ``4-2``)."""
+        base = number.split("-", maxsplit=1)[0]
+        return [a for a in self.articles if a.key is None and a.number.split("-")[0] == base]
+
+    @property
+    def consolidated(self) -> bool:
+        """Whether this is the consolidated version (a reading copy, not signed)."""
+        return self.through is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeView:
+    """One change of an avenant, worded as French drafting does (``L'article 7 du protocole
+    est ainsi rédigé :``) with the text it writes in (quoted) under it."""
+
+    operation: str
+    lead: str  # the sentence introducing the change
+    heading: str | None  # "Article 4-1 – Référents techniques" for an inserted article
+    quoted: list[str]  # the paragraphs written in, printed between « »
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,92 +468,14 @@ class AvenantView:
     protocol_title: str  # "protocole de coopération 2027-2029 entre ..."
     protocol_signed_on: str | None
     amendment: AmendmentSnapshot
+    motives: list[str]
+    changes: list[ChangeView]
     parties: list[PartyView]
+    legal_visas: list[str]
     visas: list[DeliberationVisa]
+    earlier_amendments: list[AmendmentNote]  # the avenants signed before it
+    foreign: bool
     signature: SignatureView
-
-
-@dataclass(frozen=True, slots=True)
-class BudgetLineView:
-    """A planned budget line of an action."""
-
-    funder: str
-    funder_name: str
-    amount: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class ActionView:
-    """One action sheet (fiche action) of the annual programme."""
-
-    number: int
-    title: str
-    axis_number: int
-    axis_title: str
-    objectives: list[str]
-    lead: str | None  # the lead party's name
-    contact: str | None
-    partners: list[str]
-    milestones: list[MilestoneSnapshot]
-    budget: list[BudgetLineView]
-    budget_total: Decimal
-    indicators: list[IndicatorSnapshot]
-    progress: str
-
-
-@dataclass(frozen=True, slots=True)
-class AxisSummary:
-    """An axis of the programme, with its actions and their budget."""
-
-    number: int
-    title: str
-    actions: list[ActionView]
-    budget_total: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class FunderRow:
-    """A row of the consolidated budget: one funder, its amount per axis and in total."""
-
-    funder: str
-    name: str
-    by_axis: list[Decimal]
-    total: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class CalendarEntry:
-    """A milestone in the programme's calendar."""
-
-    date: str
-    action_number: int
-    action_title: str
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class ProgrammeView:
-    """Everything the annual work programme template shows."""
-
-    meta: DocumentMeta
-    label: str
-    partnership_title: str
-    period_start: str
-    period_end: str
-    protocol_years: str
-    protocol_start: str
-    protocol_end: str
-    copil_date: str | None
-    parties: list[PartyView]
-    axes: list[AxisSummary]
-    actions: list[ActionView]
-    funders: list[FunderRow]
-    axis_totals: list[Decimal]
-    grand_total: Decimal
-    calendar: list[CalendarEntry]
-
-
-View = ProtocolView | AvenantView | ProgrammeView
 
 
 def _author(parties: Sequence[PartySnapshot]) -> str:
@@ -380,11 +509,21 @@ def _signatories(
 ) -> dict[str, SignatoryView]:
     found: dict[str, SignatoryView] = {}
     for index, signatory in enumerate(signatories):
-        _known(signatory["party_key"], parties, f"signatories[{index}].party_key")
+        where = f"signatories[{index}]"
+        _known(signatory["party_key"], parties, f"{where}.party_key")
+        delegation = signatory["delegation"]
+        if delegation is not None:
+            _date(delegation["date"], f"{where}.delegation.date")
         # The first signatory named for a party signs for it.
         found.setdefault(
             signatory["party_key"],
-            SignatoryView(signatory["first_name"], signatory["last_name"], signatory["title"]),
+            SignatoryView(
+                signatory["civility"],
+                signatory["first_name"],
+                signatory["last_name"],
+                signatory["title"],
+                DelegationView(delegation["number"], delegation["date"]) if delegation else None,
+            ),
         )
     return found
 
@@ -428,6 +567,15 @@ def _party_views(
             nature_label=party["nature_label"],
             deliberative_body=party["deliberative_body"],
             executive_title=party["executive_title"],
+            executive_civility=party["executive_civility"],
+            article=party["article"],
+            usual_article=party["usual_article"],
+            tribunal=party["tribunal"],
+            country=party["country"],
+            language=party["language"],
+            original_name=party["original_name"],
+            original_executive_title=party["original_executive_title"],
+            original_deliberative_body=party["original_deliberative_body"],
             seat=party["seat"],
             is_home=party["is_home"],
             is_lead=party["is_lead"],
@@ -444,18 +592,30 @@ def _visas(parties: Iterable[PartyView]) -> list[DeliberationVisa]:
         DeliberationVisa(
             number=party.deliberation["number"] if party.deliberation else None,
             deliberative_body=party.deliberative_body,
+            original_body=party.original_deliberative_body,
             of_party=party.of_official,
             sitting_date=party.deliberation["sitting_date"] if party.deliberation else None,
+            foreign=party.is_foreign,
         )
         for party in parties
     ]
 
 
-def _signature_view(snapshot: ProtocolSnapshot | AvenantSnapshot, copies: int) -> SignatureView:
+def _signature_view(
+    snapshot: ProtocolSnapshot | ConsolidatedSnapshot | AvenantSnapshot,
+    parties: Sequence[PartyView],
+) -> SignatureView:
+    """One original a party in each language of the act."""
     date = snapshot["signature"]["date"]
     if date is not None:
         _date(date, "signature.date")
-    return SignatureView(place=snapshot["signature"]["place"], date=date, copies=copies)
+    languages = _languages(parties)
+    return SignatureView(
+        place=snapshot["signature"]["place"],
+        date=date,
+        copies=len(parties) * len(languages),
+        languages=languages,
+    )
 
 
 def _period(period: Period, key: str = "period") -> tuple[str, str]:
@@ -466,11 +626,16 @@ def _period(period: Period, key: str = "period") -> tuple[str, str]:
     return period["start"], period["end"]
 
 
+def _party_title_name(party: PartySnapshot) -> str:
+    if party["usual_name"]:
+        return fr.join_article(party["usual_article"], party["usual_name"])
+    return fr.join_article(party["article"], party["official_name"])
+
+
 def title_parties(parties: Sequence[PartySnapshot]) -> str:
-    """The parties as a title names them: ``Bordeaux Métropole, la Ville de Bordeaux et La Cali``
-    (usual names, else official names)."""
-    names = [fr.with_article(party["usual_name"] or party["official_name"]) for party in parties]
-    return fr.enumerate_names(names)
+    """The parties as a title names them, each with its article: ``Bordeaux Métropole, la
+    Ville de Bordeaux et La Cali``, ``Nantes Métropole et le PETR du Pays de Retz``."""
+    return fr.enumerate_names([_party_title_name(party) for party in parties])
 
 
 def protocol_phrase(years: str, parties: Sequence[PartySnapshot]) -> str:
@@ -479,8 +644,45 @@ def protocol_phrase(years: str, parties: Sequence[PartySnapshot]) -> str:
     return f"protocole de coopération {years} entre {title_parties(parties)}"
 
 
-def build_protocol(snapshot: ProtocolSnapshot) -> ProtocolView:
-    """The view of a protocol snapshot."""
+def _languages(parties: Sequence[PartyView]) -> list[str]:
+    languages = ["français"]
+    for party in parties:
+        if party.is_foreign and party.language and party.language not in languages:
+            languages.append(party.language)
+    return languages
+
+
+def _amendment_notes(
+    amendments: Sequence[AmendmentSnapshot], numbers: Iterable[int]
+) -> list[AmendmentNote]:
+    dates = {a["number"]: a["signed_on"] for a in amendments}
+    return [AmendmentNote(n, dates.get(n)) for n in numbers]
+
+
+def _articles(foreign: bool, amendments: Sequence[AmendmentSnapshot]) -> list[ArticleView]:
+    changes = [(a["number"], [dict(c) for c in a["changes"]]) for a in amendments]
+    try:
+        states = articles.consolidate(foreign, changes)
+    except ValidationError as error:
+        raise ValidationError(error.message, field="amendments") from None
+    return [
+        ArticleView(
+            number=s.number,
+            key=s.key,
+            title=s.title,
+            text=s.text,
+            appended=s.appended,
+            repealed=s.repealed,
+            notes=_amendment_notes(amendments, s.amended_by),
+        )
+        for s in states
+    ]
+
+
+def build_protocol(
+    snapshot: ProtocolSnapshot | ConsolidatedSnapshot, produced_at: _dt.datetime
+) -> ProtocolView:
+    """The view of a protocol snapshot, or of a consolidated protocol's."""
     parties = _check_parties(snapshot["parties"])
     start, end = _period(snapshot["period"])
     years = fr.years_label(start, end)
@@ -509,26 +711,41 @@ def build_protocol(snapshot: ProtocolSnapshot) -> ProtocolView:
             )
 
     party_views = _party_views(snapshot["parties"], signatories, deliberations, commitments)
-    signed = []
+    foreign = any(party.is_foreign for party in party_views)
+    consolidated = snapshot["kind"] == "consolide"
+    through = snapshot["through"] if snapshot["kind"] == "consolide" else None
+    signed: list[AmendmentSnapshot] = []
     for index, amendment in enumerate(snapshot["amendments"]):
         if amendment["signed_on"] is not None:
             _date(amendment["signed_on"], f"amendments[{index}].signed_on")
-            signed.append(amendment)
-    signature = _signature_view(snapshot, copies=len(party_views))
+            if through is None or amendment["number"] <= through:
+                signed.append(amendment)
+    signed.sort(key=lambda amendment: amendment["number"])
+    signature = _signature_view(snapshot, party_views)
+    financial: list[FinancialLine] = []
+    for index, line in enumerate(snapshot["financial_commitments"]):
+        where = f"financial_commitments[{index}]"
+        _known(line["party_key"], parties, f"{where}.party_key")
+        view = next(p for p in party_views if p.key == line["party_key"])
+        amount = _amount(line["amount"], f"{where}.amount")
+        financial.append(FinancialLine(view.official_with_article, amount, line["detail"]))
+    title = fr.capitalise(protocol_phrase(years, snapshot["parties"]))
+    kind_label = "protocole consolidé" if consolidated else "protocole"
     meta = DocumentMeta(
-        kind="protocole",
+        kind=snapshot["kind"],
         reference=snapshot["reference"],
         version=snapshot["document_version"],
         status=snapshot["status"],
-        title=fr.capitalise(protocol_phrase(years, snapshot["parties"])),
+        title=f"{title} – version consolidée" if consolidated else title,
         author=_author(snapshot["parties"]),
-        date=fr.parse_date(signature.date or start),
-        footer=_footer(snapshot["reference"], "protocole", snapshot["document_version"]),
+        produced_at=produced_at,
+        footer=_footer(snapshot["reference"], kind_label, snapshot["document_version"]),
     )
     governance: Governance = snapshot["governance"]
     if governance["meetings_per_year"] < 1:
         raise ValidationError("the COPIL meets at least once a year", field="governance")
-    financial = snapshot["financial_commitments"]
+    home = next((p for p in party_views if p.is_home), None)
+    note = snapshot["financial_note"]
     return ProtocolView(
         meta=meta,
         years=years,
@@ -537,8 +754,9 @@ def build_protocol(snapshot: ProtocolSnapshot) -> ProtocolView:
         parties=party_views,
         title_parties=title_parties(snapshot["parties"]),
         parties_enumeration=fr.enumerate_names([p.official_with_article for p in party_views]),
+        legal_visas=list(snapshot["visas"]),
         visas=_visas(party_views),
-        signed_amendments=sorted(signed, key=lambda amendment: amendment["number"]),
+        signed_amendments=_amendment_notes(signed, [a["number"] for a in signed]),
         preamble=[text for paragraph in snapshot["preamble"] for text in fr.paragraphs(paragraph)],
         axes=axes,
         governance=GovernanceView(
@@ -547,14 +765,74 @@ def build_protocol(snapshot: ProtocolSnapshot) -> ProtocolView:
             meetings_per_year=governance["meetings_per_year"],
         ),
         means=fr.paragraphs(snapshot["means"]),
-        financial_commitments=fr.paragraphs(financial) if financial is not None else None,
+        financial_note=fr.paragraphs(note) if note else [],
+        financial_commitments=financial,
+        financial_total=sum((line.amount for line in financial), Decimal("0.00")),
+        foreign=foreign,
+        languages=_languages(party_views),
+        prevailing_language=snapshot["prevailing_language"],
+        tribunal=home.tribunal if home is not None else None,
+        home=home,
         period_start=start,
         period_end=end,
         signature=signature,
+        articles=_articles(foreign, signed if consolidated else []),
+        through=through,
     )
 
 
-def build_avenant(snapshot: AvenantSnapshot) -> AvenantView:
+_LEADS: Final = {
+    "rediger": "L'article {article} du protocole est ainsi rédigé{colon}",
+    "completer": "L'article {article} du protocole est complété par {what} ainsi {written}{colon}",
+    "inserer": "Il est inséré, après l'article {article} du protocole, un article {new} ainsi "
+    "rédigé{colon}",
+    "abroger": "L'article {article} du protocole est abrogé.",
+}
+
+
+def _change_views(
+    foreign: bool, amendments: Sequence[AmendmentSnapshot], amendment: AmendmentSnapshot
+) -> list[ChangeView]:
+    """The avenant's changes, each checked against the protocol as earlier avenants left it."""
+    earlier = [
+        (a["number"], [dict(c) for c in a["changes"]])
+        for a in amendments
+        if a["number"] < amendment["number"]
+    ]
+    try:
+        state = articles.consolidate(foreign, earlier)
+    except ValidationError as error:
+        raise ValidationError(error.message, field="amendments") from None
+    views = []
+    for index, change in enumerate(amendment["changes"]):
+        where = f"amendment.changes[{index}]"
+        texts = fr.paragraphs(change["text"] or "")
+        operation = change["operation"]
+        if operation == articles.FREE:
+            views.append(ChangeView(operation, "", None, texts))
+            continue
+        if operation != "abroger" and not texts:
+            raise ValidationError(f"a change that {operation}s needs a text", field=where)
+        new = change["new_article"]
+        if operation == "inserer" and new is None:
+            new = articles.next_inserted(state, str(change["article"]))
+        articles.apply_change(state, {**change, "new_article": new}, amendment["number"], where)
+        several = len(texts) > 1
+        lead = _LEADS[operation].format(
+            article=change["article"],
+            new=new,
+            colon=f"{fr.NNBSP}:",
+            what="des alinéas" if several else "un alinéa",
+            written="rédigés" if several else "rédigé",
+        )
+        heading = f"Article {new} – {change['title']}" if operation == "inserer" else None
+        if operation == "rediger" and change["title"]:
+            heading = f"Article {change['article']} – {change['title']}"
+        views.append(ChangeView(operation, lead, heading, texts))
+    return views
+
+
+def build_avenant(snapshot: AvenantSnapshot, produced_at: _dt.datetime) -> AvenantView:
     """The view of an avenant snapshot."""
     parties = _check_parties(snapshot["parties"])
     start, end = _period(snapshot["period"])
@@ -569,7 +847,8 @@ def build_avenant(snapshot: AvenantSnapshot) -> AvenantView:
     signatories = _signatories(snapshot["signatories"], parties)
     deliberations = _deliberations(snapshot["deliberations"], parties, amendment["number"])
     party_views = _party_views(snapshot["parties"], signatories, deliberations)
-    signature = _signature_view(snapshot, copies=len(party_views))
+    foreign = any(party.is_foreign for party in party_views)
+    signature = _signature_view(snapshot, party_views)
     phrase = protocol_phrase(years, snapshot["parties"])
     title = f"Avenant n{fr.DEGREE_NBSP}{amendment['number']} au {phrase}"
     meta = DocumentMeta(
@@ -579,7 +858,7 @@ def build_avenant(snapshot: AvenantSnapshot) -> AvenantView:
         status=snapshot["status"],
         title=title,
         author=_author(snapshot["parties"]),
-        date=fr.parse_date(signature.date or amendment["signed_on"] or start),
+        produced_at=produced_at,
         footer=_footer(
             snapshot["reference"],
             f"avenant n{fr.DEGREE_NBSP}{amendment['number']}",
@@ -593,138 +872,14 @@ def build_avenant(snapshot: AvenantSnapshot) -> AvenantView:
         protocol_title=phrase,
         protocol_signed_on=snapshot["protocol_signed_on"],
         amendment=amendment,
+        motives=fr.paragraphs(amendment["motives"]),
+        changes=_change_views(foreign, snapshot["earlier_amendments"], amendment),
         parties=party_views,
+        legal_visas=list(snapshot["visas"]),
         visas=_visas(party_views),
+        earlier_amendments=_amendment_notes(
+            snapshot["earlier_amendments"], [a["number"] for a in snapshot["earlier_amendments"]]
+        ),
+        foreign=foreign,
         signature=signature,
     )
-
-
-def _action_view(
-    action: ActionSnapshot,
-    index: int,
-    axis_titles: dict[int, str],
-    parties: dict[str, PartySnapshot],
-) -> ActionView:
-    where = f"actions[{index}]"
-    if action["axis_number"] not in axis_titles:
-        raise ValidationError(f"unknown axis {action['axis_number']}", field=f"{where}.axis_number")
-    lead = None
-    if action["lead_party_key"] is not None:
-        _known(action["lead_party_key"], parties, f"{where}.lead_party_key")
-        party = parties[action["lead_party_key"]]
-        lead = party["usual_name"] or party["official_name"]
-    dated = [
-        (_date(milestone["date"], f"{where}.milestones[{position}].date"), position, milestone)
-        for position, milestone in enumerate(action["milestones"])
-    ]
-    budget = [
-        BudgetLineView(
-            line["funder"],
-            line["funder_name"],
-            _amount(line["amount"], f"{where}.budget[{position}].amount"),
-        )
-        for position, line in enumerate(action["budget"])
-    ]
-    for position, indicator in enumerate(action["indicators"]):
-        _number(indicator["target"], f"{where}.indicators[{position}].target")
-        if indicator["actual"] is not None:
-            _number(indicator["actual"], f"{where}.indicators[{position}].actual")
-    return ActionView(
-        number=action["number"],
-        title=action["title"],
-        axis_number=action["axis_number"],
-        axis_title=axis_titles[action["axis_number"]],
-        objectives=fr.paragraphs(action["objectives"]),
-        lead=lead,
-        contact=action["contact"],
-        partners=list(action["partners"]),
-        milestones=[milestone for _, _, milestone in sorted(dated, key=lambda m: m[:2])],
-        budget=budget,
-        budget_total=sum((line.amount for line in budget), Decimal("0.00")),
-        indicators=list(action["indicators"]),
-        progress=action["progress"],
-    )
-
-
-def build_programme(snapshot: ProgrammeSnapshot) -> ProgrammeView:
-    """The view of an annual work programme snapshot."""
-    parties = _check_parties(snapshot["parties"])
-    start, end = _period(snapshot["period"])
-    protocol_start, protocol_end = _period(snapshot["protocol_period"], "protocol_period")
-    if snapshot["copil_date"] is not None:
-        _date(snapshot["copil_date"], "copil_date")
-    axes_sorted = sorted(snapshot["axes"], key=lambda axis: axis["number"])
-    axis_titles = {axis["number"]: axis["title"] for axis in axes_sorted}
-    if len(axis_titles) != len(axes_sorted):
-        raise ValidationError("two axes have the same number", field="axes")
-    numbered = sorted(enumerate(snapshot["actions"]), key=lambda item: item[1]["number"])
-    actions = [_action_view(action, index, axis_titles, parties) for index, action in numbered]
-
-    zero = Decimal("0.00")
-    columns = {number: position for position, number in enumerate(axis_titles)}
-    rows: dict[str, tuple[str, list[Decimal]]] = {}
-    for action in actions:
-        for line in action.budget:
-            _, amounts = rows.setdefault(line.funder, (line.funder_name, [zero] * len(columns)))
-            amounts[columns[action.axis_number]] += line.amount
-    funders = [
-        FunderRow(funder, name, amounts, sum(amounts, zero))
-        for funder, (name, amounts) in rows.items()
-    ]
-    axis_totals = [sum((row.by_axis[i] for row in funders), zero) for i in range(len(columns))]
-    calendar = sorted(
-        (
-            CalendarEntry(milestone["date"], action.number, action.title, milestone["label"])
-            for action in actions
-            for milestone in action.milestones
-        ),
-        key=lambda entry: (entry.date, entry.action_number),
-    )
-    summaries = [
-        AxisSummary(
-            number=number,
-            title=title,
-            actions=[action for action in actions if action.axis_number == number],
-            budget_total=axis_totals[columns[number]],
-        )
-        for number, title in axis_titles.items()
-    ]
-    meta = DocumentMeta(
-        kind="programme",
-        reference=snapshot["reference"],
-        version=snapshot["document_version"],
-        status=snapshot["status"],
-        title=f"Programme de travail annuel {snapshot['label']} – {snapshot['title']}",
-        author=_author(snapshot["parties"]),
-        date=fr.parse_date(snapshot["copil_date"] or start),
-        footer=_footer(
-            snapshot["reference"], f"programme {snapshot['label']}", snapshot["document_version"]
-        ),
-    )
-    return ProgrammeView(
-        meta=meta,
-        label=snapshot["label"],
-        partnership_title=snapshot["title"],
-        period_start=start,
-        period_end=end,
-        protocol_years=fr.years_label(protocol_start, protocol_end),
-        protocol_start=protocol_start,
-        protocol_end=protocol_end,
-        copil_date=snapshot["copil_date"],
-        parties=_party_views(snapshot["parties"], {}, {}),
-        axes=summaries,
-        actions=actions,
-        funders=funders,
-        axis_totals=axis_totals,
-        grand_total=sum(axis_totals, zero),
-        calendar=calendar,
-    )
-
-
-def build_view(snapshot: Snapshot) -> View:
-    """The view of a (structurally valid) snapshot, by its kind."""
-    if snapshot["kind"] == "protocole":
-        return build_protocol(snapshot)
-    if snapshot["kind"] == "avenant":
-        return build_avenant(snapshot)
-    return build_programme(snapshot)

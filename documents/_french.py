@@ -25,6 +25,7 @@ from typing import Final, Literal
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
+from coopflow._vocabulary import ARTICLE_OF_WORD
 from coopflow.errors import ValidationError
 
 LOCALE: Final = "fr_FR"
@@ -149,30 +150,8 @@ def number_in_words(value: int, *, feminine: bool = False) -> str:
 # Articles before the name of an authority.  A name that starts with a common noun takes the
 # article of that noun ("la Ville de Bordeaux", "le Département de la Gironde"); a proper name
 # takes none ("Bordeaux Métropole", "GrandAngoulême", "Val de Garonne Agglomération").
-_ARTICLES: Final[dict[str, str]] = {
-    "agglomération": "l'",
-    "assemblée": "l'",
-    "association": "l'",
-    "bureau": "le",
-    "collectivité": "la",
-    "communauté": "la",
-    "comité": "le",
-    "commission": "la",
-    "commune": "la",
-    "conseil": "le",
-    "département": "le",
-    "établissement": "l'",
-    "eurométropole": "l'",
-    "métropole": "la",
-    "office": "l'",
-    "parc": "le",
-    "pays": "le",
-    "pôle": "le",
-    "province": "la",
-    "région": "la",
-    "syndicat": "le",
-    "ville": "la",
-}
+#: The article an authority's name takes by its first word (shared with the engine's defaults).
+_ARTICLES: Final = ARTICLE_OF_WORD
 _FIRST_WORD = re.compile(r"[^\s'’-]+")
 _VOWELS: Final = "aàâeéèêëiîïoôuùûüyhAÀÂEÉÈÊËIÎÏOÔUÙÛÜYH"
 
@@ -184,6 +163,37 @@ def _first_word(text: str) -> str:
 
 def _article(name: str) -> str:
     return _ARTICLES.get(_first_word(name), "")
+
+
+def join_article(article: str, name: str) -> str:
+    """A name after its article: ``la Ville de Bordeaux``, ``l'Eurométropole``, ``La Cali``."""
+    if not article:
+        return name
+    return f"{article}{name}" if article.endswith("'") else f"{article} {name}"
+
+
+def of_article(article: str, name: str) -> str:
+    """``de`` before a name with its article, contracted: ``du PETR``, ``de la Ville``,
+    ``de l'Eurométropole``, ``des Pays``, ``de Bordeaux Métropole``, ``d'Angoulême``."""
+    if article == "le":
+        return f"du {name}"
+    if article == "les":
+        return f"des {name}"
+    if article:
+        return f"de {join_article(article, name)}"
+    if name[:1] in _VOWELS and not name.startswith(("La ", "Le ", "Les ")):
+        return f"d'{name}"
+    return f"de {name}"
+
+
+def person_gender(civility: str | None, title: str) -> Gender:
+    """The gender of the person holding ``title``: their civility when known (``Madame`` is
+    feminine), else what the title says (``x`` for ``Maire``)."""
+    if civility == "Madame":
+        return "f"
+    if civility == "Monsieur":
+        return "m"
+    return title_gender(title)
 
 
 def with_article(name: str) -> str:
@@ -215,6 +225,36 @@ def of_name(name: str) -> str:
     if name[:1] in _VOWELS:
         return f"d'{name}"
     return f"de {name}"
+
+
+#: Languages of foreign authorities, as staff write them, and their tags.
+LANGUAGE_CODES: Final = {
+    "allemand": "de",
+    "anglais": "en",
+    "catalan": "ca",
+    "espagnol": "es",
+    "français": "fr",
+    "italien": "it",
+    "néerlandais": "nl",
+    "polonais": "pl",
+    "portugais": "pt",
+    "roumain": "ro",
+}
+
+
+def of_running(text: str) -> str:
+    """``de`` before a phrase that starts with its article: ``le Président`` -> ``du
+    Président``, ``la Maire`` -> ``de la Maire``, ``les Parties`` -> ``des Parties``."""
+    if text.startswith("le "):
+        return f"du {text[3:]}"
+    if text.startswith("les "):
+        return f"des {text[4:]}"
+    return f"de {text}"
+
+
+def lower_first(text: str) -> str:
+    """The text with its first letter in lower case: ``Le Président`` -> ``le Président``."""
+    return text[:1].lower() + text[1:]
 
 
 def capitalise(text: str) -> str:
@@ -260,34 +300,33 @@ def title_gender(title: str) -> Gender:
     return "m"
 
 
-def possessive(title: str) -> str:
-    """``son`` or ``sa`` before an office: ``son Président``, ``sa Présidente``, ``son Maire``."""
-    if title_gender(title) == "f" and title[:1] not in _VOWELS:
+def possessive(title: str, gender: Gender | None = None) -> str:
+    """``son`` or ``sa`` before an office held by a person of ``gender`` (else the title's):
+    ``son Président``, ``sa Présidente``, ``sa Maire`` (a woman), ``son adjointe``."""
+    if (gender or title_gender(title)) == "f" and title[:1] not in _VOWELS:
         return "sa"
     return "son"
 
 
 def agree(word: str, gender: Gender) -> str:
-    """Make a past participle agree: ``autorisé``, ``autorisée``, or ``autorisé(e)`` if unknown."""
+    """Make a past participle agree: ``autorisé``, ``autorisée``.  A gender nobody gave
+    (``x``) takes the generic masculine: a document never prints ``autorisé(e)``."""
     if gender == "f":
         return f"{word}e"
-    if gender == "x":
-        return f"{word}(e)"
     return word
 
 
-def title_with_article(title: str) -> str:
-    """An office with its article, as it heads a signature: ``Le Président``, ``La Présidente``.
-
-    An office of either gender (``Maire``) is printed alone, capitalised.
-    """
-    gender = title_gender(title)
+def title_with_article(title: str, gender: Gender | None = None) -> str:
+    """An office with its article, as it heads a signature: ``Le Président``, ``La Présidente``,
+    ``La Maire`` (held by a woman: ``gender``), ``L'Adjointe``.  An office of either gender
+    whose holder's gender is unknown is printed alone, capitalised (``Maire``)."""
+    gender = gender if gender in ("f", "m") else title_gender(title)
     cleaned = capitalise(title.strip())
     if gender == "x":
         return cleaned
-    article = "La" if gender == "f" else "Le"
     if cleaned[:1] in _VOWELS:
         return f"L'{cleaned}"
+    article = "La" if gender == "f" else "Le"
     return f"{article} {cleaned}"
 
 

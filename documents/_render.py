@@ -2,7 +2,8 @@
 
 A :class:`Renderer` builds its Jinja environment, its WeasyPrint font configuration, stylesheet
 and URL fetcher once, and reuses them for every document it renders.  The same snapshot with the
-same templates gives byte-identical PDFs in any process: the PDF's dates come from the snapshot,
+same templates at the same moment of production gives byte-identical PDFs in any process: the
+PDF's dates are the moment it was produced (given, and stored with it),
 its file identifier from the snapshot's and templates' hashes, and the font subsets are named
 from the fonts themselves.  Only the package's fonts are ever embedded: a snapshot with a
 character they cannot print is refused before rendering, and a PDF that would embed a font of
@@ -38,9 +39,9 @@ from weasyprint.urls import FatalURLFetchingError
 
 from . import _french as fr
 from ._assets import ASSET_BASE_URL, STATIC_DIR, TEMPLATES_DIR, AssetFetcher, AssetRefusedError
-from ._context import View, build_view
 from ._fonts import check_embedded_fonts, check_printable
 from ._validate import validate_snapshot
+from ._views import View, build_view
 from .snapshot import Snapshot
 
 #: The PDF variant written: PDF/A-3, level A (tagged, accessible), which allows attachments.
@@ -58,6 +59,7 @@ TEMPLATE_NAMES: Final = {
     "protocole": "protocole.html.j2",
     "programme": "programme.html.j2",
     "avenant": "avenant.html.j2",
+    "consolide": "protocole.html.j2",  # the protocol as amended: the same template
 }
 
 FILTERS: Final[Mapping[str, Callable[..., Any]]] = {
@@ -69,6 +71,7 @@ FILTERS: Final[Mapping[str, Callable[..., Any]]] = {
     "with_article": fr.with_article,
     "title_with_article": fr.title_with_article,
     "de": fr.of_name,
+    "de_article": fr.of_running,
     "paragraphs": fr.paragraphs,
     "sentence": fr.sentence,
     "nbsp": fr.no_break,
@@ -159,8 +162,16 @@ def _folder_files(folder: Path) -> list[tuple[str, bytes]]:
     return files
 
 
-def _document_datetime(day: _dt.date) -> _dt.datetime:
-    return _dt.datetime(day.year, day.month, day.day, tzinfo=_dt.UTC)
+def production_moment(when: _dt.datetime | None = None) -> _dt.datetime:
+    """The moment a document is produced, as its PDF records it: UTC, to the second (``when``,
+    or now).  A naive ``when`` is refused: the moment of a legal document is never a guess."""
+    if when is None:
+        when = _dt.datetime.now(_dt.UTC)
+    elif not isinstance(when, _dt.datetime) or when.tzinfo is None:
+        raise ValidationError(
+            f"{when!r} is not a timezone-aware date and time", field="produced_at"
+        )
+    return when.astimezone(_dt.UTC).replace(microsecond=0)
 
 
 class Renderer:
@@ -251,17 +262,23 @@ class Renderer:
         with self._lock:
             return self._template_digest(name)
 
-    def render_html(self, snapshot: Snapshot) -> str:
+    def render_html(self, snapshot: Snapshot, *, produced_at: _dt.datetime | None = None) -> str:
         """Render ``snapshot`` to the HTML that :meth:`render` turns into a PDF.
 
         Raises :class:`~coopflow.errors.ValidationError` for a malformed snapshot (the message
         names the key) and :class:`~coopflow.errors.TemplateError` for a template that fails.
         """
         with self._lock:
-            return self._html(snapshot)[0]
+            return self._html(snapshot, production_moment(produced_at))[0]
 
-    def render(self, snapshot: Snapshot) -> RenderedDocument:
+    def render(
+        self, snapshot: Snapshot, *, produced_at: _dt.datetime | None = None
+    ) -> RenderedDocument:
         """Render ``snapshot`` to a PDF/A-3 with the canonical snapshot JSON attached.
+
+        ``produced_at`` (timezone-aware; now if omitted) is the moment the document is produced:
+        the PDF's creation and modification dates, to the second.  The same snapshot, templates
+        and moment give the same bytes; a stored document records its moment as ``created_at``.
 
         Raises :class:`~coopflow.errors.ValidationError` for a malformed snapshot or one holding
         a character that the shipped fonts cannot print (the message names the key and the
@@ -270,15 +287,17 @@ class Renderer:
         printed with a font of the host machine) and :class:`~coopflow.errors.DocumentError` if
         WeasyPrint fails.
         """
+        when = production_moment(produced_at)
         with self._lock:
-            return self._render(snapshot)
+            return self._render(snapshot, when)
 
-    def _render(self, snapshot: Snapshot) -> RenderedDocument:
-        html, view, template_name = self._html(snapshot, printed=True)
+    def _render(self, snapshot: Snapshot, when: _dt.datetime) -> RenderedDocument:
+        html, view, template_name = self._html(snapshot, when, printed=True)
         payload = snapshot_json(snapshot)
         template_digest = self._template_digest(template_name)
-        identifier = hashlib.sha256(payload + template_digest.encode()).hexdigest()[:32]
-        when = _document_datetime(view.meta.date)
+        identifier = hashlib.sha256(
+            payload + template_digest.encode() + when.isoformat().encode()
+        ).hexdigest()[:32]
         try:
             document = weasyprint.HTML(
                 string=html, base_url=ASSET_BASE_URL, url_fetcher=self._fetcher
@@ -334,11 +353,13 @@ class Renderer:
             title=view.meta.title,
         )
 
-    def _html(self, snapshot: Snapshot, *, printed: bool = False) -> tuple[str, View, str]:
+    def _html(
+        self, snapshot: Snapshot, when: _dt.datetime, *, printed: bool = False
+    ) -> tuple[str, View, str]:
         checked = validate_snapshot(snapshot)
         if printed:  # the HTML alone does not depend on fonts: only a PDF is refused
             check_printable(checked)
-        view = build_view(checked)
+        view = build_view(checked, when)
         template_name = TEMPLATE_NAMES[checked["kind"]]
         try:
             template = self._env.get_template(template_name)
@@ -424,12 +445,16 @@ def _finish_pdf(template_name: str, document: Any, pdf: Any) -> None:
     Every font the document uses must be one of the package's (see
     :func:`._fonts.check_embedded_fonts`).  WeasyPrint 70 lists each attachment twice in the
     catalog's ``/AF`` (associated files) array, once from the embedded-files name tree and once
-    from the file specification itself: keep each reference once.
+    from the file specification itself: keep each reference once.  The page furniture (the
+    margin boxes) becomes pagination artifacts, out of the structure tree (see ._tagging).
     """
     check_embedded_fonts(document.fonts.values(), template_name)
     associated = pdf.catalog.get("AF")
     if associated is not None:
         associated[:] = list(dict.fromkeys(associated))
+    from ._tagging import tag_furniture  # only the finisher uses it
+
+    tag_furniture(document, pdf)
 
 
 def _refusal(error: FatalURLFetchingError) -> str:
@@ -465,10 +490,11 @@ class _Failure:
     message: str
 
 
-def _render_in_worker(snapshot: Snapshot) -> RenderedDocument | _Failure:
+def _render_in_worker(item: tuple[Snapshot, _dt.datetime]) -> RenderedDocument | _Failure:
     assert _worker_renderer is not None, "the pool initializer builds the renderer"
+    snapshot, when = item
     try:
-        return _worker_renderer.render(snapshot)
+        return _worker_renderer.render(snapshot, produced_at=when)
     except CoopflowError as error:
         return _Failure(type(error), dict(vars(error)), str(error))
 
@@ -481,9 +507,14 @@ def _rebuild(failure: _Failure) -> CoopflowError:
 
 
 def render_many(
-    snapshots: Sequence[Snapshot], *, workers: int = 1, template_dir: Path | None = None
+    snapshots: Sequence[Snapshot],
+    *,
+    workers: int = 1,
+    template_dir: Path | None = None,
+    produced_at: _dt.datetime | None = None,
 ) -> list[RenderedDocument]:
-    """Render several snapshots, in input order.
+    """Render several snapshots, in input order, all produced at the moment ``produced_at``
+    (now if omitted: see :meth:`Renderer.render`).
 
     With ``workers > 1`` the documents are rendered by a pool of that many processes (started
     with ``spawn``), each building its :class:`Renderer` once.  The first document that fails
@@ -491,6 +522,7 @@ def render_many(
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValidationError(f"expected a positive integer, got {workers!r}", field="workers")
+    when = production_moment(produced_at)
     items = list(snapshots)
     if template_dir is not None and not Path(template_dir).is_dir():
         raise ValidationError(f"{template_dir} is not a folder", field="template_dir")
@@ -499,7 +531,7 @@ def render_many(
         results = []
         for index, snapshot in enumerate(items):
             try:
-                results.append(renderer.render(snapshot))
+                results.append(renderer.render(snapshot, produced_at=when))
             except CoopflowError as error:
                 error.add_note(f"while rendering snapshot {index} of {len(items)}")
                 raise
@@ -513,7 +545,8 @@ def render_many(
             initializer=_init_worker,
             initargs=(template_dir,),
         ) as pool:
-            outcomes = list(pool.map(_render_in_worker, items, chunksize=chunk))
+            work = [(snapshot, when) for snapshot in items]
+            outcomes = list(pool.map(_render_in_worker, work, chunksize=chunk))
     except BrokenProcessPool as error:
         raise DocumentError(f"a rendering process died: {error}") from error
     rendered: list[RenderedDocument] = []

@@ -16,12 +16,19 @@ from typing import Any, Final, Literal, cast, get_args, get_origin, get_type_hin
 
 from coopflow.errors import ValidationError
 
-from .snapshot import AvenantSnapshot, ProgrammeSnapshot, ProtocolSnapshot, Snapshot
+from .snapshot import (
+    AvenantSnapshot,
+    ConsolidatedSnapshot,
+    ProgrammeSnapshot,
+    ProtocolSnapshot,
+    Snapshot,
+)
 
 SNAPSHOT_TYPES: Final[dict[str, type]] = {
     "protocole": ProtocolSnapshot,
     "programme": ProgrammeSnapshot,
     "avenant": AvenantSnapshot,
+    "consolide": ConsolidatedSnapshot,
 }
 
 

@@ -11,6 +11,7 @@ import contextlib
 import copy
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -261,9 +262,10 @@ class Coopflow:
     def _edit(
         self,
         reference: str,
-        operation: str,
+        permission: str,
         scope: str | None,
         run: Callable[..., Any],
+        /,
         *args: Any,
         actor: Actor,
         **kw: Any,
@@ -273,11 +275,11 @@ class Coopflow:
         operation journals itself), commit."""
         with self._binding.write(reference) as s:
             p = lock_partnership(s, reference, sqlite_write=self._binding.needs_sqlite_lock)
-            acting = self._authorise(s, actor, operation)
+            acting = self._authorise(s, actor, permission)
             if scope is None:
                 return run(s, self.workflows, p, *args, acting=acting, **kw)
             return changes.journaled(
-                s, p, acting, operation, scope, lambda: run(s, self.workflows, p, *args, **kw)
+                s, p, acting, permission, scope, lambda: run(s, self.workflows, p, *args, **kw)
             )
 
     def _deliver(self, session: Any, calls: list[Call]) -> list[Call]:
@@ -384,11 +386,28 @@ class Coopflow:
         usual_name: str | None = None,
         siren: str | None = None,
         seat: str | None = None,
+        article: str | None = None,
+        usual_article: str | None = None,
+        executive_civility: str | None = None,
+        tribunal: str | None = None,
+        country: str | None = None,
+        language: str | None = None,
+        original_name: str | None = None,
+        original_executive_title: str | None = None,
+        original_deliberative_body: str | None = None,
         replace: bool = False,
     ) -> PartyInfo:
         """Register a party (collectivité).  Registering the same party again with the same
         fields is a no-op; different fields need ``replace=True``.  Journaled (registry
-        ``parties``)."""
+        ``parties``).
+
+        ``article``/``usual_article``: the article each name takes in running text (``la``,
+        ``le``, ``l'``, ``les`` or ``""``; default: what the name's first word calls for);
+        ``executive_civility``: ``Madame`` or ``Monsieur`` (default: what a gendered title
+        says); ``tribunal``: the tribunal administratif the dispute clause names when the party
+        is the home metropolis.  A foreign authority (``ETRANGER``) gives its ``country`` and
+        ``language`` and may give its own-language ``original_name``,
+        ``original_executive_title`` and ``original_deliberative_body``."""
         with self._binding.write() as s:
             acting = self._authorise(s, actor, "party.put")
             return party_ops.put_party(
@@ -402,6 +421,15 @@ class Coopflow:
                 usual_name=usual_name,
                 siren=siren,
                 seat=seat,
+                article=article,
+                usual_article=usual_article,
+                executive_civility=executive_civility,
+                tribunal=tribunal,
+                country=country,
+                language=language,
+                original_name=original_name,
+                original_executive_title=original_executive_title,
+                original_deliberative_body=original_deliberative_body,
                 replace=replace,
             )
 
@@ -577,8 +605,13 @@ class Coopflow:
         meetings_per_year: int | None = None,
         means: str | None = None,
         financial_commitments: str | None = None,
+        prevailing_language: str | None = None,
     ) -> None:
-        """Set the protocol's period, preamble, governance and means."""
+        """Set the protocol's period, preamble, governance and means.  ``copil``/``cotech``
+        replace the template's default text of article 4 (never both printed);
+        ``financial_commitments`` is a paragraph on the planned financial commitments (each
+        party's amount: :meth:`set_financial_commitment`); ``prevailing_language`` is the
+        version that prevails with a foreign authority (default ``français``)."""
         self._edit(
             reference,
             "protocol.set",
@@ -592,6 +625,30 @@ class Coopflow:
             meetings_per_year=meetings_per_year,
             means=means,
             financial_commitments=financial_commitments,
+            prevailing_language=prevailing_language,
+            actor=actor,
+        )
+
+    def set_financial_commitment(
+        self,
+        reference: str,
+        *,
+        party: str,
+        amount: Decimal | int | str,
+        actor: Actor,
+        detail: str = "",
+    ) -> None:
+        """Set a party's planned financial commitment over the protocol's period, in euros
+        (article 6 prints each party's; a cooperation with a foreign authority needs one from
+        every party, CGCT L.1115-1).  ``detail``: what it covers ("soit 30 000 € par an")."""
+        self._edit(
+            reference,
+            "protocol.set",
+            "protocol",
+            deliberations.put_financial_commitment,
+            party=party,
+            amount=amount,
+            detail=detail,
             actor=actor,
         )
 
@@ -633,10 +690,16 @@ class Coopflow:
         first_name: str,
         last_name: str,
         title: str,
+        civility: str,
         actor: Actor,
         login: str | None = None,
+        delegation_number: str | None = None,
+        delegation_date: dt.date | str | None = None,
     ) -> None:
-        """Name who signs for a party (its executive, as named in its délibération); ``login``
+        """Name who signs for a party: its executive, as named in its délibération, or with
+        ``delegation_number``/``delegation_date`` (the arrêté de délégation) the elected
+        official the executive delegated the signature to (``Pour le Président et par
+        délégation, le Vice-président``).  ``civility``: ``Madame`` or ``Monsieur``; ``login``
         links the signatory to a registered actor, the elected official who signs as them."""
         self._edit(
             reference,
@@ -647,17 +710,61 @@ class Coopflow:
             first_name=first_name,
             last_name=last_name,
             title=title,
+            civility=civility,
             login=login,
+            delegation_number=delegation_number,
+            delegation_date=delegation_date,
             actor=actor,
         )
 
-    def add_amendment_change(self, reference: str, text: str, *, actor: Actor) -> None:
-        """Add a change (one paragraph) to the avenant being drafted."""
+    def add_amendment_change(
+        self,
+        reference: str,
+        operation: str,
+        article: int | str,
+        *,
+        actor: Actor,
+        text: str | None = None,
+        title: str | None = None,
+    ) -> None:
+        """Add a change to the avenant being drafted, aimed at an article of the protocol:
+        ``rediger`` (the article is rewritten as ``text``; ``title`` optional), ``completer``
+        (``text`` is added as a paragraph), ``inserer`` (an article titled ``title``, numbered
+        after ``article``: 4-1, 4-2..., is inserted) or ``abroger``.  An article the protocol
+        does not have (or that an avenant repealed) is refused (``coopflow._articles``)."""
         self._edit(
             reference,
             "amendment.change",
             "amendments",
             deliberations.add_amendment_change,
+            operation=operation,
+            article=article,
+            text=text,
+            title=title,
+            actor=actor,
+        )
+
+    def remove_amendment_change(self, reference: str, number: int, *, actor: Actor) -> None:
+        """Remove change n° ``number`` (from 1, in the order listed) of the avenant being
+        drafted: a change mistyped, or a free paragraph written before changes aimed at
+        articles (revision 0008), to write again."""
+        self._edit(
+            reference,
+            "amendment.change",
+            "amendments",
+            deliberations.remove_amendment_change,
+            number=number,
+            actor=actor,
+        )
+
+    def set_amendment_motives(self, reference: str, text: str, *, actor: Actor) -> None:
+        """Set the exposé des motifs of the avenant being drafted (required before it goes to
+        the councils)."""
+        self._edit(
+            reference,
+            "amendment.change",
+            "amendments",
+            deliberations.set_amendment_motives,
             text=text,
             actor=actor,
         )
@@ -690,8 +797,12 @@ class Coopflow:
         contact: str | None = None,
         partners: Sequence[str] = (),
         number: int | None = None,
+        pilot_name: str | None = None,
+        pilot_function: str | None = None,
+        pilot_email: str | None = None,
     ) -> int:
-        """Add (or, with ``number``, replace) an action of a programme; returns its number."""
+        """Add (or, with ``number``, replace) an action of a programme; returns its number.
+        ``contact`` is the pilot service, ``pilot_*`` the person leading the action."""
         found: int = self._edit(
             reference,
             "action.put",
@@ -705,6 +816,9 @@ class Coopflow:
             contact=contact,
             partners=partners,
             number=number,
+            pilot_name=pilot_name,
+            pilot_function=pilot_function,
+            pilot_email=pilot_email,
             actor=actor,
         )
         return found

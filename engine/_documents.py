@@ -16,11 +16,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from . import _visas as visas
 from ._canonical import canonical_json, iso_date, sha256_hex
 from ._vocabulary import NATURES, SCALES, Kind
 from .errors import NotFoundError, ValidationError
@@ -30,6 +31,7 @@ from .models import (
     Axis,
     Deliberation,
     Document,
+    FinancialCommitment,
     Partnership,
     Party,
     Programme,
@@ -43,9 +45,14 @@ if TYPE_CHECKING:  # coopflow.documents imports WeasyPrint: only its types are n
     from coopflow.documents import RenderedDocument
     from coopflow.documents.snapshot import (
         AmendmentSnapshot,
+        Article,
         AvenantSnapshot,
         AxisSnapshot,
+        ChangeSnapshot,
+        Civility,
+        ConsolidatedSnapshot,
         DeliberationSnapshot,
+        FinancialCommitmentSnapshot,
         PartySnapshot,
         ProgrammeSnapshot,
         ProtocolSnapshot,
@@ -71,6 +78,25 @@ def content_sha256(snapshot: Mapping[str, Any]) -> str:
 
 def _amount(value: Decimal) -> str:
     return f"{value:.2f}"
+
+
+def _civility(value: str | None) -> Civility | None:
+    return "Madame" if value == "Madame" else "Monsieur" if value == "Monsieur" else None
+
+
+def _article(value: str) -> Article:
+    return cast("Article", value if value in ("le", "la", "l'", "les") else "")
+
+
+def _change(stored: Mapping[str, Any]) -> ChangeSnapshot:
+    """A stored change of an avenant, with every key a snapshot's change has."""
+    return {
+        "operation": stored.get("operation", "libre"),
+        "article": stored.get("article"),
+        "new_article": stored.get("new_article"),
+        "title": stored.get("title"),
+        "text": stored.get("text"),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +155,7 @@ class DocumentStore:
         self._template_dir = template_dir
         self._max_pages = max_pages
         self._renderer: Any = None
+        self._visas: visas.Visas | None = None
         self._lock = threading.Lock()
         #: Called (after commit) with each document produced; set by the Coopflow facade.
         self.on_produced: Callable[[DocumentInfo], None] | None = None
@@ -159,6 +186,15 @@ class DocumentStore:
             "seat": party.seat,
             "deliberative_body": party.deliberative_body,
             "executive_title": party.executive_title,
+            "executive_civility": _civility(party.executive_civility),
+            "article": _article(party.article),
+            "usual_article": _article(party.usual_article),
+            "tribunal": party.tribunal,
+            "country": party.country,
+            "language": party.language,
+            "original_name": party.original_name,
+            "original_executive_title": party.original_executive_title,
+            "original_deliberative_body": party.original_deliberative_body,
             "is_home": party.id == partnership.home_party_id,
             "is_lead": party.id == partnership.lead_party_id,
         }
@@ -202,9 +238,16 @@ class DocumentStore:
         return [
             {
                 "party_key": keys[s.party_id],
+                "civility": _civility(s.civility),
                 "first_name": s.first_name,
                 "last_name": s.last_name,
                 "title": s.title,
+                "delegation": {
+                    "number": s.delegation_number,
+                    "date": s.delegation_date.isoformat(),
+                }
+                if s.delegation_number is not None and s.delegation_date is not None
+                else None,
             }
             for s in rows
         ]
@@ -214,9 +257,47 @@ class DocumentStore:
         return {
             "number": a.number,
             "subject": a.subject,
-            "changes": list(a.changes),
+            "motives": a.motives,
+            "changes": [_change(c) for c in a.changes],
             "signed_on": iso_date(a.signed_on),
         }
+
+    def signed_amendments(
+        self, session: Session, p: Partnership, *, through: int | None = None
+    ) -> list[AmendmentSnapshot]:
+        """The signed avenants, in order (up to n° ``through``)."""
+        stmt = (
+            select(Amendment)
+            .where(Amendment.partnership_id == p.id, Amendment.signed_on.is_not(None))
+            .order_by(Amendment.number)
+        )
+        if through is not None:
+            stmt = stmt.where(Amendment.number <= through)
+        return [self._amendment(a) for a in session.scalars(stmt)]
+
+    def visas(self) -> Any:
+        """The organisation's visas (``visas.toml``), read once."""
+        with self._lock:
+            if self._visas is None:
+                self._visas = visas.load(self._template_dir)
+            return self._visas
+
+    def _legal_visas(self, p: Partnership) -> list[str]:
+        return visas.resolve(self.visas(), [m.party.nature for m in p.members], p.scale)
+
+    def _money(self, session: Session, p: Partnership) -> list[FinancialCommitmentSnapshot]:
+        keys = self._keys(p)
+        order = {m.party_id: m.position for m in p.members}
+        rows = sorted(
+            session.scalars(
+                select(FinancialCommitment).where(FinancialCommitment.partnership_id == p.id)
+            ),
+            key=lambda f: order[f.party_id],
+        )
+        return [
+            {"party_key": keys[f.party_id], "amount": _amount(f.amount), "detail": f.detail}
+            for f in rows
+        ]
 
     def _axes(self, session: Session, p: Partnership) -> list[AxisSnapshot]:
         keys = self._keys(p)
@@ -239,12 +320,9 @@ class DocumentStore:
     def protocol_snapshot(
         self, session: Session, p: Partnership, *, final: bool, version: int = 0
     ) -> ProtocolSnapshot:
+        """The protocol as signed (or to be signed): the avenants amend it in the
+        consolidated protocol (:meth:`consolidated_snapshot`), never in its own text."""
         proto = _protocol(session, p)
-        amendments = session.scalars(
-            select(Amendment)
-            .where(Amendment.partnership_id == p.id, Amendment.signed_on.is_not(None))
-            .order_by(Amendment.number)
-        )
         return {
             "kind": "protocole",
             "reference": p.reference,
@@ -257,6 +335,7 @@ class DocumentStore:
                 "start": proto.period_start.isoformat(),
                 "end": proto.period_end.isoformat(),
             },
+            "visas": self._legal_visas(p),
             "preamble": list(proto.preamble),
             "governance": {
                 "copil": proto.governance_copil,
@@ -264,7 +343,9 @@ class DocumentStore:
                 "meetings_per_year": proto.meetings_per_year,
             },
             "means": proto.means,
-            "financial_commitments": proto.financial_commitments,
+            "financial_note": proto.financial_commitments,
+            "financial_commitments": self._money(session, p),
+            "prevailing_language": proto.prevailing_language,
             "parties": self._parties(session, p),
             "axes": self._axes(session, p),
             "deliberations": self._deliberations(session, p, 0),
@@ -273,8 +354,22 @@ class DocumentStore:
                 "place": proto.signature_place,
                 "date": iso_date(proto.signature_date),
             },
-            "amendments": [self._amendment(a) for a in amendments],
+            "amendments": [],
         }
+
+    def consolidated_snapshot(
+        self, session: Session, p: Partnership, through: int, *, final: bool, version: int = 0
+    ) -> ConsolidatedSnapshot:
+        """The protocol as its signed avenants up to n° ``through`` amended it."""
+        amendments = self.signed_amendments(session, p, through=through)
+        if not any(a["number"] == through for a in amendments):
+            raise NotFoundError("signed avenant", f"n° {through} of {p.reference}")
+        protocol = self.protocol_snapshot(session, p, final=final, version=version)
+        body = {k: v for k, v in protocol.items() if k != "kind"}
+        return cast(
+            "ConsolidatedSnapshot",
+            {**body, "kind": "consolide", "through": through, "amendments": amendments},
+        )
 
     def avenant_snapshot(
         self, session: Session, p: Partnership, number: int, *, final: bool, version: int = 0
@@ -296,7 +391,15 @@ class DocumentStore:
                 "end": proto.period_end.isoformat(),
             },
             "protocol_signed_on": iso_date(proto.signature_date),
+            "visas": self._legal_visas(p),
             "amendment": self._amendment(amendment),
+            "earlier_amendments": [
+                a
+                for a in self.signed_amendments(session, p, through=number - 1)
+                if a["number"] < number
+            ]
+            if number > 1
+            else [],
             "parties": self._parties(session, p),
             "deliberations": self._deliberations(session, p, number),
             "signatories": self._signatories(session, p),
@@ -333,6 +436,8 @@ class DocumentStore:
                 "start": proto.period_start.isoformat(),
                 "end": proto.period_end.isoformat(),
             },
+            "protocol_signed_on": iso_date(proto.signature_date),
+            "state": prog.state,
             "copil_date": iso_date(prog.copil_date),
             "parties": self._parties(session, p),
             "axes": [{"number": a.number, "title": a.title} for a in axes.values()],
@@ -344,6 +449,13 @@ class DocumentStore:
                     "objectives": act.objectives,
                     "lead_party_key": keys.get(act.lead_party_id) if act.lead_party_id else None,
                     "contact": act.contact,
+                    "pilot": {
+                        "name": act.pilot_name,
+                        "function": act.pilot_function or "",
+                        "email": act.pilot_email,
+                    }
+                    if act.pilot_name
+                    else None,
                     "partners": list(act.partners),
                     "milestones": [
                         {"date": m.date.isoformat(), "label": m.label} for m in act.milestones
@@ -352,6 +464,7 @@ class DocumentStore:
                         {
                             "funder": b.funder,
                             "funder_name": names.get(b.funder, b.funder),
+                            "party": b.funder in names,
                             "amount": _amount(b.amount),
                         }
                         for b in act.budget_lines
@@ -388,6 +501,10 @@ class DocumentStore:
             return self.protocol_snapshot(session, p, final=final, version=version)
         if kind == "avenant":
             return self.avenant_snapshot(session, p, int(subject), final=final, version=version)
+        if kind == "consolide":
+            return self.consolidated_snapshot(
+                session, p, int(subject), final=final, version=version
+            )
         prog = session.scalars(
             select(Programme).where(Programme.partnership_id == p.id, Programme.label == subject)
         ).one_or_none()
@@ -431,13 +548,17 @@ class DocumentStore:
                 return latest
         version = (latest.version if latest is not None else 0) + 1
         snap = self.snapshot(session, p, kind, subject, final=final, version=version)
-        return DocumentPlan(kind, subject, version, status, snap, canonical_json(snap))
+        # The moment the document is produced: its PDF's dates, and its created_at.
+        moment = utcnow().replace(microsecond=0)
+        return DocumentPlan(kind, subject, version, status, snap, canonical_json(snap), moment)
 
     def render(self, plan: DocumentPlan) -> RenderedDocument:
         """Render a planned document (WeasyPrint: no database work, no lock needed)."""
         renderer = self.renderer()
         with self._lock:
-            rendered: RenderedDocument = renderer.render(plan.snapshot)
+            rendered: RenderedDocument = renderer.render(
+                plan.snapshot, produced_at=plan.produced_at
+            )
         return rendered
 
     def store(
@@ -466,7 +587,7 @@ class DocumentStore:
             size=rendered.size,
             content=rendered.pdf,
             created_by=created_by,
-            created_at=utcnow(),
+            created_at=plan.produced_at,  # the moment its PDF says it was produced
             status=plan.status,
         )
         session.add(doc)
@@ -519,6 +640,7 @@ class DocumentPlan:
     status: Literal["draft", "final"]
     snapshot: Snapshot
     snapshot_json: str
+    produced_at: dt.datetime  # UTC, to the second: the PDF's dates and the stored created_at
 
 
 def _protocol(session: Session, p: Partnership) -> Protocol:

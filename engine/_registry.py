@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ._canonical import canonical_json, sha256_hex, utc_iso
 from ._context import Acting
 from ._journal import GENESIS, Problem
-from ._vocabulary import ROLES
+from ._vocabulary import ROLES, civility_of_title, guess_article
 from .models import Chain, Party, RegisteredActor, RegistryRecord, utcnow
 
 #: The registries that have a chain, and what one entry is called in a report.
@@ -129,6 +129,32 @@ def actor_entry(row: RegisteredActor) -> dict[str, Any]:
     }
 
 
+#: The party fields revision 0008 added: a record written before it does not hold them.
+PARTY_FIELDS_0008: Final = (
+    "article",
+    "usual_article",
+    "executive_civility",
+    "tribunal",
+    "country",
+    "language",
+    "original_name",
+    "original_executive_title",
+    "original_deliberative_body",
+)
+
+
+def party_defaults(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields revision 0008 added, as it filled them for a party registered before it
+    (the articles and civility coopflow guessed until then, nothing else): what a parties'
+    record written before 0008 implies of them."""
+    return {
+        "article": guess_article(entry.get("official_name")),
+        "usual_article": guess_article(entry.get("usual_name")),
+        "executive_civility": civility_of_title(str(entry.get("executive_title") or "")),
+        **dict.fromkeys(PARTY_FIELDS_0008[3:]),
+    }
+
+
 def party_entry(row: Party) -> dict[str, Any]:
     """What the parties' chain records of a party."""
     return {
@@ -140,6 +166,7 @@ def party_entry(row: Party) -> dict[str, Any]:
         "seat": row.seat,
         "deliberative_body": row.deliberative_body,
         "executive_title": row.executive_title,
+        **{name: getattr(row, name) for name in PARTY_FIELDS_0008},
     }
 
 
@@ -215,7 +242,9 @@ def verify(session: Session) -> tuple[int, list[Problem]]:
                 )
     if not any(p.reference == "registry parties" for p in problems):
         parties = {r.key: party_entry(r) for r in session.scalars(select(Party))}
-        for key, recorded in sorted(replays["parties"].items()):
+        for key, last in sorted(replays["parties"].items()):
+            # A record written before revision 0008 implies the fields it added.
+            recorded = {**party_defaults(last), **last} if "article" not in last else last
             if parties.get(key) != recorded:
                 problems.append(
                     Problem(

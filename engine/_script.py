@@ -12,8 +12,9 @@ The format (a complete example is ``coopflow/demo/bordeaux.toml``)::
     role = "staff"              # the default role (staff)
 
     [[parties]]                 # add_party: key, official_name, nature, deliberative_body,
-    key = "la-cali"             # executive_title, and optionally usual_name, siren, seat
-    ...
+    key = "la-cali"             # executive_title, and optionally usual_name, siren, seat,
+    ...                         # article, usual_article, executive_civility, tribunal, and
+                                # for a foreign one country, language, original_*
 
     [[partnerships]]            # reference, title, scale, parties, and optionally home (the
     reference = "COOP-2026-0001"  # first party), lead, responsible (the script's actor),
@@ -24,8 +25,14 @@ The format (a complete example is ``coopflow/demo/bordeaux.toml``)::
 
 Data, at the level of a partnership (entered right after it is created) or of a step (entered
 before the step's event fires), in this order: ``exchanges``, ``axes`` (with nested ``stakes``
-and ``commitments``), ``stakes`` and ``commitments`` (naming their ``axis``), ``protocol``,
-``deliberations``, ``signatories``, ``avenant_changes``, ``programmes`` (with nested
+and ``commitments``), ``stakes`` and ``commitments`` (naming their ``axis``), ``protocol``
+(with ``financial_commitments``, a list of ``{ party, amount, detail }``, and
+``financial_note``),
+``deliberations``, ``signatories`` (with ``civility``, and ``delegation_number`` and
+``delegation_date`` for a signature by delegation), ``avenant_motives`` and
+``avenant_changes`` (tables aimed at an article: ``{ operation = "rediger", article = 7, text =
+"..." }``, operations ``rediger``, ``completer``, ``inserer`` with a ``title``, ``abroger``),
+``programmes`` (with nested
 ``actions``, and their ``milestones``, ``budget`` and ``indicators``), ``indicators`` (naming
 their ``programme`` and ``action``: measurements), then ``render`` (documents to render).
 Axes and actions without a ``number`` are numbered in the order the script declares them.
@@ -59,10 +66,11 @@ from typing import Any, Literal
 
 from . import _validate as v
 from ._api import Coopflow
+from ._articles import OPERATIONS
 from ._context import Actor
 from ._documents import DocumentInfo
 from ._views import NewPartnership, PartnershipInfo
-from ._vocabulary import DEFAULT_WORKFLOW, ROLES
+from ._vocabulary import CIVILITIES, DEFAULT_WORKFLOW, ROLES
 from ._workflow import EventDef, WorkflowSet
 from .errors import CoopflowError, NotFoundError, PermissionDenied, ValidationError
 
@@ -581,11 +589,23 @@ def _content_entries(r: _Reader, numbers: _Numbers) -> list[_Entry]:
         kwargs: dict[str, Any] = {"start": proto.date("start"), "end": proto.date("end")}
         if proto.has("preamble"):
             kwargs["preamble"] = proto.texts("preamble")
-        for name in ("copil", "cotech", "means", "financial_commitments"):
+        for name in ("copil", "cotech", "means", "prevailing_language"):
             kwargs[name] = proto.opt_text(name)
+        kwargs["financial_commitments"] = proto.opt_text("financial_note")
         kwargs["meetings_per_year"] = proto.opt_integer("meetings_per_year", maximum=52)
+        money = proto.tables("financial_commitments")
         proto.done()
         entries.append(_Entry("protocol", proto.line, _call_as(Coopflow.set_protocol, **kwargs)))
+        for x in money:
+            party = x.key("party")
+            run = _call_as(
+                Coopflow.set_financial_commitment,
+                party=party,
+                amount=x.amount("amount"),
+                detail=x.opt_text("detail") or "",
+            )
+            x.done()
+            entries.append(_Entry(f"financial commitment of {party}", x.line, run))
     return entries
 
 
@@ -613,15 +633,31 @@ def _contract_entries(r: _Reader, numbers: _Numbers) -> list[_Entry]:
             first_name=x.text("first_name"),
             last_name=x.text("last_name"),
             title=x.text("title"),
+            civility=x.choice("civility", CIVILITIES),
             login=x.opt_text("login"),
+            delegation_number=x.opt_text("delegation_number"),
+            delegation_date=x.opt_date("delegation_date"),
         )
         x.done()
         entries.append(_Entry(f"signatory of {party}", x.line, run))
-    line = r.line_of("avenant_changes")
-    for text in r.texts("avenant_changes"):
-        entries.append(
-            _Entry("avenant change", line, _call_as(Coopflow.add_amendment_change, text))
+    motives = r.opt_text("avenant_motives")
+    if motives is not None:
+        run = _call_as(Coopflow.set_amendment_motives, motives)
+        entries.append(_Entry("avenant motives", r.line_of("avenant_motives"), run))
+    for x in _changes(r):
+        operation = x.choice("operation", tuple(OPERATIONS))
+        article = x.raw("article", required=True)
+        if isinstance(article, bool) or not isinstance(article, int | str):
+            raise x.error("article", 'must be an article number (7, or a text such as "4-1")')
+        run = _call_as(
+            Coopflow.add_amendment_change,
+            operation,
+            article,
+            text=x.opt_text("text"),
+            title=x.opt_text("title"),
         )
+        x.done()
+        entries.append(_Entry(f"avenant change ({operation} article {article})", x.line, run))
     for x in r.tables("programmes"):
         entries += _programme(x, numbers)
     for x in r.tables("indicators"):
@@ -633,6 +669,20 @@ def _contract_entries(r: _Reader, numbers: _Numbers) -> list[_Entry]:
         run = _call_as(Coopflow.render, kind, subject=subject)
         entries.append(_Entry(f"render {kind} {subject}".rstrip(), x.line, run))
     return entries
+
+
+def _changes(r: _Reader) -> list[_Reader]:
+    """The avenant's changes: each a table aimed at an article (a bare paragraph is refused)."""
+    value = r.raw("avenant_changes")
+    if isinstance(value, list) and any(isinstance(x, str) for x in value):
+        raise r.error(
+            "avenant_changes",
+            "each change aims at an article of the protocol: "
+            '{ operation = "rediger", article = 7, text = "..." } (operations: '
+            + ", ".join(OPERATIONS)
+            + ")",
+        )
+    return r.tables("avenant_changes")
 
 
 def _programme(x: _Reader, numbers: _Numbers) -> list[_Entry]:
@@ -651,6 +701,9 @@ def _programme(x: _Reader, numbers: _Numbers) -> list[_Entry]:
             contact=a.opt_text("contact"),
             partners=a.texts("partners"),
             number=number,
+            pilot_name=a.opt_text("pilot_name"),
+            pilot_function=a.opt_text("pilot_function"),
+            pilot_email=a.opt_text("pilot_email"),
         )
         entries.append(_Entry(f"action {number} of programme {label}", a.line, run))
         of = f"action {number}, programme {label}"
@@ -702,8 +755,26 @@ def _party(r: _Reader) -> _Party:
         "deliberative_body": r.text("deliberative_body"),
         "executive_title": r.text("executive_title"),
     }
+    for name in _PARTY_OPTIONS:
+        value = r.raw(name)
+        if value is not None:
+            fields[name] = "" if value == "" else r.opt_text(name)
     r.done()
     return _Party(r.line, fields)
+
+
+#: The optional keys of a party (revision 0008): ``article = ""`` says the name takes none.
+_PARTY_OPTIONS = (
+    "article",
+    "usual_article",
+    "executive_civility",
+    "tribunal",
+    "country",
+    "language",
+    "original_name",
+    "original_executive_title",
+    "original_deliberative_body",
+)
 
 
 def _siren_text(value: object, key: str) -> str | None:

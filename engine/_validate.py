@@ -187,6 +187,17 @@ def amount(value: object, field: str) -> Decimal:
     return result.quantize(Decimal("0.01"))
 
 
+_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", re.ASCII)
+
+
+def optional_email(value: object, field: str) -> str | None:
+    """An e-mail address (``prenom.nom@bordeaux-metropole.fr``), or None."""
+    clean = optional_text(value, field, max_length=254)
+    if clean is not None and not _EMAIL.fullmatch(clean):
+        raise ValidationError(f"{clean!r} is not an e-mail address", field=field)
+    return clean
+
+
 def positive_int(value: object, field: str, *, maximum: int = 10_000) -> int:
     if isinstance(value, bool):
         raise ValidationError("must be a whole number", field=field)

@@ -25,6 +25,15 @@ class PartyInfo:
     seat: str | None
     deliberative_body: str
     executive_title: str
+    article: str = ""
+    usual_article: str = ""
+    executive_civility: str | None = None
+    tribunal: str | None = None
+    country: str | None = None
+    language: str | None = None
+    original_name: str | None = None
+    original_executive_title: str | None = None
+    original_deliberative_body: str | None = None
 
     @classmethod
     def of(cls, party: Party) -> PartyInfo:
@@ -37,6 +46,15 @@ class PartyInfo:
             seat=party.seat,
             deliberative_body=party.deliberative_body,
             executive_title=party.executive_title,
+            article=party.article,
+            usual_article=party.usual_article,
+            executive_civility=party.executive_civility,
+            tribunal=party.tribunal,
+            country=party.country,
+            language=party.language,
+            original_name=party.original_name,
+            original_executive_title=party.original_executive_title,
+            original_deliberative_body=party.original_deliberative_body,
         )
 
     @property

@@ -3,6 +3,7 @@ document, progress of an action.  Codes are stored; labels are what people read.
 
 from __future__ import annotations
 
+import re
 from typing import Final, Literal
 
 ROLES: Final = ("staff", "legal", "elected", "admin")
@@ -50,5 +51,62 @@ NATURES: Final[dict[str, str]] = {
 EXCHANGE_KINDS: Final = ("reunion", "courrier", "visite", "atelier", "seminaire", "visio", "autre")
 PROGRESS: Final = ("à lancer", "en cours", "réalisée", "reportée", "abandonnée")
 
-Kind = Literal["protocole", "programme", "avenant"]
-KINDS: Final[tuple[Kind, ...]] = ("protocole", "programme", "avenant")
+#: The kinds of document: ``consolide`` is the protocol as its signed avenants amended it (a
+#: reading copy, produced when an avenant is signed; its subject is the avenant's number).
+Kind = Literal["protocole", "programme", "avenant", "consolide"]
+KINDS: Final[tuple[Kind, ...]] = ("protocole", "programme", "avenant", "consolide")
+
+CIVILITIES: Final = ("Madame", "Monsieur")
+#: The definite article a name takes in running text ("" when it takes none).
+ARTICLES: Final = ("le", "la", "l'", "les", "")
+
+#: The article a name's first word calls for (a default staff confirm: the article is data).
+ARTICLE_OF_WORD: Final[dict[str, str]] = {
+    "agglomération": "l'",
+    "assemblée": "l'",
+    "association": "l'",
+    "bureau": "le",
+    "collectivité": "la",
+    "communauté": "la",
+    "comité": "le",
+    "commission": "la",
+    "commune": "la",
+    "conseil": "le",
+    "département": "le",
+    "établissement": "l'",
+    "eurométropole": "l'",
+    "métropole": "la",
+    "municipalité": "la",
+    "office": "l'",
+    "parc": "le",
+    "pays": "le",
+    "petr": "le",
+    "pôle": "le",
+    "province": "la",
+    "région": "la",
+    "syndicat": "le",
+    "ville": "la",
+}
+
+
+def guess_article(name: str | None) -> str:
+    """The article a name most likely takes (``la`` for ``Ville de Bordeaux``, ``le`` for
+    ``PETR du Pays de Retz``, ``""`` for ``Bordeaux Métropole`` or ``La Cali``)."""
+    if not name:
+        return ""
+    first = re.split(r"[\s'’-]", name.strip(), maxsplit=1)[0].lower()
+    return ARTICLE_OF_WORD.get(first, "")
+
+
+_FEMININE_ENDINGS: Final = ("ente", "ère", "rice", "ointe", "ée", "elle", "esse", "ienne", "euse")
+_EPICENE: Final = frozenset({"maire", "ministre", "bourgmestre", "membre", "syndic", "secrétaire"})
+
+
+def civility_of_title(title: str) -> str | None:
+    """The civility an office's own gender gives (``Présidente``: Madame), or None when the
+    office is held by women and men alike (``Maire``)."""
+    words = title.strip().split(maxsplit=1)
+    word = words[0].rstrip(",").lower().rsplit("-", 1)[-1] if words else ""
+    if not word or word in _EPICENE:
+        return None
+    return "Madame" if word.endswith(_FEMININE_ENDINGS) else "Monsieur"

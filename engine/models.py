@@ -75,6 +75,21 @@ class Party(Base):
     deliberative_body: Mapped[str] = mapped_column(String(200))
     executive_title: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Revision 0008: what the documents need to name the party rightly.
+    #: The article of the official name in running text ("la", "le", "l'", "les" or "").
+    article: Mapped[str] = mapped_column(String(4), default="")
+    #: The article of the usual name ("le" Sud Gironde; "" for La Cali).
+    usual_article: Mapped[str] = mapped_column(String(4), default="")
+    #: Madame or Monsieur: the executive's, so that "sa Maire ... autorisée" agree.
+    executive_civility: Mapped[str | None] = mapped_column(String(8))
+    #: The tribunal administratif its disputes go to (the home party's is named in protocols).
+    tribunal: Mapped[str | None] = mapped_column(String(200))
+    # A foreign authority: its country, language and own-language names.
+    country: Mapped[str | None] = mapped_column(String(100))
+    language: Mapped[str | None] = mapped_column(String(50))
+    original_name: Mapped[str | None] = mapped_column(String(300))
+    original_executive_title: Mapped[str | None] = mapped_column(String(200))
+    original_deliberative_body: Mapped[str | None] = mapped_column(String(200))
 
 
 class PartnershipParty(Base):
@@ -212,7 +227,11 @@ class Protocol(Base):
     governance_cotech: Mapped[str] = mapped_column(Text, default="")
     meetings_per_year: Mapped[int] = mapped_column(Integer, default=1)
     means: Mapped[str] = mapped_column(Text, default="")
+    #: A paragraph on the planned financial commitments (the amounts are
+    #: :class:`FinancialCommitment` rows).
     financial_commitments: Mapped[str | None] = mapped_column(Text)
+    #: With a foreign authority: the language whose version prevails (revision 0008).
+    prevailing_language: Mapped[str] = mapped_column(String(50), default="français")
     signature_place: Mapped[str | None] = mapped_column(String(200))
     signature_date: Mapped[dt.date | None] = mapped_column(Date)
     approved_document_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -232,9 +251,32 @@ class Amendment(Base):
     )
     number: Mapped[int] = mapped_column(Integer)
     subject: Mapped[str] = mapped_column(Text)
-    changes: Mapped[list[str]] = mapped_column(default=list)
+    #: Exposé des motifs (revision 0008).
+    motives: Mapped[str] = mapped_column(Text, default="")
+    #: The changes, each aimed at an article (``coopflow._articles``): dicts with
+    #: ``operation``, ``article``, ``new_article``, ``title`` and ``text``.
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     signed_on: Mapped[dt.date | None] = mapped_column(Date)
     signed_document_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class FinancialCommitment(Base):
+    """A party's planned financial commitment over the protocol's period (revision 0008;
+    required of every party when one is a foreign authority, CGCT L.1115-1)."""
+
+    __tablename__ = "coopflow_financial_commitment"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "party_id"),
+        CheckConstraint("amount >= 0", name="amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("coopflow_partnership.id", ondelete="CASCADE")
+    )
+    party_id: Mapped[int] = mapped_column(ForeignKey("coopflow_party.id"))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    detail: Mapped[str] = mapped_column(Text, default="")
 
 
 class Deliberation(Base):
@@ -279,6 +321,12 @@ class Signatory(Base):
     title: Mapped[str] = mapped_column(String(200))
     #: The registered actor who is this signatory (an elected official signs as them only).
     login: Mapped[str | None] = mapped_column(String(100))
+    #: Madame or Monsieur (revision 0008; None only for a signatory named before it).
+    civility: Mapped[str | None] = mapped_column(String(8))
+    #: The arrêté by which the executive delegated the signature, when the signatory is not
+    #: the executive (revision 0008).
+    delegation_number: Mapped[str | None] = mapped_column(String(64))
+    delegation_date: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class Programme(Base):
@@ -321,6 +369,10 @@ class Action(Base):
     objectives: Mapped[str] = mapped_column(Text, default="")
     lead_party_id: Mapped[int | None] = mapped_column(ForeignKey("coopflow_party.id"))
     contact: Mapped[str | None] = mapped_column(String(300))
+    # The pilot, a person (revision 0008); ``contact`` is the pilot service.
+    pilot_name: Mapped[str | None] = mapped_column(String(200))
+    pilot_function: Mapped[str | None] = mapped_column(String(200))
+    pilot_email: Mapped[str | None] = mapped_column(String(254))
     partners: Mapped[list[str]] = mapped_column(default=list)
     progress: Mapped[str] = mapped_column(String(32), default="à lancer")
 

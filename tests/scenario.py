@@ -48,6 +48,7 @@ PARTIES = {
         executive_title="Président",
         siren="243300316",
         seat="Bordeaux",
+        tribunal="tribunal administratif de Bordeaux",
     ),
     "la-cali": dict(
         official_name="Communauté d'agglomération du Libournais",
@@ -70,9 +71,9 @@ PARTIES = {
 
 SIGNATORIES = {
     # Fictitious people: tests do not put words in real officials' mouths.
-    "bordeaux-metropole": ("Claire", "Lefèvre", "Présidente"),
-    "la-cali": ("Étienne", "Marchal", "Président"),
-    "ville-de-saintes": ("Sophie", "Garnier", "Maire"),
+    "bordeaux-metropole": ("Claire", "Lefèvre", "Présidente", "Madame"),
+    "la-cali": ("Étienne", "Marchal", "Président", "Monsieur"),
+    "ville-de-saintes": ("Sophie", "Garnier", "Maire", "Madame"),
 }
 
 START, END = dt.date(2027, 1, 1), dt.date(2029, 12, 31)
@@ -148,13 +149,14 @@ def in_drafting(cf: Coopflow, partner: str = "la-cali") -> str:
         actor=STAFF,
     )
     for party in ("bordeaux-metropole", partner):
-        first, last, title = SIGNATORIES[party]
+        first, last, title, civility = SIGNATORIES[party]
         cf.set_signatory(
             ref,
             party=party,
             first_name=first,
             last_name=last,
             title=title,
+            civility=civility,
             # The scenarios' elected official signs as the metropolis' signatory.
             login=ELECTED.id if party == "bordeaux-metropole" else None,
             actor=STAFF,

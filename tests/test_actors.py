@@ -96,10 +96,11 @@ def _operations(w: World) -> dict[str, Callable[[Actor], object]]:
             first_name="Anne",
             last_name=_unique("Roux"),
             title="Présidente",
+            civility="Madame",
             actor=a,
         ),
         "amendment.change": lambda a: cf.add_amendment_change(
-            w.amending, _unique("Un axe est ajouté."), actor=a
+            w.amending, "completer", 2, text=_unique("Un axe est ajouté."), actor=a
         ),
         "programme.put": lambda a: cf.add_programme(
             d, _unique("Q"), start="2027-04-01", end="2027-12-31", actor=a

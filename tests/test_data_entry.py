@@ -28,6 +28,7 @@ def test_an_upsert_that_changes_nothing_keeps_the_version(cf: Coopflow) -> None:
         first_name="Étienne",
         last_name="Marchal",
         title="Président",
+        civility="Monsieur",
         actor=scenario.STAFF,
     )
     cf.set_protocol(ref, start=scenario.START, end=scenario.END, actor=scenario.STAFF)
@@ -38,6 +39,7 @@ def test_an_upsert_that_changes_nothing_keeps_the_version(cf: Coopflow) -> None:
         first_name="Étienne",
         last_name="Marchal",
         title="Vice-président",
+        civility="Monsieur",
         actor=scenario.STAFF,
     )
     assert cf.partnership(ref).version == version + 1
@@ -88,6 +90,7 @@ def test_a_feminine_title_matches_the_executive(cf: Coopflow) -> None:
         first_name="Anne",
         last_name="Roux",
         title="Présidente",
+        civility="Madame",
         actor=scenario.STAFF,
     )
     cf.fire(ref, "signer", scenario.ELECTED, data={"date_signature": scenario.SIGNED_ON})
@@ -102,13 +105,14 @@ def test_a_deputy_does_not_match_the_executive(cf: Coopflow) -> None:
         first_name="Anne",
         last_name="Roux",
         title="Vice-présidente",
+        civility="Madame",
         actor=scenario.STAFF,
     )
     with pytest.raises(GuardFailed) as refused:
         cf.fire(ref, "signer", scenario.ELECTED, data={"date_signature": scenario.SIGNED_ON})
     assert refused.value.reasons == (
         "the signatory of La Cali, Anne ROUX, is 'Vice-présidente', but its executive is "
-        "'Président'",
+        "'Président': name the executive, or the arrêté by which they delegated the signature",
     )
 
 

@@ -273,3 +273,18 @@ def test_the_legal_login_takes_a_checkpoint_and_cannot_undo_evidence(
             with pytest.raises(DBAPIError), cf.engine.begin() as conn:
                 conn.execute(text(statement))
         assert [c.seq for c in cf.checkpoints()] == [taken.seq]
+
+
+def test_a_table_a_later_revision_adds_is_granted_to_the_group_roles(setting: Setting) -> None:
+    """Roles installed before revision 0008: its table of planned financial commitments is
+    written by the staff login as the others are (the migration grants it)."""
+    s = setting
+    ref = scenario.in_drafting(s.cf, "la-cali")
+    url = s.cf.engine.url.render_as_string(hide_password=False)
+    s.cf.engine.dispose()
+    coopflow.downgrade_schema(url, "0007")
+    coopflow.migrate(url)
+    with Coopflow(s.staff_url) as staff:
+        staff.set_financial_commitment(ref, party="la-cali", amount="45000", actor=STAFF_ACTOR)
+        assert staff.history(ref)[-1].db_login == s.staff_login
+    assert '"amount":"45000.00"' in s.cf.snapshot(ref)

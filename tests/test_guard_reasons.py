@@ -29,12 +29,15 @@ PROTOCOL: dict[str, Any] = dict(
 )
 
 PORTO = dict(
-    official_name="Câmara Municipal do Porto",
+    official_name="Municipalité de Porto",
     usual_name="Porto",
     nature="ETRANGER",
-    deliberative_body="assembleia municipal",
-    executive_title="Presidente",
+    deliberative_body="Assemblée municipale",
+    executive_title="Président de la Chambre municipale",
     seat="Porto",
+    country="Portugal",
+    language="portugais",
+    original_name="Município do Porto",
 )
 
 
@@ -238,7 +241,14 @@ def test_submitting_names_the_governance_body_not_described(
     cf: Coopflow, given: dict[str, str], reason: str
 ) -> None:
     ref = contracting(cf)
-    cf.set_protocol(ref, start=scenario.START, end=scenario.END, **given, actor=STAFF)
+    cf.set_protocol(
+        ref,
+        start=scenario.START,
+        end=scenario.END,
+        preamble=["Un préambule."],
+        **given,
+        actor=STAFF,
+    )
     assert refused(cf, ref, "soumettre_revue_juridique", STAFF) == (reason,)
     cf.set_protocol(ref, **PROTOCOL, actor=STAFF)
     cf.fire(ref, "soumettre_revue_juridique", STAFF)
@@ -251,15 +261,14 @@ def test_submitting_a_foreign_cooperation_needs_its_financial_commitments(cf: Co
     scenario.with_axes(cf, ref, ("bordeaux-metropole", "porto"))
     cf.fire(ref, "engager_contractualisation", STAFF)
     cf.set_protocol(ref, **PROTOCOL, actor=STAFF)
+    # CGCT L.1115-1: the planned financial commitment of each party, not of one.
+    cf.set_financial_commitment(ref, party="bordeaux-metropole", amount="90000", actor=STAFF)
     assert refused(cf, ref, "soumettre_revue_juridique", STAFF) == (
-        "a cooperation with a foreign authority must state its planned financial commitments",
+        "a cooperation with a foreign authority states each party's planned financial "
+        "commitment (CGCT L.1115-1): none for Porto "
+        f"(coopflow protocol money {ref} porto AMOUNT)",
     )
-    cf.set_protocol(
-        ref,
-        **PROTOCOL,
-        financial_commitments="Chaque Partie finance ses propres déplacements.",
-        actor=STAFF,
-    )
+    cf.set_financial_commitment(ref, party="porto", amount=0, detail="accueil", actor=STAFF)
     cf.fire(ref, "soumettre_revue_juridique", STAFF)
 
 
@@ -309,13 +318,14 @@ def test_signing_names_the_party_without_a_signatory(cf: Coopflow) -> None:
     cf.fire(ref, "engager_contractualisation", STAFF)
     cf.set_protocol(ref, **PROTOCOL, actor=STAFF)
     for party in ("bordeaux-metropole", "la-cali"):
-        first, last, title = scenario.SIGNATORIES[party]
+        first, last, title, civility = scenario.SIGNATORIES[party]
         cf.set_signatory(
             ref,
             party=party,
             first_name=first,
             last_name=last,
             title=title,
+            civility=civility,
             # the elected official signs as the metropolis' signatory (as in scenario)
             login=ELECTED.id if party == "bordeaux-metropole" else None,
             actor=STAFF,
@@ -328,9 +338,15 @@ def test_signing_names_the_party_without_a_signatory(cf: Coopflow) -> None:
     assert refused(cf, ref, "signer", ELECTED, data=signing) == (
         "no signatory for Ville de Saintes",
     )
-    first, last, title = scenario.SIGNATORIES["ville-de-saintes"]
+    first, last, title, civility = scenario.SIGNATORIES["ville-de-saintes"]
     cf.set_signatory(
-        ref, party="ville-de-saintes", first_name=first, last_name=last, title=title, actor=STAFF
+        ref,
+        party="ville-de-saintes",
+        first_name=first,
+        last_name=last,
+        title=title,
+        civility=civility,
+        actor=STAFF,
     )
     assert cf.fire(ref, "signer", ELECTED, data=signing).target_state == (
         "contractualisation.en_vigueur"

@@ -192,7 +192,17 @@ def test_avenant_goes_back_through_deliberations(cf: Coopflow) -> None:
     cf.fire(ref, "proposer_avenant", STAFF, data={"objet": "Ajout d'un axe culture"})
     with pytest.raises(GuardFailed, match="lists no change"):
         cf.fire(ref, "soumettre_avenant", STAFF)
-    cf.add_amendment_change(ref, "L'article 2 est complété par un axe 4 « Culture ».", actor=STAFF)
+    cf.add_amendment_change(
+        ref,
+        "inserer",
+        2,
+        title="Axe culture",
+        text="Les Parties ajoutent un axe « Culture ».",
+        actor=STAFF,
+    )
+    with pytest.raises(GuardFailed, match="no exposé des motifs"):
+        cf.fire(ref, "soumettre_avenant", STAFF)
+    cf.set_amendment_motives(ref, "Le dialogue a fait émerger un axe culturel.", actor=STAFF)
     result = cf.fire(ref, "soumettre_avenant", STAFF)
     assert result.documents[0].kind == "avenant"
     with pytest.raises(GuardFailed, match="approving avenant n° 1"):
@@ -210,10 +220,15 @@ def test_avenant_goes_back_through_deliberations(cf: Coopflow) -> None:
         )
     signed = cf.fire(ref, "signer_avenant", ELECTED, data={"date_signature": "2028-01-15"})
     assert signed.target_state == "contractualisation.en_vigueur"
-    assert signed.documents[0].status == "final"
-    # the protocol, rendered again, shows the avenant in its visas
-    snapshot = cf.snapshot(ref)
-    assert '"amendments":[{"changes":["L\'article 2' in snapshot
+    # The signed avenant, then the consolidated protocol it produces, both final.
+    assert [(d.kind, d.subject, d.status) for d in signed.documents] == [
+        ("avenant", "1", "final"),
+        ("consolide", "1", "final"),
+    ]
+    # The protocol keeps its own text; the consolidated one holds the inserted article.
+    assert '"amendments":[]' in cf.snapshot(ref)
+    consolidated = cf.snapshot(ref, "consolide", subject="1")
+    assert '"new_article":"2-1"' in consolidated and '"through":1' in consolidated
     assert cf.verify().ok
 
 

@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from coopflow._context import FireContext, party_name
+from coopflow._domain.documents import journal_document
 from coopflow._workflow import Registry
 from coopflow.errors import ValidationError
 from coopflow.models import (
@@ -19,6 +20,7 @@ from coopflow.models import (
     Axis,
     Deliberation,
     Exchange,
+    FinancialCommitment,
     Indicator,
     Protocol,
     Signatory,
@@ -102,8 +104,40 @@ def protocol_complete(ctx: FireContext) -> Iterable[str]:
         yield "the governance describes neither the COPIL nor the COTECH"
     elif missing:
         yield f"the governance does not describe the {missing[0]}"
-    if any(p.nature == "ETRANGER" for p in ctx.parties()) and not proto.financial_commitments:
-        yield "a cooperation with a foreign authority must state its planned financial commitments"
+    if not any(paragraph.strip() for paragraph in proto.preamble):
+        yield (
+            "the protocol has no préambule: write one (coopflow protocol set --preamble), "
+            "from the stakes the dialogue identified"
+        )
+    home = next((p for p in ctx.parties() if p.id == ctx.partnership.home_party_id), None)
+    if home is not None and home.tribunal is None:
+        yield (
+            f"the dispute article names no court: give {party_name(home)} its tribunal "
+            f"administratif (coopflow party add {home.key} ... --tribunal "
+            '"tribunal administratif de ..." --replace)'
+        )
+    yield from _financial_reasons(ctx)
+
+
+def _financial_reasons(ctx: FireContext) -> Iterable[str]:
+    """CGCT L.1115-1: with a foreign authority, every party's planned financial commitment."""
+    parties = ctx.parties()
+    if not any(p.nature == "ETRANGER" for p in parties):
+        return
+    stated = set(
+        ctx.session.scalars(
+            select(FinancialCommitment.party_id).where(
+                FinancialCommitment.partnership_id == ctx.partnership.id
+            )
+        )
+    )
+    for party in parties:
+        if party.id not in stated:
+            yield (
+                f"a cooperation with a foreign authority states each party's planned financial "
+                f"commitment (CGCT L.1115-1): none for {party_name(party)} "
+                f"(coopflow protocol money {ctx.partnership.reference} {party.key} AMOUNT)"
+            )
 
 
 @registry.effect("render_protocol_draft")
@@ -236,13 +270,17 @@ def signatories_match(ctx: FireContext) -> Iterable[str]:
         s = rows.get(party.id)
         if s is None:
             yield f"no signatory for {party_name(party)}"
-        elif _fold(s.title) not in {
+            continue
+        who = f"the signatory of {party_name(party)}, {s.first_name} {s.last_name.upper()}"
+        if s.civility is None:
+            yield f"{who}, has no civility (Madame or Monsieur): the documents need it"
+        if s.delegation_number is None and _fold(s.title) not in {
             _fold(party.executive_title),
             _fold(party.executive_title) + "e",
         }:
             yield (
-                f"the signatory of {party_name(party)}, {s.first_name} {s.last_name.upper()}, "
-                f"is {s.title!r}, but its executive is {party.executive_title!r}"
+                f"{who}, is {s.title!r}, but its executive is {party.executive_title!r}: "
+                "name the executive, or the arrêté by which they delegated the signature"
             )
 
 
@@ -308,8 +346,22 @@ def amendment_ready(ctx: FireContext) -> Iterable[str]:
     amendment = _open_amendment(ctx)
     if amendment is None:
         yield "no avenant is being drafted"
-    elif not amendment.changes:
+        return
+    if not amendment.changes:
         yield f"avenant n° {amendment.number} lists no change to the protocol"
+    free = [i for i, c in enumerate(amendment.changes, 1) if c.get("operation") == "libre"]
+    if free:
+        listed = ", ".join(str(i) for i in free)
+        yield (
+            f"avenant n° {amendment.number}: change {listed} does not aim at an article "
+            "(written before changes were structured): write it again as rediger, completer, "
+            "inserer or abroger"
+        )
+    if not amendment.motives.strip():
+        yield (
+            f"avenant n° {amendment.number} has no exposé des motifs "
+            "(coopflow avenant motives REFERENCE TEXT)"
+        )
 
 
 @registry.effect("render_avenant_draft")
@@ -356,6 +408,22 @@ def sign_amendment(ctx: FireContext) -> None:
     amendment.signed_document_sha256 = doc.sha256
     ctx.document_sha256 = doc.sha256
     ctx.record["avenant"] = amendment.number
+    # What people read afterwards: the protocol as amended, a document of its own, with a
+    # journal record of its own (a fire's record names one document).
+    produced = len(ctx.produced)
+    consolidated = ctx.documents.produce(
+        ctx.session,
+        ctx.partnership,
+        "consolide",
+        str(amendment.number),
+        final=True,
+        created_by=ctx.actor.id,
+        produced=ctx.produced,
+    )
+    if len(ctx.produced) > produced:  # not already stored (nothing changed since)
+        assert ctx.acting is not None, "a fire identifies who acts"
+        journal_document(ctx.session, ctx.partnership, consolidated, ctx.acting)
+    ctx.record["consolidated_sha256"] = consolidated.sha256
 
 
 # ----------------------------------------------------------------------------- end of life

@@ -29,6 +29,7 @@ from coopflow.models import (
     BudgetLine,
     Commitment,
     Exchange,
+    FinancialCommitment,
     Indicator,
     JournalRecord,
     Milestone,
@@ -118,9 +119,30 @@ def _protocol(session: Session, p: Partnership) -> Entities:
                 "meetings_per_year": proto.meetings_per_year,
                 "means": proto.means,
                 "financial_commitments": proto.financial_commitments,
+                # Revision 0008's fields, stated only when they say something: the scope of a
+                # protocol written before it keeps the hash its journal recorded.
+                **_given(prevailing_language=(proto.prevailing_language, "français")),
             },
         )
+    money = session.execute(
+        select(
+            FinancialCommitment.party_id, FinancialCommitment.amount, FinancialCommitment.detail
+        ).where(FinancialCommitment.partnership_id == p.id)
+    ).all()
+    keys = _keys(session, (m.party_id for m in money))
+    for m in money:
+        _put(
+            found,
+            "financial commitment",
+            {"party": keys[m.party_id]},
+            {"amount": _amount(m.amount), "detail": m.detail},
+        )
     return found
+
+
+def _given(**values: tuple[Any, Any]) -> dict[str, Any]:
+    """The values that differ from their default (``name=(value, default)``)."""
+    return {name: value for name, (value, default) in values.items() if value != default}
 
 
 def _programme(session: Session, p: Partnership, label: str) -> Entities:
@@ -147,6 +169,9 @@ def _programme(session: Session, p: Partnership, label: str) -> Entities:
             Action.contact,
             Action.partners,
             Action.progress,
+            Action.pilot_name,
+            Action.pilot_function,
+            Action.pilot_email,
         ).where(Action.programme_id == prog.id)
     ).all()
     numbers = {a.id: a.number for a in actions}
@@ -167,6 +192,11 @@ def _programme(session: Session, p: Partnership, label: str) -> Entities:
                 "contact": a.contact,
                 "partners": list(a.partners),
                 "progress": a.progress,
+                **_given(
+                    pilot_name=(a.pilot_name, None),
+                    pilot_function=(a.pilot_function, None),
+                    pilot_email=(a.pilot_email, None),
+                ),
             },
         )
     if not numbers:
@@ -221,6 +251,9 @@ def _signatories(session: Session, p: Partnership) -> Entities:
             Signatory.last_name,
             Signatory.title,
             Signatory.login,
+            Signatory.civility,
+            Signatory.delegation_number,
+            Signatory.delegation_date,
         ).where(Signatory.partnership_id == p.id)
     ).all()
     keys = _keys(session, (r.party_id for r in rows))
@@ -234,6 +267,11 @@ def _signatories(session: Session, p: Partnership) -> Entities:
                 "last_name": r.last_name,
                 "title": r.title,
                 "login": r.login,
+                **_given(
+                    civility=(r.civility, None),
+                    delegation_number=(r.delegation_number, None),
+                    delegation_date=(iso_date(r.delegation_date), None),
+                ),
             },
         )
     return found
@@ -263,15 +301,17 @@ def _exchanges(session: Session, p: Partnership) -> Entities:
 def _amendments(session: Session, p: Partnership) -> Entities:
     found: Entities = {}
     for a in session.execute(
-        select(Amendment.number, Amendment.subject, Amendment.changes).where(
+        select(Amendment.number, Amendment.subject, Amendment.changes, Amendment.motives).where(
             Amendment.partnership_id == p.id
         )
     ):
+        # A free paragraph (before revision 0008) as it was recorded then: its plain text.
+        changes = [c["text"] if c.get("operation") == "libre" else c for c in a.changes]
         _put(
             found,
             "avenant",
             {"number": a.number},
-            {"subject": a.subject, "changes": list(a.changes)},
+            {"subject": a.subject, "changes": changes, **_given(motives=(a.motives, ""))},
         )
     return found
 

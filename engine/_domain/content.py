@@ -107,8 +107,12 @@ def put_protocol(
     meetings_per_year: int | None = None,
     means: str | None = None,
     financial_commitments: str | None = None,
+    prevailing_language: str | None = None,
 ) -> Protocol:
-    """Create or update the protocol's period, preamble, governance and means."""
+    """Create or update the protocol's period, preamble, governance and means;
+    ``financial_commitments`` is a paragraph on them (each party's amount is
+    :func:`coopflow._domain.deliberations.put_financial_commitment`), ``prevailing_language``
+    the version that prevails when a foreign authority's language has one too."""
     require(workflows, p, "content_editable", "changing the protocol")
     first, last = v.period(start, end, "period", max_years=10)
     proto = session.scalars(select(Protocol).where(Protocol.partnership_id == p.id)).one_or_none()
@@ -134,6 +138,10 @@ def put_protocol(
     if financial_commitments is not None:
         values["financial_commitments"] = v.optional_text(
             financial_commitments, "financial_commitments", max_length=5000, multiline=True
+        )
+    if prevailing_language is not None:
+        values["prevailing_language"] = v.text(
+            prevailing_language, "prevailing_language", max_length=50
         )
     assign(p, proto, **values)
     session.flush()

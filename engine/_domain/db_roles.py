@@ -44,6 +44,7 @@ _DATA_TABLES: Final = (
     "coopflow_milestone",
     "coopflow_budget_line",
     "coopflow_indicator",
+    "coopflow_financial_commitment",
 )
 _APPEND_ONLY: Final = ("coopflow_journal", "coopflow_registry_journal", "coopflow_checkpoint")
 
@@ -63,6 +64,24 @@ def check_prefix(prefix: str) -> str:
 
 def installed_prefix(db: Session | Connection) -> str | None:
     return db.execute(select(Setting.value).where(Setting.key == SETTING)).scalar()
+
+
+def grant_new_table(connection: Connection, table: str) -> None:
+    """Give the installed group roles (if any) what ``install`` gives them on a data table a
+    later revision adds: a migration calls it, run by the tables' owner."""
+    if connection.dialect.name != "postgresql" or table not in _DATA_TABLES:
+        return
+    prefix = installed_prefix(connection)
+    if prefix is None:
+        return
+    quote = connection.dialect.identifier_preparer.quote
+    everyone = ", ".join(quote(group(prefix, role)) for role in (*ROLES, SERVICE))
+    connection.exec_driver_sql(f"GRANT SELECT, INSERT, UPDATE ON {table} TO {everyone}")
+    sequence = connection.exec_driver_sql(
+        f"SELECT pg_get_serial_sequence('{table}', 'id')"
+    ).scalar()
+    if sequence is not None:
+        connection.exec_driver_sql(f"GRANT USAGE ON SEQUENCE {sequence} TO {everyone}")
 
 
 def install(connection: Connection, prefix: str) -> list[str]:

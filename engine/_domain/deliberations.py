@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from coopflow import _articles as articles
 from coopflow import _journal
 from coopflow import _validate as v
 from coopflow._canonical import iso_date
 from coopflow._context import Acting
 from coopflow._domain.editing import assign, require
 from coopflow._domain.lookup import member
+from coopflow._domain.parties import check_civility
+from coopflow._vocabulary import CIVILITIES
 from coopflow._workflow import WorkflowSet
 from coopflow.errors import NotFoundError, ValidationError
 from coopflow.models import (
     Amendment,
     Deliberation,
     Document,
+    FinancialCommitment,
     Partnership,
     Protocol,
     RegisteredActor,
@@ -149,18 +153,37 @@ def put_signatory(
     first_name: str,
     last_name: str,
     title: str,
+    civility: str,
     login: str | None = None,
+    delegation_number: str | None = None,
+    delegation_date: object = None,
 ) -> Signatory:
+    """Name who signs for a party: its executive, or (``delegation_*``: the arrêté's number and
+    date) the elected official the executive delegated the signature to."""
     require(workflows, p, "signatories_editable", "naming a signatory")
     who = member(session, p, party, "party")
     row = session.scalars(
         select(Signatory).where(Signatory.partnership_id == p.id, Signatory.party_id == who.id)
     ).one_or_none()
+    clean_title = v.text(title, "title", max_length=200)
+    clean_civility = v.choice(civility, "civility", CIVILITIES)
+    check_civility(clean_civility, clean_title, "title")
+    number = v.optional_text(delegation_number, "delegation_number", max_length=64)
+    date = v.optional_date(delegation_date, "delegation_date")
+    if (number is None) != (date is None):
+        missing = "delegation_date" if date is None else "delegation_number"
+        raise ValidationError(
+            "a signature by delegation cites the arrêté de délégation by its number and its date",
+            field=missing,
+        )
     values = {
         "first_name": v.text(first_name, "first_name", max_length=100),
         "last_name": v.text(last_name, "last_name", max_length=100),
-        "title": v.text(title, "title", max_length=200),
+        "title": clean_title,
+        "civility": clean_civility,
         "login": _registered(session, login) if login is not None else None,
+        "delegation_number": number,
+        "delegation_date": date,
     }
     if row is None:
         row = Signatory(partnership_id=p.id, party_id=who.id)
@@ -170,18 +193,133 @@ def put_signatory(
     return row
 
 
-def add_amendment_change(
-    session: Session, workflows: WorkflowSet, p: Partnership, *, text: str
-) -> Amendment:
+def _drafted(session: Session, workflows: WorkflowSet, p: Partnership) -> Amendment:
     require(workflows, p, "amendment_drafting", "changing an avenant")
-    row = session.scalars(
+    return session.scalars(
         select(Amendment)
         .where(Amendment.partnership_id == p.id, Amendment.signed_on.is_(None))
         .order_by(Amendment.number.desc())
         .limit(1)
     ).one()
-    clean = v.text(text, "text", max_length=5000, multiline=True)
-    if clean not in row.changes:
-        row.changes = [*row.changes, clean]
+
+
+def add_amendment_change(
+    session: Session,
+    workflows: WorkflowSet,
+    p: Partnership,
+    *,
+    operation: str,
+    article: object,
+    text: str | None = None,
+    title: str | None = None,
+) -> Amendment:
+    """Add a change to the avenant being drafted, aimed at an article of the protocol as the
+    signed avenants and this one's earlier changes left it (``coopflow._articles``): a change
+    aimed at an article it does not have, or no longer has, is refused."""
+    row = _drafted(session, workflows, p)
+    clean_operation = v.choice(operation, "operation", tuple(articles.OPERATIONS))
+    number = articles.article_number(article)
+    if clean_operation == "abroger":
+        if text is not None and str(text).strip():
+            raise ValidationError("a repeal writes no text in", field="text")
+        clean_text = None
+    else:
+        clean_text = v.text(text, "text", max_length=10_000, multiline=True)
+    clean_title = v.optional_text(title, "title")
+    if clean_operation == "inserer" and clean_title is None:
+        raise ValidationError("an inserted article needs a title", field="title")
+    if clean_operation in ("completer", "abroger") and clean_title is not None:
+        raise ValidationError(f"a change that {clean_operation}s keeps the title", field="title")
+    state = articles.consolidate(_foreign(p), _amendments(session, p, before=row.number))
+    for index, earlier in enumerate(row.changes):
+        articles.apply_change(state, earlier, row.number, f"change {index + 1}")
+    change: dict[str, object] = {
+        "operation": clean_operation,
+        "article": number,
+        "new_article": articles.next_inserted(state, number)
+        if clean_operation == "inserer"
+        else None,
+        "title": clean_title,
+        "text": clean_text,
+    }
+    articles.apply_change(state, change, row.number, "")
+    if change not in row.changes:
+        row.changes = [*row.changes, change]
+    session.flush()
+    return row
+
+
+def remove_amendment_change(
+    session: Session, workflows: WorkflowSet, p: Partnership, *, number: int
+) -> Amendment:
+    """Remove change n° ``number`` (from 1, as listed) of the avenant being drafted; the later
+    changes must still aim at articles the protocol has without it."""
+    row = _drafted(session, workflows, p)
+    index = v.positive_int(number, "number", maximum=max(len(row.changes), 1)) - 1
+    if index >= len(row.changes):
+        raise ValidationError(f"avenant n° {row.number} lists no change yet", field="number")
+    kept = [c for i, c in enumerate(row.changes) if i != index]
+    state = articles.consolidate(_foreign(p), _amendments(session, p, before=row.number))
+    for i, change in enumerate(kept):
+        articles.apply_change(state, change, row.number, f"change {i + 1}")
+    row.changes = kept
+    session.flush()
+    return row
+
+
+def set_amendment_motives(
+    session: Session, workflows: WorkflowSet, p: Partnership, *, text: str
+) -> Amendment:
+    """Set the exposé des motifs of the avenant being drafted."""
+    row = _drafted(session, workflows, p)
+    assign(p, row, motives=v.text(text, "text", max_length=10_000, multiline=True))
+    session.flush()
+    return row
+
+
+def _foreign(p: Partnership) -> bool:
+    return any(m.party.nature == "ETRANGER" for m in p.members)
+
+
+def _amendments(
+    session: Session, p: Partnership, *, before: int
+) -> list[tuple[int, list[dict[str, object]]]]:
+    """The signed avenants before n° ``before``, with their changes, in order."""
+    rows = session.scalars(
+        select(Amendment)
+        .where(
+            Amendment.partnership_id == p.id,
+            Amendment.number < before,
+            Amendment.signed_on.is_not(None),
+        )
+        .order_by(Amendment.number)
+    )
+    return [(a.number, list(a.changes)) for a in rows]
+
+
+def put_financial_commitment(
+    session: Session,
+    workflows: WorkflowSet,
+    p: Partnership,
+    *,
+    party: str,
+    amount: object,
+    detail: str = "",
+) -> FinancialCommitment:
+    """Set a party's planned financial commitment over the protocol's period (CGCT L.1115-1
+    asks it of every party of a cooperation with a foreign authority)."""
+    require(workflows, p, "content_editable", "changing the financial commitments")
+    who = member(session, p, party, "party")
+    clean_amount = v.amount(amount, "amount")
+    clean_detail = v.optional_text(detail, "detail", max_length=2000) or ""
+    row = session.scalars(
+        select(FinancialCommitment).where(
+            FinancialCommitment.partnership_id == p.id, FinancialCommitment.party_id == who.id
+        )
+    ).one_or_none()
+    if row is None:
+        row = FinancialCommitment(partnership_id=p.id, party_id=who.id)
+        session.add(row)
+    assign(p, row, amount=clean_amount, detail=clean_detail)
     session.flush()
     return row

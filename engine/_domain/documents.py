@@ -17,7 +17,7 @@ from coopflow._domain.lookup import find_partnership
 from coopflow._files import OutputFolder, safe_name
 from coopflow._vocabulary import KINDS, Kind
 from coopflow.errors import NotFoundError, ValidationError
-from coopflow.models import Document, JournalRecord, Partnership, Programme, Protocol
+from coopflow.models import Document, JournalRecord, Partnership, Programme, Protocol, utcnow
 
 if TYPE_CHECKING:
     from coopflow.documents import RenderedDocument
@@ -53,6 +53,13 @@ def store(
     plan is still what the data says."""
     produced: list[DocumentInfo] = []
     doc = documents.store(session, p, planned, rendered, created_by=acting.login, produced=produced)
+    journal_document(session, p, doc, acting)
+    return DocumentInfo.of(doc, p.reference), produced
+
+
+def journal_document(session: Session, p: Partnership, doc: Document, acting: Acting) -> None:
+    """The journal record (event ``document``) of a document stored outside a fire's own
+    record: a rendered draft, or the consolidated protocol a signed avenant produces."""
     _journal.append(
         session,
         p,
@@ -61,15 +68,14 @@ def store(
             source_state=p.state,
             target_state=p.state,
             acting=acting,
-            at=doc.created_at,
-            data={"kind": planned.kind, "subject": planned.subject, "version": doc.version},
+            at=utcnow(),
+            data={"kind": doc.kind, "subject": doc.subject, "version": doc.version},
             workflow_name=p.workflow_name,
             workflow_version=p.workflow_version,
             document_sha256=doc.sha256,
         ),
     )
-    p.updated_at = doc.created_at
-    return DocumentInfo.of(doc, p.reference), produced
+    p.updated_at = utcnow()
 
 
 def documents_of(session: Session, reference: str) -> list[DocumentInfo]:

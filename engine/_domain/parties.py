@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from coopflow import _registry
 from coopflow import _validate as v
 from coopflow._context import Acting
 from coopflow._domain.lookup import find_party
 from coopflow._views import PartyInfo
-from coopflow._vocabulary import NATURES
+from coopflow._vocabulary import (
+    ARTICLES,
+    CIVILITIES,
+    NATURES,
+    civility_of_title,
+    guess_article,
+)
 from coopflow.errors import (
     AlreadyExistsError,
     ValidationError,
@@ -32,22 +40,60 @@ def put_party(
     usual_name: str | None = None,
     siren: str | None = None,
     seat: str | None = None,
+    article: str | None = None,
+    usual_article: str | None = None,
+    executive_civility: str | None = None,
+    tribunal: str | None = None,
+    country: str | None = None,
+    language: str | None = None,
+    original_name: str | None = None,
+    original_executive_title: str | None = None,
+    original_deliberative_body: str | None = None,
     replace: bool = False,
 ) -> PartyInfo:
     """Create a party, or (``replace``) update the one with the same key.  Registering the same
-    party again with the same fields changes nothing."""
+    party again with the same fields changes nothing.
+
+    ``article`` and ``usual_article`` default to what the names call for (``la`` Ville de
+    Bordeaux, none for Bordeaux Métropole); ``executive_civility`` to what a gendered title says
+    (``Présidente``).  A foreign authority (nature ``ETRANGER``) has no SIREN and needs its
+    ``country`` and ``language``; the ``original_*`` names are its own-language ones, printed
+    after the French designation."""
+    clean_name = v.text(official_name, "official_name")
+    clean_usual = v.optional_text(usual_name, "usual_name", max_length=200)
+    clean_title = v.text(executive_title, "executive_title", max_length=200)
+    civility = (
+        v.choice(executive_civility, "executive_civility", CIVILITIES)
+        if executive_civility is not None
+        else civility_of_title(clean_title)
+    )
+    check_civility(civility, clean_title, "executive_title")
     fields = {
         "key": v.key(key, "key"),
-        "official_name": v.text(official_name, "official_name"),
-        "usual_name": v.optional_text(usual_name, "usual_name", max_length=200),
+        "official_name": clean_name,
+        "usual_name": clean_usual,
         "nature": v.choice(nature, "nature", NATURES),
         "siren": v.siren(siren),
         "seat": v.optional_text(seat, "seat", max_length=200),
         "deliberative_body": v.text(deliberative_body, "deliberative_body", max_length=200),
-        "executive_title": v.text(executive_title, "executive_title", max_length=200),
+        "executive_title": clean_title,
+        "article": _article(article, clean_name, "article"),
+        "usual_article": _article(usual_article, clean_usual, "usual_article")
+        if clean_usual
+        else "",
+        "executive_civility": civility,
+        "tribunal": _tribunal(tribunal),
+        "country": v.optional_text(country, "country", max_length=100),
+        "language": v.optional_text(language, "language", max_length=50),
+        "original_name": v.optional_text(original_name, "original_name"),
+        "original_executive_title": v.optional_text(
+            original_executive_title, "original_executive_title", max_length=200
+        ),
+        "original_deliberative_body": v.optional_text(
+            original_deliberative_body, "original_deliberative_body", max_length=200
+        ),
     }
-    if fields["nature"] == "ETRANGER" and fields["siren"] is not None:
-        raise ValidationError("a foreign authority has no SIREN", field="siren")
+    _check_foreign(fields)
     if fields["siren"] is not None:
         other = session.scalars(
             select(Party).where(Party.siren == fields["siren"], Party.key != key)
@@ -90,6 +136,79 @@ def put_party(
         after=_registry.party_entry(party),
     )
     return PartyInfo.of(party)
+
+
+#: What only a foreign authority has.
+FOREIGN_ONLY = (
+    "country",
+    "language",
+    "original_name",
+    "original_executive_title",
+    "original_deliberative_body",
+)
+
+
+def _article(value: str | None, name: str | None, field: str) -> str:
+    """The article a name takes: the one given (checked), else the one its words call for."""
+    if value is None:
+        return guess_article(name)
+    if not isinstance(value, str):
+        raise ValidationError(f"expected an article, got {value!r}", field=field)
+    clean = value.strip().lower().replace("’", "'")
+    if clean == "l":
+        clean = "l'"
+    if clean in ("aucun", "none", "-"):
+        clean = ""
+    if clean not in ARTICLES:
+        known = ", ".join(repr(a) for a in ARTICLES)
+        raise ValidationError(f"{value!r} is not an article (one of {known})", field=field)
+    return clean
+
+
+def check_civility(civility: str | None, title: str, field: str) -> None:
+    """Refuse a title whose own gender contradicts the civility (``Président`` for Madame)."""
+    implied = civility_of_title(title)
+    if implied is not None and civility is not None and civility != implied:
+        who = "a woman" if implied == "Madame" else "a man"
+        raise ValidationError(
+            f"the title {title!r} is that of {who}, not of {civility}: give the title as it is "
+            "held (Présidente, Vice-présidente...)",
+            field=field,
+        )
+
+
+def _check_foreign(fields: Mapping[str, object]) -> None:
+    if fields["nature"] == "ETRANGER":
+        if fields["siren"] is not None:
+            raise ValidationError("a foreign authority has no SIREN", field="siren")
+        for name in ("country", "language"):
+            if fields[name] is None:
+                raise ValidationError(
+                    f"a foreign authority needs its {name} (the protocol's language clause "
+                    "and its designation name them)",
+                    field=name,
+                )
+        return
+    for name in FOREIGN_ONLY:
+        if fields[name] is not None:
+            raise ValidationError(
+                f"only a foreign authority (nature ETRANGER) has a {name}", field=name
+            )
+
+
+def _tribunal(value: str | None) -> str | None:
+    """``tribunal administratif de Bordeaux``: the court named in the dispute clause."""
+    clean = v.optional_text(value, "tribunal", max_length=200)
+    if clean is None:
+        return None
+    clean = clean[:1].lower() + clean[1:]
+    if not clean.startswith("tribunal administratif d"):
+        raise ValidationError(
+            f"{value!r} is not a tribunal administratif: write it as the dispute clause names it"
+            " (tribunal administratif de Bordeaux)",
+            field="tribunal",
+        )
+    return clean
 
 
 def party(session: Session, key: str) -> PartyInfo:

@@ -346,6 +346,7 @@ def renew_partnership(ctx: FireContext, start: dt.date, end: dt.date) -> Partner
             meetings_per_year=proto.meetings_per_year if proto else 1,
             means=proto.means if proto else "",
             financial_commitments=proto.financial_commitments if proto else None,
+            prevailing_language=proto.prevailing_language if proto else "français",
         )
     )
     before: changes.Entities = {}  # the creation record states an empty protocol

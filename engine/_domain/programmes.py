@@ -84,8 +84,13 @@ def put_action(
     contact: str | None = None,
     partners: Sequence[str] = (),
     number: int | None = None,
+    pilot_name: str | None = None,
+    pilot_function: str | None = None,
+    pilot_email: str | None = None,
 ) -> int:
-    """Add (or, with ``number``, replace) an action of a programme; returns its number."""
+    """Add (or, with ``number``, replace) an action of a programme; returns its number.
+    ``contact`` is the pilot service; ``pilot_*`` the person who leads the action (a name
+    needs a function: the programme prints both)."""
     prog = find_programme(session, p, programme)
     programme_editable(workflows, prog)
     axis_row = find_axis(session, p, axis)
@@ -99,7 +104,17 @@ def put_action(
         "lead_party_id": lead_id,
         "contact": v.optional_text(contact, "contact"),
         "partners": [v.text(x, f"partners[{i}]") for i, x in enumerate(partners)],
+        "pilot_name": v.optional_text(pilot_name, "pilot_name", max_length=200),
+        "pilot_function": v.optional_text(pilot_function, "pilot_function", max_length=200),
+        "pilot_email": v.optional_email(pilot_email, "pilot_email"),
     }
+    if fields["pilot_name"] is None and (fields["pilot_function"] or fields["pilot_email"]):
+        raise ValidationError("a pilot's function or e-mail needs their name", field="pilot_name")
+    if fields["pilot_name"] is not None and fields["pilot_function"] is None:
+        raise ValidationError(
+            "the pilot's function is printed with their name (chargée de mission...)",
+            field="pilot_function",
+        )
     row = None
     if number is not None:
         number = v.positive_int(number, "number", maximum=999)

@@ -117,7 +117,10 @@ def detail(session: Session, documents: DocumentStore, reference: str) -> dict[s
     """Everything about a partnership, as JSON-compatible data (the CLI's ``show``)."""
     p = find_partnership(session, reference)
     proto = session.scalars(select(Protocol).where(Protocol.partnership_id == p.id)).first()
-    snap = documents.protocol_snapshot(session, p, final=False) if proto is not None else None
+    snap: dict[str, Any] | None = None
+    if proto is not None:
+        snap = dict(documents.protocol_snapshot(session, p, final=False))
+        snap["amendments"] = documents.signed_amendments(session, p)  # the protocol's own: none
     programmes = [
         {
             "label": g.label,

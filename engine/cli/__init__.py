@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import click
+    from coopflow._vocabulary import KINDS
     from coopflow.demo import DEMO_DB, DEMO_SCRIPT
 
     from ._app import DEFAULT_DB, TRACEBACK_ENV, WORKFLOWS_ENV, cli
-    from ._documents import KINDS
 else:
     _FROM_APP = ("DEFAULT_DB", "TRACEBACK_ENV", "WORKFLOWS_ENV")
 
@@ -45,7 +45,7 @@ else:
 
             return getattr(_app, name)
         if name == "KINDS":
-            from ._documents import KINDS
+            from coopflow._vocabulary import KINDS
 
             return KINDS
         if name in ("DEMO_DB", "DEMO_SCRIPT"):

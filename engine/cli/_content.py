@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from coopflow._articles import OPERATIONS
+from coopflow._vocabulary import CIVILITIES
 
 from ._app import actor_options, cli, identify, open_coopflow
 
@@ -159,7 +161,15 @@ def protocol() -> None:
 @click.option("--cotech", help="The technical committee (governance).")
 @click.option("--meetings-per-year", type=int)
 @click.option("--means", help="The means (often: no financial effect of its own).")
-@click.option("--financial-commitments", help="Planned financial commitments (foreign party).")
+@click.option(
+    "--financial-commitments",
+    help="A paragraph on the planned financial commitments (each party's amount: "
+    "coopflow protocol money).",
+)
+@click.option(
+    "--prevailing-language",
+    help="With a foreign authority, the version that prevails (default: français).",
+)
 @actor_options
 @click.pass_context
 def protocol_set(
@@ -176,6 +186,30 @@ def protocol_set(
         reference, preamble=preamble or None, actor=identify(ctx, actor, role), **fields
     )
     click.echo(f"{reference}: protocol set")
+
+
+@protocol.command("money")
+@click.argument("reference")
+@click.argument("party_key", metavar="PARTY")
+@click.argument("amount")
+@click.option("--detail", default="", help="What it covers (soit 30 000 € par an...).")
+@actor_options
+@click.pass_context
+def protocol_money(
+    ctx: click.Context,
+    reference: str,
+    party_key: str,
+    amount: str,
+    detail: str,
+    actor: str | None,
+    role: str | None,
+) -> None:
+    """Set PARTY's planned financial commitment (AMOUNT, in euros, over the protocol's period)
+    in partnership REFERENCE's protocol (needed of every party with a foreign authority)."""
+    open_coopflow(ctx).set_financial_commitment(
+        reference, party=party_key, amount=amount, detail=detail, actor=identify(ctx, actor, role)
+    )
+    click.echo(f"{reference}: financial commitment of {party_key} set")
 
 
 @cli.group()
@@ -229,7 +263,17 @@ def signatory() -> None:
 @click.option("--party", "party_key", required=True)
 @click.option("--first-name", required=True)
 @click.option("--last-name", required=True)
-@click.option("--title", required=True, help="The party's executive title (Président, Maire).")
+@click.option(
+    "--title",
+    required=True,
+    help="The office held (Présidente, Maire; Vice-président with --delegation-number).",
+)
+@click.option("--civility", required=True, type=click.Choice(CIVILITIES))
+@click.option(
+    "--delegation-number",
+    help="Signing by delegation of the executive: the arrêté de délégation's number.",
+)
+@click.option("--delegation-date", help="The arrêté de délégation's date (YYYY-MM-DD).")
 @click.option(
     "--login",
     metavar="LOGIN",
@@ -245,6 +289,9 @@ def signatory_set(
     first_name: str,
     last_name: str,
     title: str,
+    civility: str,
+    delegation_number: str | None,
+    delegation_date: str | None,
     login: str | None,
     actor: str | None,
     role: str | None,
@@ -256,7 +303,10 @@ def signatory_set(
         first_name=first_name,
         last_name=last_name,
         title=title,
+        civility=civility,
         login=login,
+        delegation_number=delegation_number,
+        delegation_date=delegation_date,
         actor=identify(ctx, actor, role),
     )
     click.echo(f"{reference}: {first_name} {last_name.upper()}, {title}, signs for {party_key}")
@@ -269,12 +319,53 @@ def avenant() -> None:
 
 @avenant.command("change")
 @click.argument("reference")
-@click.argument("text")
+@click.argument("operation", type=click.Choice(list(OPERATIONS)))
+@click.argument("article")
+@click.argument("text", required=False)
+@click.option("--title", help="The article's title (inserer; rediger to change it).")
 @actor_options
 @click.pass_context
 def avenant_change(
+    ctx: click.Context,
+    reference: str,
+    operation: str,
+    article: str,
+    text: str | None,
+    title: str | None,
+    actor: str | None,
+    role: str | None,
+) -> None:
+    """Add a change to the avenant being drafted, aimed at ARTICLE of the protocol: rediger
+    (ARTICLE is rewritten as TEXT), completer (TEXT is added as a paragraph), inserer (a new
+    article, --title and TEXT, after ARTICLE: 4-1), abroger (ARTICLE is repealed)."""
+    open_coopflow(ctx).add_amendment_change(
+        reference, operation, article, text=text, title=title, actor=identify(ctx, actor, role)
+    )
+    click.echo(f"{reference}: change added to the avenant ({operation}, article {article})")
+
+
+@avenant.command("remove-change")
+@click.argument("reference")
+@click.argument("number", type=int)
+@actor_options
+@click.pass_context
+def avenant_remove_change(
+    ctx: click.Context, reference: str, number: int, actor: str | None, role: str | None
+) -> None:
+    """Remove change NUMBER (from 1, as `coopflow show` lists them) of the avenant being
+    drafted."""
+    open_coopflow(ctx).remove_amendment_change(reference, number, actor=identify(ctx, actor, role))
+    click.echo(f"{reference}: change {number} removed from the avenant")
+
+
+@avenant.command("motives")
+@click.argument("reference")
+@click.argument("text")
+@actor_options
+@click.pass_context
+def avenant_motives(
     ctx: click.Context, reference: str, text: str, actor: str | None, role: str | None
 ) -> None:
-    """Add a change (one paragraph, TEXT) to the avenant being drafted."""
-    open_coopflow(ctx).add_amendment_change(reference, text, actor=identify(ctx, actor, role))
-    click.echo(f"{reference}: change added to the avenant")
+    """Set the exposé des motifs (TEXT) of the avenant being drafted."""
+    open_coopflow(ctx).set_amendment_motives(reference, text, actor=identify(ctx, actor, role))
+    click.echo(f"{reference}: exposé des motifs set")

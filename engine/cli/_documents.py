@@ -8,12 +8,10 @@ from pathlib import Path
 from typing import cast
 
 import click
-from coopflow._vocabulary import Kind
+from coopflow._vocabulary import KINDS, Kind
 
 from ._app import actor_options, cli, identify, json_option, open_coopflow
 from ._output import print_json, table
-
-KINDS = ("protocole", "programme", "avenant")
 
 
 @cli.command()

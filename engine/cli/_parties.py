@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 import click
-from coopflow._vocabulary import NATURES
+from coopflow._vocabulary import ARTICLES, CIVILITIES, NATURES
 
 from ._app import actor_options, cli, identify, json_option, open_coopflow
 from ._output import fields, print_json, table
@@ -26,6 +26,31 @@ def party() -> None:
 @click.option("--seat", help="Where the party sits (Libourne).")
 @click.option("--deliberative-body", required=True, help="conseil communautaire")
 @click.option("--executive-title", required=True, help="Président, Maire...")
+@click.option(
+    "--executive-civility",
+    type=click.Choice(CIVILITIES),
+    help="Madame or Monsieur (default: what a gendered title says; needed for Maire).",
+)
+@click.option(
+    "--article",
+    type=click.Choice(ARTICLES),
+    help="The official name's article in running text (la Ville de ...; '' for none).",
+)
+@click.option(
+    "--usual-article",
+    type=click.Choice(ARTICLES),
+    help="The usual name's article (le Sud Gironde).",
+)
+@click.option(
+    "--tribunal",
+    help="The tribunal administratif named in the dispute clause (tribunal administratif de "
+    "Bordeaux): needed for the home metropolis.",
+)
+@click.option("--country", help="A foreign authority's country (Portugal).")
+@click.option("--language", help="A foreign authority's language (portugais).")
+@click.option("--original-name", help="A foreign authority's own name (Município do Porto).")
+@click.option("--original-executive-title", help="Its executive's own title.")
+@click.option("--original-deliberative-body", help="Its deliberative body's own name.")
 @click.option("--replace", is_flag=True, help="Update a party registered with other fields.")
 @actor_options
 @click.pass_context

@@ -51,7 +51,10 @@ def action() -> None:
 @click.option("--title", required=True)
 @click.option("--objectives", default="")
 @click.option("--lead", help="The lead party's key.")
-@click.option("--contact", help="The lead's contact (pilote).")
+@click.option("--contact", help="The pilot service (Direction des mobilités).")
+@click.option("--pilot-name", help="The person who leads the action (Marie Dupont).")
+@click.option("--pilot-function", help="Their function (cheffe de projet mobilités).")
+@click.option("--pilot-email", help="Their e-mail address.")
 @click.option("--partner", "partners", multiple=True, help="Another partner (repeat).")
 @click.option("--number", type=int, help="Replace the action with this number.")
 @actor_options

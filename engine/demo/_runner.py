@@ -48,6 +48,7 @@ DEMO_PEOPLE = {
     "marie.dupont": ("Marie Dupont", ("staff",)),  # chargée de coopération territoriale
     "claire.martin": ("Claire Martin", ("legal",)),  # service juridique
     "jean-marc.lacoste": ("Jean-Marc Lacoste", ("elected",)),  # signs for the metropolis
+    "alain.dubois": ("Alain Dubois", ("elected",)),  # vice-president, signs by delegation
 }
 
 

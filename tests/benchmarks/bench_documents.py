@@ -250,6 +250,7 @@ def _enter_protocol(cf: Coopflow, snapshot: ProtocolSnapshot, reference: str) ->
             first_name=signatory["first_name"],
             last_name=signatory["last_name"],
             title=signatory["title"],
+            civility=signatory["civility"] or "Monsieur",
             actor=STAFF,
         )
 

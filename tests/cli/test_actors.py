@@ -393,7 +393,8 @@ def test_an_elected_official_signs_only_as_a_signatory(
     ok(
         invoke(
             *("signatory", "set", ref, "--party", "la-cali", "--first-name", "Jean-Marc"),
-            *("--last-name", "Lacoste", "--title", "Président", "--login", "jean-marc.lacoste"),
+            *("--last-name", "Lacoste", "--title", "Président", "--civility", "Monsieur"),
+            *("--login", "jean-marc.lacoste"),
         )
     )
     signed = json.loads(ok(invoke(*sign, "--actor", "jean-marc.lacoste", "--json")).out)

@@ -55,6 +55,8 @@ def add_parties(invoke: Invoke) -> None:
             "conseil métropolitain",
             "--executive-title",
             "Président",
+            "--tribunal",
+            "tribunal administratif de Bordeaux",
         )
     )
     ok(
@@ -166,6 +168,8 @@ def test_a_whole_lifecycle_at_the_command_line(invoke: Invoke, tmp_path: Path) -
             "2026-04-01",
             "--end",
             "2028-12-31",
+            "--preamble",
+            "Les Parties partagent un bassin de vie.",
             "--copil",
             "COPIL annuel",
             "--cotech",
@@ -214,6 +218,8 @@ def test_a_whole_lifecycle_at_the_command_line(invoke: Invoke, tmp_path: Path) -
             "Lacoste",
             "--title",
             "Président",
+            "--civility",
+            "Monsieur",
             "--login",
             "jean-marc.lacoste",  # the elected official who signs as this signatory
         )
@@ -231,6 +237,8 @@ def test_a_whole_lifecycle_at_the_command_line(invoke: Invoke, tmp_path: Path) -
             "Labardin",
             "--title",
             "Président",
+            "--civility",
+            "Monsieur",
         )
     )
     signed = json.loads(
@@ -629,12 +637,12 @@ def test_verify_names_the_first_broken_record(invoke: Invoke, sqlite_url: str) -
     )
     ok(invoke("fire", REF, "ouvrir_dialogue", *STAFF, "--comment", "ok"))
     ok(invoke("fire", REF, "revenir_accueil", *STAFF))
-    # creation, the exchange's change, two events; and the registries' chains: six actors
-    # registered (the admin and five people) and two parties.
+    # creation, the exchange's change, two events; and the registries' chains: seven actors
+    # registered (the admin and six people) and two parties.
     unanchored = "warning: no checkpoint anchors this journal outside the database"
     for args, first in (
         ((REF,), "ok: 1 partnerships, 4 journal records"),
-        ((), "ok: 1 partnerships, 12 journal records"),
+        ((), "ok: 1 partnerships, 13 journal records"),
     ):
         run = invoke("verify", *args)
         assert run.code == 0 and run.out.startswith(first), run

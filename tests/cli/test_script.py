@@ -29,6 +29,7 @@ siren = "243300316"
 seat = "Bordeaux"
 deliberative_body = "conseil métropolitain"
 executive_title = "Président"
+tribunal = "tribunal administratif de Bordeaux"
 
 [[parties]]
 key = "la-cali"
@@ -78,6 +79,7 @@ event = "soumettre_revue_juridique"
 [partnerships.steps.protocol]
 start = 2026-04-01
 end = 2028-12-31
+preamble = ["Les Parties partagent un bassin de vie."]
 copil = "Un COPIL annuel."
 cotech = "Un COTECH."
 means = "Sans incidence financière propre."
@@ -112,6 +114,7 @@ published = 2026-03-19
 
 [[partnerships.steps.signatories]]
 party = "bordeaux-metropole"
+civility = "Monsieur"
 first_name = "Jean-Marc"
 last_name = "Lacoste"
 title = "Président"
@@ -119,6 +122,7 @@ login = "jean-marc.lacoste"
 
 [[partnerships.steps.signatories]]
 party = "la-cali"
+civility = "Monsieur"
 first_name = "Philippe"
 last_name = "Labardin"
 title = "Président"
@@ -637,4 +641,9 @@ def test_the_readme_example_applies(sqlite_url: str) -> None:
         ("2026", "en_cours"),
         ("2027", "revu_cotech"),
     ]
-    assert sorted(finals) == [("avenant", "1"), ("programme", "2026"), ("protocole", "")]
+    assert sorted(finals) == [
+        ("avenant", "1"),
+        ("consolide", "1"),
+        ("programme", "2026"),
+        ("protocole", ""),
+    ]

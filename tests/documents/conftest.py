@@ -18,25 +18,25 @@ def renderer() -> Renderer:
 @pytest.fixture(scope="session")
 def protocol_doc(renderer: Renderer) -> RenderedDocument:
     """The signed 2027-2029 protocol."""
-    return renderer.render(samples.protocol())
+    return renderer.render(samples.protocol(), produced_at=samples.MOMENT)
 
 
 @pytest.fixture(scope="session")
 def draft_doc(renderer: Renderer) -> RenderedDocument:
     """The draft protocol: no délibération, no signatory yet."""
-    return renderer.render(samples.draft_protocol())
+    return renderer.render(samples.draft_protocol(), produced_at=samples.MOMENT)
 
 
 @pytest.fixture(scope="session")
 def avenant_doc(renderer: Renderer) -> RenderedDocument:
     """Avenant n° 1."""
-    return renderer.render(samples.avenant())
+    return renderer.render(samples.avenant(), produced_at=samples.MOMENT)
 
 
 @pytest.fixture(scope="session")
 def programme_doc(renderer: Renderer) -> RenderedDocument:
     """The 2027-2028 annual work programme."""
-    return renderer.render(samples.programme())
+    return renderer.render(samples.programme(), produced_at=samples.MOMENT)
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ function returns a fresh, deep-independent snapshot, so a test may alter its cop
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from typing import Any
 
 from coopflow.documents import AvenantSnapshot, ProgrammeSnapshot, ProtocolSnapshot
@@ -16,11 +17,16 @@ from coopflow.documents.snapshot import (
     ActionSnapshot,
     AxisSnapshot,
     BudgetLineSnapshot,
+    ChangeSnapshot,
     CommitmentSnapshot,
     DeliberationSnapshot,
     PartySnapshot,
     SignatorySnapshot,
 )
+
+#: The moment the sample documents are produced (their PDFs' dates): a test renders with it,
+#: so that the same snapshot gives the same bytes.
+MOMENT = dt.datetime(2027, 5, 3, 9, 30, 15, tzinfo=dt.UTC)
 
 BORDEAUX_METROPOLE: PartySnapshot = {
     "key": "bordeaux-metropole",
@@ -31,7 +37,16 @@ BORDEAUX_METROPOLE: PartySnapshot = {
     "siren": "243300316",
     "seat": "Bordeaux",
     "deliberative_body": "conseil métropolitain",
-    "executive_title": "Président",
+    "executive_title": "Présidente",
+    "executive_civility": "Madame",
+    "article": "",
+    "usual_article": "",
+    "tribunal": "tribunal administratif de Bordeaux",
+    "country": None,
+    "language": None,
+    "original_name": None,
+    "original_executive_title": None,
+    "original_deliberative_body": None,
     "is_home": True,
     "is_lead": True,
 }
@@ -45,6 +60,15 @@ VILLE_DE_BORDEAUX: PartySnapshot = {
     "seat": "Bordeaux",
     "deliberative_body": "conseil municipal",
     "executive_title": "Maire",
+    "executive_civility": "Monsieur",
+    "article": "la",
+    "usual_article": "la",
+    "tribunal": None,
+    "country": None,
+    "language": None,
+    "original_name": None,
+    "original_executive_title": None,
+    "original_deliberative_body": None,
     "is_home": False,
     "is_lead": False,
 }
@@ -58,6 +82,15 @@ LA_CALI: PartySnapshot = {
     "seat": "Libourne",
     "deliberative_body": "conseil communautaire",
     "executive_title": "Président",
+    "executive_civility": "Monsieur",
+    "article": "la",
+    "usual_article": "",
+    "tribunal": None,
+    "country": None,
+    "language": None,
+    "original_name": None,
+    "original_executive_title": None,
+    "original_deliberative_body": None,
     "is_home": False,
     "is_lead": False,
 }
@@ -66,21 +99,27 @@ PARTIES = [BORDEAUX_METROPOLE, VILLE_DE_BORDEAUX, LA_CALI]
 SIGNATORIES: list[SignatorySnapshot] = [
     {
         "party_key": "bordeaux-metropole",
+        "civility": "Madame",
         "first_name": "Hélène",
         "last_name": "Lagarde",
         "title": "Présidente",
+        "delegation": None,
     },
     {
         "party_key": "ville-de-bordeaux",
+        "civility": "Monsieur",
         "first_name": "Étienne",
         "last_name": "Moreau-Béraud",
         "title": "Maire",
+        "delegation": None,
     },
     {
         "party_key": "la-cali",
+        "civility": "Monsieur",
         "first_name": "Jean-Marc",
         "last_name": "Dubreuil",
         "title": "Président",
+        "delegation": None,
     },
 ]
 
@@ -205,7 +244,9 @@ AXES: list[AxisSnapshot] = [
     {
         "number": 3,
         "title": "Circuits courts et ressources locales",
-        "objectives": ["Développer l'approvisionnement local de la restauration collective."],
+        "objectives": [
+            "Aider les producteurs du Libournais à répondre aux marchés de restauration collective."
+        ],
         "stakes": [
             {
                 "title": "Gouvernance alimentaire",
@@ -215,13 +256,47 @@ AXES: list[AxisSnapshot] = [
         "commitments": [
             {
                 "party_key": "ville-de-bordeaux",
-                "text": "Ouvrir ses marchés de restauration scolaire aux producteurs locaux.",
+                "text": "Informer les producteurs locaux des consultations de la restauration "
+                "scolaire.",
             },
             {
                 "party_key": "la-cali",
                 "text": "Recenser l'offre agricole disponible en circuit court.",
             },
         ],
+    },
+]
+
+
+MOTIVES = (
+    "Le bilan de la première année de coopération a montré l'intérêt des habitants du "
+    "Libournais pour les mobilités actives.\n\nLes Parties souhaitent en faire un objectif "
+    "du protocole et reporter l'évaluation à mi-parcours, que la crise des transports de 2027 "
+    "n'a pas permis de conduire."
+)
+CHANGES: list[ChangeSnapshot] = [
+    {
+        "operation": "completer",
+        "article": "2",
+        "new_article": None,
+        "title": None,
+        "text": "Au titre de l'axe 1, les Parties poursuivent également l'objectif suivant : "
+        "développer les itinéraires cyclables entre le Libournais et la métropole.",
+    },
+    {
+        "operation": "rediger",
+        "article": "7",
+        "new_article": None,
+        "title": None,
+        "text": "Le comité de pilotage examine chaque année le bilan du programme de travail "
+        "annuel écoulé.\n\nL'évaluation à mi-parcours est conduite au premier semestre 2028.",
+    },
+    {
+        "operation": "inserer",
+        "article": "4",
+        "new_article": "4-1",
+        "title": "Référents techniques",
+        "text": "Chaque Partie désigne un référent technique de la coopération.",
     },
 ]
 
@@ -253,10 +328,18 @@ def protocol(*, status: str = "final") -> ProtocolSnapshot:
             "l'animation du service de la coopération territoriale de Bordeaux Métropole.",
             "meetings_per_year": 2,
         },
+        "visas": [
+            "Vu le code général des collectivités territoriales, notamment ses articles "
+            "L. 1111-9 et suivants relatifs aux compétences partagées ;",
+            "Vu le code général des collectivités territoriales, notamment ses articles "
+            "L. 5217-1 et suivants relatifs aux métropoles ;",
+        ],
         "means": "Le présent protocole n'a pas d'incidence financière propre. Les actions qu'il "
         "prévoit sont financées, le cas échéant, par des conventions particulières approuvées "
         "par les instances compétentes de chacune des Parties.",
-        "financial_commitments": None,
+        "financial_note": None,
+        "financial_commitments": [],
+        "prevailing_language": "français",
         "parties": copy.deepcopy(PARTIES),
         "axes": copy.deepcopy(AXES),
         "deliberations": [d for d in copy.deepcopy(DELIBERATIONS) if d["amendment"] == 0],
@@ -266,10 +349,8 @@ def protocol(*, status: str = "final") -> ProtocolSnapshot:
             {
                 "number": 1,
                 "subject": "l'ajout d'un objectif relatif aux mobilités actives à l'axe 1",
-                "changes": [
-                    "L'article 2.1 est complété par l'objectif suivant : « Développer les "
-                    "itinéraires cyclables entre le Libournais et la métropole. »"
-                ],
+                "motives": MOTIVES,
+                "changes": copy.deepcopy(CHANGES),
                 "signed_on": "2028-06-12",
             }
         ],
@@ -301,14 +382,15 @@ def avenant(*, status: str = "final") -> AvenantSnapshot:
         "amendment": {
             "number": 1,
             "subject": "l'ajout d'un objectif relatif aux mobilités actives à l'axe 1",
-            "changes": [
-                "L'article 2.1 du protocole est complété par l'objectif suivant : « Développer "
-                "les itinéraires cyclables entre le Libournais et la métropole. »",
-                "À l'article 3.3, les engagements de La Cali sont complétés par l'engagement "
-                "suivant : « Réaliser la continuité cyclable entre Libourne et Arveyres. »",
-            ],
+            "motives": MOTIVES,
+            "changes": copy.deepcopy(CHANGES),
             "signed_on": "2028-06-12",
         },
+        "earlier_amendments": [],
+        "visas": [
+            "Vu le code général des collectivités territoriales, notamment ses articles "
+            "L. 1111-9 et suivants relatifs aux compétences partagées ;"
+        ],
         "parties": copy.deepcopy(PARTIES),
         "deliberations": [d for d in copy.deepcopy(DELIBERATIONS) if d["amendment"] == 1],
         "signatories": copy.deepcopy(SIGNATORIES),
@@ -316,8 +398,16 @@ def avenant(*, status: str = "final") -> AvenantSnapshot:
     }
 
 
+_PARTY_KEYS = frozenset(party["key"] for party in PARTIES)
+
+
 def _line(funder: str, name: str, amount: str) -> BudgetLineSnapshot:
-    return {"funder": funder, "funder_name": name, "amount": amount}
+    return {
+        "funder": funder,
+        "funder_name": name,
+        "party": funder in _PARTY_KEYS,
+        "amount": amount,
+    }
 
 
 _ACTIONS: list[ActionSnapshot] = [
@@ -328,7 +418,12 @@ _ACTIONS: list[ActionSnapshot] = [
         "objectives": "Obtenir de la Région deux allers-retours supplémentaires aux heures de "
         "pointe et cadencer la desserte au quart d'heure.",
         "lead_party_key": "bordeaux-metropole",
-        "contact": "Claire Dumas, chargée de coopération territoriale",
+        "contact": "Direction des mobilités, Bordeaux Métropole",
+        "pilot": {
+            "name": "Claire Dumas",
+            "function": "chargée de coopération territoriale",
+            "email": "c.dumas@bordeaux-metropole.fr",
+        },
         "partners": ["Région Nouvelle-Aquitaine", "SNCF Voyageurs"],
         "milestones": [
             {"date": "2027-06-15", "label": "Étude de fréquentation remise"},
@@ -356,7 +451,12 @@ _ACTIONS: list[ActionSnapshot] = [
         "title": "Guichet commun d'accueil des nouveaux habitants",
         "objectives": "Mettre en place un guichet d'information commun, physique et en ligne.",
         "lead_party_key": "la-cali",
-        "contact": "Marc Peyrelongue, directeur de l'attractivité",
+        "contact": "Direction de l'attractivité, La Cali",
+        "pilot": {
+            "name": "Marc Peyrelongue",
+            "function": "directeur de l'attractivité",
+            "email": None,
+        },
         "partners": [],
         "milestones": [{"date": "2027-09-01", "label": "Ouverture du guichet"}],
         "budget": [
@@ -376,6 +476,7 @@ _ACTIONS: list[ActionSnapshot] = [
         "commune au salon Vinexpo.",
         "lead_party_key": "la-cali",
         "contact": None,
+        "pilot": None,
         "partners": ["Office de tourisme du Libournais", "Office de tourisme de Bordeaux"],
         "milestones": [
             {"date": "2027-05-01", "label": "Circuits validés"},
@@ -398,7 +499,12 @@ _ACTIONS: list[ActionSnapshot] = [
         "title": "Réseau des zones d'activités",
         "objectives": "Mettre en relation les gestionnaires de zones d'activités.",
         "lead_party_key": "bordeaux-metropole",
-        "contact": "Paul Lacoste, développeur économique",
+        "contact": None,
+        "pilot": {
+            "name": "Paul Lacoste",
+            "function": "développeur économique",
+            "email": "p.lacoste@bordeaux-metropole.fr",
+        },
         "partners": ["CCI Bordeaux Gironde"],
         "milestones": [{"date": "2027-10-05", "label": "Première rencontre du réseau"}],
         "budget": [_line("bordeaux-metropole", "Bordeaux Métropole", "8000.00")],
@@ -411,10 +517,16 @@ _ACTIONS: list[ActionSnapshot] = [
         "number": 5,
         "axis_number": 3,
         "title": "Approvisionnement local des cantines",
-        "objectives": "Porter à 30 % la part des produits du Libournais dans les cantines "
-        "scolaires de la Ville de Bordeaux.",
+        "objectives": "Porter à 50 % la part des produits durables et de qualité dans les "
+        "cantines scolaires de la Ville de Bordeaux, dans le respect de l'égalité de traitement "
+        "des candidats aux marchés.",
         "lead_party_key": "ville-de-bordeaux",
-        "contact": "Sophie N'Diaye, responsable de la restauration scolaire",
+        "contact": "Direction de l'éducation, Ville de Bordeaux",
+        "pilot": {
+            "name": "Sophie N'Diaye",
+            "function": "responsable de la restauration scolaire",
+            "email": "s.ndiaye@mairie-bordeaux.fr",
+        },
         "partners": ["Chambre d'agriculture de la Gironde", "Association Bio Nouvelle-Aquitaine"],
         "milestones": [
             {"date": "2027-04-01", "label": "Recensement des producteurs"},
@@ -425,7 +537,12 @@ _ACTIONS: list[ActionSnapshot] = [
             _line("region", "Région Nouvelle-Aquitaine", "40000.00"),
         ],
         "indicators": [
-            {"name": "Part de produits locaux", "unit": "%", "target": "30", "actual": "18.5"}
+            {
+                "name": "Part de produits durables et de qualité",
+                "unit": "%",
+                "target": "50",
+                "actual": "38.5",
+            }
         ],
         "progress": "en cours",
     },
@@ -436,6 +553,7 @@ _ACTIONS: list[ActionSnapshot] = [
         "objectives": "Étudier l'opportunité d'une plateforme logistique mutualisée.",
         "lead_party_key": None,
         "contact": None,
+        "pilot": None,
         "partners": [],
         "milestones": [],
         "budget": [],
@@ -456,6 +574,8 @@ def programme(*, status: str = "final") -> ProgrammeSnapshot:
         "title": "Coopération Bordeaux Métropole – Libournais",
         "period": {"start": "2027-03-01", "end": "2028-02-29"},
         "protocol_period": {"start": "2027-01-01", "end": "2029-12-31"},
+        "protocol_signed_on": "2027-01-15",
+        "state": "en_cours" if status == "final" else "brouillon",
         "copil_date": "2027-02-12" if status == "final" else None,
         "parties": copy.deepcopy(PARTIES),
         "axes": [{"number": axis["number"], "title": axis["title"]} for axis in AXES],

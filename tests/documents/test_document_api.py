@@ -116,7 +116,7 @@ def test_a_malformed_protocol_is_a_validation_error_naming_the_key(
 ) -> None:
     snapshot = _broken(samples.protocol, change)
     with pytest.raises(ValidationError, match=message) as caught:
-        renderer.render(snapshot)  # type: ignore[arg-type]
+        renderer.render(snapshot, produced_at=samples.MOMENT)  # type: ignore[arg-type]
     assert caught.value.field == field
     with pytest.raises(ValidationError, match=message):
         renderer.render_html(snapshot)  # type: ignore[arg-type]
@@ -164,14 +164,14 @@ def test_a_malformed_programme_is_a_validation_error_naming_the_key(
 ) -> None:
     snapshot = _broken(samples.programme, change)
     with pytest.raises(ValidationError, match=message) as caught:
-        renderer.render(snapshot)  # type: ignore[arg-type]
+        renderer.render(snapshot, produced_at=samples.MOMENT)  # type: ignore[arg-type]
     assert caught.value.field == field
 
 
 @pytest.mark.parametrize("value", [None, [], "protocole", 42])
 def test_a_snapshot_must_be_a_mapping(renderer: Renderer, value: object) -> None:
     with pytest.raises(ValidationError, match="a snapshot is a mapping"):
-        renderer.render(value)  # type: ignore[arg-type]
+        renderer.render(value, produced_at=samples.MOMENT)  # type: ignore[arg-type]
 
 
 def test_snapshot_json_refuses_what_json_cannot_hold() -> None:
@@ -183,7 +183,7 @@ def test_template_dir_must_be_a_folder(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="template_dir"):
         Renderer(tmp_path / "absent")
     with pytest.raises(ValidationError, match="template_dir"):
-        render_many([], template_dir=tmp_path / "absent")
+        render_many([], template_dir=tmp_path / "absent", produced_at=samples.MOMENT)
 
 
 def test_every_document_error_is_a_coopflow_error() -> None:
@@ -196,7 +196,7 @@ def test_one_renderer_serves_several_threads(
     results: list[bytes] = []
 
     def work() -> None:
-        results.append(renderer.render(samples.protocol()).pdf)
+        results.append(renderer.render(samples.protocol(), produced_at=samples.MOMENT).pdf)
 
     threads = [threading.Thread(target=work) for _ in range(3)]
     for thread in threads:
@@ -209,11 +209,11 @@ def test_one_renderer_serves_several_threads(
 @pytest.mark.parametrize("workers", [0, -1, 1.5, True])
 def test_render_many_needs_a_positive_number_of_workers(workers: Any) -> None:
     with pytest.raises(ValidationError, match="workers"):
-        render_many([samples.protocol()], workers=workers)
+        render_many([samples.protocol()], workers=workers, produced_at=samples.MOMENT)
 
 
 def test_render_many_in_one_process_keeps_the_order(all_docs: dict[str, RenderedDocument]) -> None:
-    results = render_many([samples.programme(), samples.protocol()])
+    results = render_many([samples.programme(), samples.protocol()], produced_at=samples.MOMENT)
     assert [r.pdf for r in results] == [all_docs["programme"].pdf, all_docs["protocole"].pdf]
 
 
@@ -221,7 +221,7 @@ def test_render_many_reports_which_snapshot_failed() -> None:
     broken = samples.as_plain(samples.avenant())
     broken["amendment"]["number"] = 0
     with pytest.raises(ValidationError, match=r"amendment\.number") as caught:
-        render_many([samples.avenant(), broken])  # type: ignore[list-item]
+        render_many([samples.avenant(), broken], produced_at=samples.MOMENT)  # type: ignore[list-item]
     assert caught.value.__notes__ == ["while rendering snapshot 1 of 2"]
 
 
@@ -235,7 +235,7 @@ def test_render_many_in_parallel_gives_the_same_documents_in_order(
         samples.avenant(),
         samples.protocol(),
     ]
-    results = render_many(snapshots, workers=2)
+    results = render_many(snapshots, workers=2, produced_at=samples.MOMENT)
     assert [r.pdf for r in results] == [
         all_docs["programme"].pdf,
         all_docs["protocole"].pdf,
@@ -248,7 +248,12 @@ def test_render_many_in_parallel_gives_the_same_documents_in_order(
 def test_render_many_in_parallel_carries_the_worker_s_error_back(tmp_path: Path) -> None:
     (tmp_path / "avenant.html.j2").write_text("{{ nothing }}", encoding="utf-8")
     with pytest.raises(TemplateError, match="nothing") as caught:
-        render_many([samples.protocol(), samples.avenant()], workers=2, template_dir=tmp_path)
+        render_many(
+            [samples.protocol(), samples.avenant()],
+            workers=2,
+            template_dir=tmp_path,
+            produced_at=samples.MOMENT,
+        )
     assert caught.value.template == "avenant.html.j2"
     assert caught.value.__notes__ == ["while rendering snapshot 1 of 2"]
 
@@ -286,6 +291,6 @@ def test_a_render_holds_no_lock_while_weasyprint_runs(cf: Coopflow) -> None:
 
 def test_a_document_longer_than_max_pages_is_refused() -> None:
     with pytest.raises(TemplateError, match=r"more than the 2 allowed"):
-        Renderer(max_pages=2).render(samples.protocol())
+        Renderer(max_pages=2).render(samples.protocol(), produced_at=samples.MOMENT)
     with pytest.raises(ValidationError):
         Renderer(max_pages=0)

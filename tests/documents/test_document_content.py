@@ -20,7 +20,7 @@ PROTOCOL_ARTICLES = [
     "Article 5 – Programme de travail annuel",
     "Article 6 – Moyens",
     "Article 7 – Suivi et évaluation",
-    "Article 8 – Durée",
+    "Article 8 – Durée et prise d'effet",
     "Article 9 – Modification par avenant",
     "Article 10 – Résiliation",
     "Article 11 – Litiges",
@@ -51,13 +51,13 @@ def test_protocol_parties_block(protocol_pages: list[str]) -> None:
         first,
         [
             "Entre :",
-            "Bordeaux Métropole, représentée par sa Présidente, Hélène LAGARDE, autorisée par "
-            "délibération n° 2027-123 en date du 15 mars 2027,",
-            "La Ville de Bordeaux, représentée par son Maire, Étienne MOREAU-BÉRAUD, autorisé(e) "
-            "par délibération n° D-2027/045 en date du 22 mars 2027,",
+            "Bordeaux Métropole, représentée par sa Présidente, Madame Hélène LAGARDE, autorisée "
+            "par délibération n° 2027-123 en date du 15 mars 2027,",
+            "La Ville de Bordeaux, représentée par son Maire, Monsieur Étienne MOREAU-BÉRAUD, "
+            "autorisé par délibération n° D-2027/045 en date du 22 mars 2027,",
             "La Communauté d'agglomération du Libournais, ci-après « La Cali », représentée par "
-            "son Président, Jean-Marc DUBREUIL, autorisé par délibération n° 2027.04.031 en date "
-            "du 1er avril 2027,",
+            "son Président, Monsieur Jean-Marc DUBREUIL, autorisé par délibération "
+            "n° 2027.04.031 en date du 1er avril 2027,",
             "ci-après collectivement désignées « les Parties ».",
         ],
     )
@@ -65,16 +65,19 @@ def test_protocol_parties_block(protocol_pages: list[str]) -> None:
 
 def test_protocol_visas(protocol_pages: list[str]) -> None:
     _in_order(
-        protocol_pages[0],
+        " ".join(protocol_pages),
         [
-            "Vu le code général des collectivités territoriales ;",
+            "Vu le code général des collectivités territoriales, notamment ses articles "
+            "L. 1111-9 et suivants relatifs aux compétences partagées ;",
+            "Vu le code général des collectivités territoriales, notamment ses articles "
+            "L. 5217-1 et suivants relatifs aux métropoles ;",
             "Vu la délibération n° 2027-123 du conseil métropolitain de Bordeaux Métropole en "
             "date du 15 mars 2027 ;",
             "Vu la délibération n° D-2027/045 du conseil municipal de la Ville de Bordeaux en "
             "date du 22 mars 2027 ;",
             "Vu la délibération n° 2027.04.031 du conseil communautaire de la Communauté "
             "d'agglomération du Libournais en date du 1er avril 2027 ;",
-            "Vu l'avenant n° 1 en date du 12 juin 2028 ;",
+            "Vu l'avenant n° 1 signé le 12 juin 2028 ;",
             "Préambule",
             "Il est convenu ce qui suit :",
         ],
@@ -106,14 +109,21 @@ def test_protocol_body(protocol_pages: list[str]) -> None:
     text = " ".join(protocol_pages)
     assert "Mobilités du quotidien : Près de 12 000 actifs" in text
     assert "Au titre de l'axe 3 (Circuits courts et ressources locales)" in text
-    assert "se réunit au moins deux fois par an" in text
+    # The governance says it once: the data's text, not the template's default as well.
+    assert "coprésidé par la Présidente de Bordeaux Métropole et le Président de La Cali" in text
+    assert "se réunit au moins" not in text
     assert "pour la période courant du 1er janvier 2027 au 31 décembre 2029" in text
     assert "pour un motif d'intérêt général" in text
     assert "préavis de trois mois" in text
     assert "solution amiable" in text
-    assert "tribunal administratif" in text
+    assert "devant le tribunal administratif de Bordeaux, que les Parties désignent" in text
+    assert "article R. 312-11 du code de justice administrative" in text
+    assert "Télérecours citoyens" in text
     assert "Le présent protocole n'a pas d'incidence financière propre." in text
-    assert "engagements financiers prévisionnels" not in text
+    assert "engagements financiers" not in text
+    # Not a foreign authority: it takes effect on signature, no language or law clause.
+    assert "prend effet à la date de sa signature par la dernière des Parties" in text
+    assert "Langues" not in text and "Droit applicable" not in text
 
 
 def test_protocol_signature_blocks(protocol_pages: list[str]) -> None:
@@ -129,7 +139,7 @@ def test_protocol_signature_blocks(protocol_pages: list[str]) -> None:
     )
     for expected in (
         "Pour la Ville de Bordeaux,",
-        "Maire,",
+        "Le Maire,",
         "Étienne MOREAU-BÉRAUD",
         "Pour la Communauté d'agglomération du Libournais,",
         "Le Président,",
@@ -170,14 +180,14 @@ def test_draft_prints_visible_blanks_for_what_is_not_known_yet(draft_pages: list
     first = draft_pages[0]
     blank = "…………………"
     assert (
-        f"Bordeaux Métropole, représentée par son Président, {blank}, autorisé par délibération "
+        f"Bordeaux Métropole, représentée par sa Présidente, {blank}, autorisée par délibération "
         f"n° {blank} en date du {blank}," in first
     )
     assert f"Vu la délibération n° {blank} du conseil municipal de la Ville de Bordeaux" in first
     assert "Vu l'avenant" not in first
     last = draft_pages[-1]
     assert f"Fait à {blank}, le {blank}, en trois exemplaires originaux." in last
-    assert "Le Président," in last
+    assert "La Présidente," in last and "Le Président," in last
 
 
 def test_avenant(avenant_doc: RenderedDocument, avenant_pages: list[str]) -> None:
@@ -189,19 +199,29 @@ def test_avenant(avenant_doc: RenderedDocument, avenant_pages: list[str]) -> Non
             "Avenant n° 1",
             "au protocole de coopération 2027-2029 entre Bordeaux Métropole, la Ville de "
             "Bordeaux et La Cali",
-            "Bordeaux Métropole, représentée par sa Présidente, Hélène LAGARDE, autorisée par "
-            "délibération n° 2028-517 en date du 26 mai 2028,",
+            "Bordeaux Métropole, représentée par sa Présidente, Madame Hélène LAGARDE, autorisée "
+            "par délibération n° 2028-517 en date du 26 mai 2028,",
             "ci-après collectivement désignées « les Parties ».",
-            "Vu le code général des collectivités territoriales ;",
+            "Vu le code général des collectivités territoriales, notamment ses articles "
+            "L. 1111-9 et suivants relatifs aux compétences partagées ;",
             "signé le 3 mai 2027 ;",
             "Vu la délibération n° 2028-517 du conseil métropolitain de Bordeaux Métropole",
             "Vu la délibération n° 2028.06.007 du conseil communautaire",
             "Article 1 – Objet",
             "l'ajout d'un objectif relatif aux mobilités actives à l'axe 1.",
-            "Article 2 – Modifications apportées au protocole",
-            "2.1 L'article 2.1 du protocole est complété",
-            "2.2 À l'article 3.3",
-            "Les autres dispositions du protocole demeurent inchangées.",
+            "Article 2",
+            "L'article 2 du protocole est complété par un alinéa ainsi rédigé :",
+            "« Au titre de l'axe 1, les Parties poursuivent également l'objectif suivant",
+            "Article 3",
+            "L'article 7 du protocole est ainsi rédigé :",
+            "« Le comité de pilotage examine chaque année",
+            "L'évaluation à mi-parcours est conduite au premier semestre 2028. »",
+            "Article 4",
+            "Il est inséré, après l'article 4 du protocole, un article 4-1 ainsi rédigé :",
+            "« Article 4-1 – Référents techniques",
+            "Article 5 – Autres stipulations",
+            "Les autres stipulations du protocole demeurent inchangées.",
+            "Article 6 – Prise d'effet",
             "Fait à Bordeaux, le 12 juin 2028",
             "Jean-Marc DUBREUIL",
         ],
@@ -240,7 +260,10 @@ def test_programme_one_sheet_per_action(programme_pages: list[str]) -> None:
         [
             "Fiche action 1 – Renforcer la desserte ferroviaire Libourne–Bordeaux",
             "Axe 1 : Accueil des habitants et mobilités",
-            "Pilote Bordeaux Métropole – Claire Dumas, chargée de coopération territoriale",
+            "Pilote Bordeaux Métropole",
+            "Responsable Claire Dumas, chargée de coopération territoriale – "
+            "c.dumas@bordeaux-metropole.fr",
+            "Service Direction des mobilités, Bordeaux Métropole",
             "Partenaires Région Nouvelle-Aquitaine, SNCF Voyageurs",
             "État d'avancement en cours",
             "Objectifs",
@@ -248,7 +271,7 @@ def test_programme_one_sheet_per_action(programme_pages: list[str]) -> None:
             "15 juin 2027 Étude de fréquentation remise",
             "10 janvier 2028 Présentation au comité de pilotage",
             "Bordeaux Métropole 1 234 567,50 €",
-            "Région Nouvelle-Aquitaine 850 000,00 €",
+            "Région Nouvelle-Aquitaine (prévisionnel) 850 000,00 €",
             "Total 2 084 567,50 €",
             "Allers-retours supplémentaires trains/jour 2 1",
             "Fréquentation voyageurs/jour 12 500 –",
@@ -273,8 +296,8 @@ def test_programme_consolidated_budget_and_calendar(programme_pages: list[str]) 
             "Budget consolidé par financeur et par axe",
             "Financeur Axe 1 Axe 2 Axe 3 Total",
             "Bordeaux Métropole 1 234 567,50 € 68 000,00 € 0,00 € 1 302 567,50 €",
-            "Région Nouvelle-Aquitaine 850 000,00 € 0,00 € 40 000,00 € 890 000,00 €",
-            "FEDER 0,00 € 75 500,25 € 0,00 € 75 500,25 €",
+            "Région Nouvelle-Aquitaine (prévisionnel) 850 000,00 € 0,00 € 40 000,00 € 890 000,00 €",
+            "FEDER (prévisionnel) 0,00 € 75 500,25 € 0,00 € 75 500,25 €",
             "Total 2 144 567,50 € 203 500,25 € 160 000,00 € 2 508 067,75 €",
             "Calendrier",
             "1er mars 2027",
@@ -294,15 +317,30 @@ def test_programme_not_yet_approved(renderer: Renderer) -> None:
     html = renderer.render_html(samples.programme(status="projet"))
     assert "Programme non encore approuvé par le comité de pilotage" in html
     assert "approuvé par le comité de pilotage du" not in html
-    assert page_texts(renderer.render(samples.programme(status="projet")).pdf)[0].count("PROJET")
+    assert page_texts(
+        renderer.render(samples.programme(status="projet"), produced_at=samples.MOMENT).pdf
+    )[0].count("PROJET")
 
 
-def test_foreign_partner_states_the_financial_commitments(renderer: Renderer) -> None:
+def test_planned_financial_commitments_are_each_partys(renderer: Renderer) -> None:
     snapshot = samples.protocol()
-    snapshot["financial_commitments"] = "Bordeaux Métropole consacre 25 000 € par an."
-    html = renderer.render_html(snapshot)
-    assert "Les engagements financiers prévisionnels des Parties sont les suivants" in html
-    assert "Bordeaux Métropole consacre 25 000 € par an." in html
+    snapshot["financial_commitments"] = [
+        {"party_key": "bordeaux-metropole", "amount": "75000.00", "detail": "25 000 € par an"},
+        {"party_key": "la-cali", "amount": "30000.00", "detail": ""},
+    ]
+    snapshot["financial_note"] = "Les actions sont financées par des conventions particulières."
+    text = " ".join(page_texts(renderer.render(snapshot, produced_at=samples.MOMENT).pdf))
+    assert "Le montant prévisionnel des engagements financiers de chacune des Parties" in text
+    _in_order(
+        text,
+        [
+            "Bordeaux Métropole 75 000,00 € 25 000 € par an",
+            "La Communauté d'agglomération du Libournais 30 000,00 €",
+            "Total 105 000,00 €",
+            "sous réserve du vote des crédits correspondants",
+            "Les actions sont financées par des conventions particulières.",
+        ],
+    )
 
 
 def test_html_is_french_and_escaped(renderer: Renderer) -> None:

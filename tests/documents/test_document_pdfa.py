@@ -8,6 +8,7 @@ tagged structure of standard types, the document language, and associated files.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -101,23 +102,48 @@ def test_file_identifier_derives_from_the_snapshot_and_templates(
     rendered: tuple[str, RenderedDocument],
 ) -> None:
     name, document = rendered
-    payload = snapshot_json(SNAPSHOTS[name]()) + document.template_sha256.encode()
+    payload = (
+        snapshot_json(SNAPSHOTS[name]())
+        + document.template_sha256.encode()
+        + samples.MOMENT.isoformat().encode()
+    )
     with open_pdf(document.pdf) as pdf:
         first, second = (bytes(part) for part in pdf.trailer.ID)
         assert first == hashlib.sha256(payload).hexdigest()[:32].encode()
         assert len(second) == 32
 
 
-def test_dates_come_from_the_data(all_docs: dict[str, RenderedDocument]) -> None:
-    expected = {
-        "protocole": "D:20270503000000Z",  # the signature date
-        "projet": "D:20270101000000Z",  # not signed yet: the period's start
-        "avenant": "D:20280612000000Z",
-        "programme": "D:20270212000000Z",  # the COPIL that approved it
-    }
+def test_dates_are_the_moment_of_production(all_docs: dict[str, RenderedDocument]) -> None:
+    """A document carries the moment it was produced, never a date of its data: the draft
+    the councils deliberated on in March cannot say it was created on the signature date."""
     for name, document in all_docs.items():
         with open_pdf(document.pdf) as pdf:
-            assert str(pdf.docinfo.CreationDate) == expected[name], name
+            assert str(pdf.docinfo.CreationDate) == "D:20270503093015Z", name
+            assert str(pdf.docinfo.ModDate) == "D:20270503093015Z", name
+            xmp = pdf.open_metadata()
+            assert xmp["xmp:CreateDate"].startswith("2027-05-03T09:30:15"), name
+            (attached,) = pdf.attachments.values()
+            produced = attached.get_file()
+            assert produced.creation_date == produced.mod_date == samples.MOMENT, name
+
+
+def test_another_moment_gives_other_dates_and_the_same_moment_the_same_bytes(
+    renderer: Renderer, protocol_doc: RenderedDocument
+) -> None:
+    later = samples.MOMENT + dt.timedelta(days=40, hours=2)
+    other = renderer.render(samples.protocol(), produced_at=later)
+    assert other.pdf != protocol_doc.pdf
+    with open_pdf(other.pdf) as pdf:
+        assert str(pdf.docinfo.CreationDate) == "D:20270612113015Z"
+    assert renderer.render(samples.protocol(), produced_at=later).pdf == other.pdf
+    # Microseconds are not recorded: the moment, to the second, is what the PDF says.
+    blurred = later.replace(microsecond=654_321)
+    assert renderer.render(samples.protocol(), produced_at=blurred).pdf == other.pdf
+
+
+def test_a_moment_without_a_timezone_is_refused(renderer: Renderer) -> None:
+    with pytest.raises(ValidationError, match="produced_at"):
+        renderer.render(samples.protocol(), produced_at=dt.datetime(2027, 5, 3, 9, 30))
 
 
 def test_output_intent(rendered: tuple[str, RenderedDocument]) -> None:
@@ -222,9 +248,9 @@ def test_snapshot_json_is_canonical() -> None:
 def test_same_snapshot_same_bytes_in_one_process(
     renderer: Renderer, protocol_doc: RenderedDocument
 ) -> None:
-    again = renderer.render(samples.protocol())
+    again = renderer.render(samples.protocol(), produced_at=samples.MOMENT)
     assert again.pdf == protocol_doc.pdf
-    assert Renderer().render(samples.protocol()).pdf == protocol_doc.pdf
+    assert Renderer().render(samples.protocol(), produced_at=samples.MOMENT).pdf == protocol_doc.pdf
 
 
 def test_the_template_hash_names_the_template_version(
@@ -249,8 +275,10 @@ _RENDER_IN_A_NEW_PROCESS = textwrap.dedent(
     renderer = Renderer()
     makers = {"protocole": samples.protocol, "projet": samples.draft_protocol,
               "programme": samples.programme}
-    hashes = {name: hashlib.sha256(renderer.render(makers[name]()).pdf).hexdigest()
-              for name in sys.argv[1:]}
+    def digest(name):
+        document = renderer.render(makers[name](), produced_at=samples.MOMENT)
+        return hashlib.sha256(document.pdf).hexdigest()
+    hashes = {name: digest(name) for name in sys.argv[1:]}
     print(*(hashes[name] for name in sorted(makers)))
     """
 )

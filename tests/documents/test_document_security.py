@@ -156,7 +156,7 @@ def test_custom_templates_cannot_reach_python_internals(tmp_path: Path) -> None:
     renderer = Renderer(folder)
     assert renderer.sandboxed
     with pytest.raises(TemplateError, match=r"protocole\.html\.j2") as caught:
-        renderer.render(samples.protocol())
+        renderer.render(samples.protocol(), produced_at=samples.MOMENT)
     assert caught.value.template == "protocole.html.j2"
 
 
@@ -177,20 +177,20 @@ def test_custom_templates_fail_on_undefined_names(tmp_path: Path) -> None:
 def test_builtin_templates_fail_on_undefined_names_too(tmp_path: Path) -> None:
     folder = _folder(tmp_path, avenant__html__j2="{{ doc.amendment.no_such_key }}")
     with pytest.raises(TemplateError, match="no_such_key"):
-        Renderer(folder).render(samples.avenant())
+        Renderer(folder).render(samples.avenant(), produced_at=samples.MOMENT)
 
 
 def test_a_template_syntax_error_is_a_template_error(tmp_path: Path) -> None:
     folder = _folder(tmp_path, programme__html__j2="{% if %}")
     with pytest.raises(TemplateError, match="line 1") as caught:
-        Renderer(folder).render(samples.programme())
+        Renderer(folder).render(samples.programme(), produced_at=samples.MOMENT)
     assert caught.value.template == "programme.html.j2"
 
 
 def test_a_missing_include_is_a_template_error(tmp_path: Path) -> None:
     folder = _folder(tmp_path, protocole__html__j2='{% include "nowhere.html.j2" %}')
     with pytest.raises(TemplateError, match="nowhere"):
-        Renderer(folder).render(samples.protocol())
+        Renderer(folder).render(samples.protocol(), produced_at=samples.MOMENT)
 
 
 def test_a_custom_template_asking_for_an_outside_resource_is_refused(
@@ -203,7 +203,7 @@ def test_a_custom_template_asking_for_an_outside_resource_is_refused(
     )
     renderer = Renderer(folder)
     with pytest.raises(TemplateError, match=re.escape("refused to fetch 'http://169.254.169.254/")):
-        renderer.render(samples.protocol())
+        renderer.render(samples.protocol(), produced_at=samples.MOMENT)
     assert list(renderer._fetcher.refused) == ["http://169.254.169.254/latest/meta-data/"]
 
 
@@ -225,11 +225,11 @@ def test_a_custom_template_overrides_one_builtin_and_the_rest_fall_back(
         ),
     )
     renderer = Renderer(folder)
-    document = renderer.render(samples.protocol())
+    document = renderer.render(samples.protocol(), produced_at=samples.MOMENT)
     pages = page_texts(document.pdf)
     assert pages[0].startswith("Communauté urbaine de démonstration")
     assert "Article 11 – Litiges" in " ".join(pages)  # protocole.html.j2 is the built-in one
-    builtin = Renderer().render(samples.protocol())
+    builtin = Renderer().render(samples.protocol(), produced_at=samples.MOMENT)
     assert document.template_sha256 != builtin.template_sha256
     assert renderer.render_html(samples.avenant()) != builtin_avenant_html
 
@@ -259,12 +259,12 @@ def test_a_template_read_through_a_link_is_refused(tmp_path: Path) -> None:
     folder = _folder(tmp_path / "org", protocole__html__j2='{% include "leak.txt" %}')
     (folder / "leak.txt").symlink_to(secret)
     with pytest.raises(TemplateError, match="not through a link"):
-        Renderer(folder).render(samples.protocol())
+        Renderer(folder).render(samples.protocol(), produced_at=samples.MOMENT)
     (tmp_path / "other").mkdir()
     linked = tmp_path / "other"
     (linked / "protocole.html.j2").symlink_to(secret)
     with pytest.raises(TemplateError, match="not through a link"):
-        Renderer(linked).render(samples.protocol())
+        Renderer(linked).render(samples.protocol(), produced_at=samples.MOMENT)
 
 
 def test_a_template_included_by_a_computed_name_is_in_the_recorded_hash(
@@ -278,10 +278,10 @@ def test_a_template_included_by_a_computed_name_is_in_the_recorded_hash(
         ),
     )
     (folder / "part-a.html.j2").write_text("<p>Première version</p>", "utf-8")
-    first = Renderer(folder).render(samples.protocol())
+    first = Renderer(folder).render(samples.protocol(), produced_at=samples.MOMENT)
     assert "Première version" in " ".join(page_texts(first.pdf))
     (folder / "part-a.html.j2").write_text("<p>Seconde version</p>", "utf-8")
-    second = Renderer(folder).render(samples.protocol())
+    second = Renderer(folder).render(samples.protocol(), produced_at=samples.MOMENT)
     assert "Seconde version" in " ".join(page_texts(second.pdf))
     assert second.template_sha256 != first.template_sha256
     assert Renderer(folder).template_sha256("protocole") == second.template_sha256

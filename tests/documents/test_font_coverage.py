@@ -67,7 +67,7 @@ def programme_with_symbols() -> ProgrammeSnapshot:
 @pytest.fixture(scope="module")
 def symbols_doc(renderer: Renderer) -> RenderedDocument:
     """The protocol with symbols, rendered once."""
-    return renderer.render(protocol_with_symbols())
+    return renderer.render(protocol_with_symbols(), produced_at=samples.MOMENT)
 
 
 def _base_fonts(pdf: bytes) -> set[str]:
@@ -136,7 +136,7 @@ def test_symbols_render_with_the_shipped_fonts_only(symbols_doc: RenderedDocumen
 def test_symbols_in_programme_tables_render_with_the_shipped_fonts_only(
     renderer: Renderer,
 ) -> None:
-    document = renderer.render(programme_with_symbols())
+    document = renderer.render(programme_with_symbols(), produced_at=samples.MOMENT)
     fonts = _base_fonts(document.pdf)
     assert all(SHIPPED_FONT_NAME.fullmatch(name) for name in fonts), fonts
     assert any("+Coopflow-Symbols" in name for name in fonts)
@@ -154,16 +154,23 @@ def test_documents_without_symbols_do_not_embed_the_symbol_face(
 
 
 def test_symbols_render_byte_identically(renderer: Renderer, symbols_doc: RenderedDocument) -> None:
-    assert renderer.render(protocol_with_symbols()).pdf == symbols_doc.pdf
-    assert Renderer().render(protocol_with_symbols()).pdf == symbols_doc.pdf
+    assert (
+        renderer.render(protocol_with_symbols(), produced_at=samples.MOMENT).pdf == symbols_doc.pdf
+    )
+    assert (
+        Renderer().render(protocol_with_symbols(), produced_at=samples.MOMENT).pdf
+        == symbols_doc.pdf
+    )
 
 
 _RENDER_IN_A_NEW_PROCESS = textwrap.dedent(
     """
     import hashlib
     from coopflow.documents import Renderer
+    from tests.documents import samples
     from tests.documents.test_font_coverage import protocol_with_symbols
-    print(hashlib.sha256(Renderer().render(protocol_with_symbols()).pdf).hexdigest())
+    document = Renderer().render(protocol_with_symbols(), produced_at=samples.MOMENT)
+    print(hashlib.sha256(document.pdf).hexdigest())
     """
 )
 
@@ -191,7 +198,7 @@ def test_whitespace_in_the_data_is_printable(renderer: Renderer) -> None:
     snapshot["axes"][0]["stakes"][0]["description"] = "Première ligne\r\nseconde\tligne."
     snapshot["preamble"][0] += "\n\nUn second paragraphe."
     check_printable(snapshot)
-    text = " ".join(page_texts(renderer.render(snapshot).pdf))
+    text = " ".join(page_texts(renderer.render(snapshot, produced_at=samples.MOMENT).pdf))
     assert "Première ligne seconde ligne." in text
 
 
@@ -235,8 +242,8 @@ UNPRINTABLE: list[tuple[Callable[[], Any], str, Callable[[dict[str, Any]], None]
     ),
     (
         samples.avenant,
-        "amendment.changes[1]",
-        _set(["amendment", "changes", 1], "Texte\u3000pleine chasse"),
+        "amendment.changes[1].text",
+        _set(["amendment", "changes", 1, "text"], "Texte\u3000pleine chasse"),
         "'\\u3000' (U+3000 IDEOGRAPHIC SPACE)",
     ),
     (
@@ -273,7 +280,7 @@ def test_a_character_no_shipped_font_has_is_refused_before_rendering(
 
     monkeypatch.setattr(weasyprint, "HTML", no_rendering)
     with pytest.raises(ValidationError) as caught:
-        renderer.render(snapshot)  # type: ignore[arg-type]
+        renderer.render(snapshot, produced_at=samples.MOMENT)  # type: ignore[arg-type]
     assert caught.value.field == field
     assert str(caught.value) == (
         f"{field}: cannot be printed with the fonts coopflow ships: {described}"
@@ -298,7 +305,7 @@ def test_structural_errors_are_reported_first(renderer: Renderer) -> None:
     snapshot["parties"][1]["official_name"] = "中"
     snapshot["parties"][0].pop("nature")
     with pytest.raises(ValidationError, match=r"parties\[0\]\.nature: missing key"):
-        renderer.render(snapshot)  # type: ignore[arg-type]
+        renderer.render(snapshot, produced_at=samples.MOMENT)  # type: ignore[arg-type]
 
 
 # --- Organisations' templates and stylesheets ------------------------------------------------
@@ -309,7 +316,7 @@ def test_a_template_printing_an_unprintable_character_is_refused(tmp_path: Path)
         '<html lang="fr"><body><p>{{ doc.meta.title }} 中</p></body></html>', encoding="utf-8"
     )
     with pytest.raises(TemplateError, match=r"protocole\.html\.j2") as caught:
-        Renderer(tmp_path).render(samples.protocol())
+        Renderer(tmp_path).render(samples.protocol(), produced_at=samples.MOMENT)
     # This machine has no font for it (.notdef); one with a CJK font would embed that font.
     assert re.search(r"prints '中' \(U\+4E2D|a font of this machine", str(caught.value))
 
@@ -347,4 +354,4 @@ def test_a_stylesheet_naming_a_host_font_is_refused(tmp_path: Path) -> None:
         f'{css}\nhtml {{ font-family: "{family}"; }}\n', encoding="utf-8"
     )
     with pytest.raises(TemplateError, match="a font of this machine, not one that coopflow ships"):
-        Renderer(tmp_path).render(samples.protocol())
+        Renderer(tmp_path).render(samples.protocol(), produced_at=samples.MOMENT)

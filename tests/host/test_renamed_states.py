@@ -102,9 +102,15 @@ def test_a_host_workflow_with_other_state_names_runs_the_whole_lifecycle(
         actor=STAFF,
     )
     for party in ("bordeaux-metropole", "la-cali"):
-        first, last, title = scenario.SIGNATORIES[party]
+        first, last, title, civility = scenario.SIGNATORIES[party]
         cf.set_signatory(
-            ref, party=party, first_name=first, last_name=last, title=title, actor=STAFF
+            ref,
+            party=party,
+            first_name=first,
+            last_name=last,
+            title=title,
+            civility=civility,
+            actor=STAFF,
         )
 
     submitted = cf.fire(ref, "submit_for_review", STAFF)

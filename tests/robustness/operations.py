@@ -75,18 +75,21 @@ event = "soumettre_revue_juridique"
 [partnerships.steps.protocol]
 start = 2027-01-01
 end = 2029-12-31
+preamble = ["Les Parties partagent un patrimoine et un bassin de vie."]
 copil = "Les élus des Parties, deux fois par an."
 cotech = "Les services des Parties, chaque trimestre."
 means = "Pas d'incidence financière propre."
 
 [[partnerships.steps.signatories]]
 party = "bordeaux-metropole"
+civility = "Madame"
 first_name = "Claire"
 last_name = "Lefèvre"
 title = "Présidente"
 
 [[partnerships.steps.signatories]]
 party = "ville-de-saintes"
+civility = "Madame"
 first_name = "Sophie"
 last_name = "Garnier"
 title = "Maire"
@@ -137,18 +140,20 @@ def _transaction(cf: Coopflow, ref: str) -> None:
             ref,
             start=scenario.START,
             end=scenario.END,
+            preamble=["Les Parties partagent un bassin de vie."],
             copil="Les élus des Parties.",
             cotech="Les services des Parties.",
             actor=scenario.STAFF,
         )
         for party in ("bordeaux-metropole", "la-cali"):
-            first, last, title = scenario.SIGNATORIES[party]
+            first, last, title, civility = scenario.SIGNATORIES[party]
             tx.set_signatory(
                 ref,
                 party=party,
                 first_name=first,
                 last_name=last,
                 title=title,
+                civility=civility,
                 actor=scenario.STAFF,
             )
         tx.fire(ref, "soumettre_revue_juridique", scenario.STAFF)

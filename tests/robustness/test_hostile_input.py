@@ -407,6 +407,7 @@ CASES = [
             first_name="\u202eÉtienne",
             last_name="M",
             title="P",
+            civility="Monsieur",
             actor=scenario.STAFF,
         ),
         ValidationError,
@@ -420,6 +421,7 @@ CASES = [
             first_name="É",
             last_name="M" * 101,
             title="P",
+            civility="Monsieur",
             actor=scenario.STAFF,
         ),
         ValidationError,
@@ -877,6 +879,7 @@ def _hostile_drafting(cf: Coopflow) -> tuple[str, dict[str, str]]:
         first_name="Claire",
         last_name="Lefèvre",
         title="Présidente",
+        civility="Madame",
         actor=scenario.STAFF,
     )
     cf.set_signatory(
@@ -885,6 +888,7 @@ def _hostile_drafting(cf: Coopflow) -> tuple[str, dict[str, str]]:
         first_name=f"Prénom {names['jinja']}",
         last_name="Nom",
         title="Président",
+        civility="Monsieur",
         actor=scenario.STAFF,
     )
     printed = {

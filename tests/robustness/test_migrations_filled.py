@@ -10,12 +10,14 @@ changes to the journal and the documents, and every partnership can go on."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import coopflow
 import pytest
 from coopflow import Coopflow
 from coopflow._db import normalise_url
+from coopflow.errors import GuardFailed
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -35,15 +37,35 @@ REFS = {
 
 
 def _as_before(after: Dump, before: Dump) -> Dump:
-    """``after`` reduced to the tables and columns ``before`` had (an upgrade adds some)."""
+    """``after`` reduced to the tables and columns ``before`` had (an upgrade adds some), with
+    the one value an upgrade rewrites read back: revision 0008 structures an avenant's changes,
+    each paragraph written before becoming ``{"operation": "libre", "text": ...}``."""
     kept: Dump = {}
     for table, rows in before.items():
         names = {name for row in rows[:1] for name, _ in row}
         kept[table] = [
-            tuple((name, value) for name, value in row if name in names or not rows)
+            tuple(
+                (name, _free_paragraphs(value) if (table, name) == _CHANGES else value)
+                for name, value in row
+                if name in names or not rows
+            )
             for row in after.get(table, [])
         ]
     return kept
+
+
+_CHANGES = ("coopflow_amendment", "changes")
+
+
+def _free_paragraphs(value: object) -> object:
+    """An avenant's changes as revision 0007 stored them, if all of them are free paragraphs."""
+    changes = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(changes, list) or not all(
+        isinstance(c, dict) and c.get("operation") == "libre" for c in changes
+    ):
+        return value
+    paragraphs = [c["text"] for c in changes]
+    return json.dumps(paragraphs) if isinstance(value, str) else paragraphs
 
 
 def _check_filled(before: dict[str, list[object]]) -> None:
@@ -89,6 +111,16 @@ def _goes_on(cf: Coopflow, refs: dict[str, str]) -> None:
     cf.fire(refs["suspended"], "reprendre", scenario.STAFF)
     assert cf.partnership(refs["suspended"]).state == "dialogue"
     cf.fire(refs["review"], "demander_modifications", scenario.LEGAL, data={"motif": "Art. 6"})
+    # The avenant drafted before revision 0008 holds a free paragraph: it goes to the councils
+    # once written again aimed at an article, with its exposé des motifs.
+    with pytest.raises(GuardFailed, match="does not aim at an article") as refused:
+        cf.fire(refs["signed"], "soumettre_avenant", scenario.STAFF)
+    assert any("exposé des motifs" in reason for reason in refused.value.reasons)
+    cf.remove_amendment_change(refs["signed"], 1, actor=scenario.STAFF)
+    cf.add_amendment_change(
+        refs["signed"], "completer", 2, text="Un axe « culture » est ajouté.", actor=scenario.STAFF
+    )
+    cf.set_amendment_motives(refs["signed"], "Le dialogue culturel.", actor=scenario.STAFF)
     cf.fire(refs["signed"], "soumettre_avenant", scenario.STAFF)
     assert cf.partnership(refs["signed"]).state == "contractualisation.avenant.deliberations"
     check_evidence(cf)

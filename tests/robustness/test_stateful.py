@@ -190,13 +190,14 @@ class CooperationMachine(RuleBasedStateMachine):
 
         def name() -> None:
             for party in PARTIES:
-                first, last, title = scenario.SIGNATORIES[party]
+                first, last, title, civility = scenario.SIGNATORIES[party]
                 self.cf.set_signatory(
                     self.ref,
                     party=party,
                     first_name=first,
                     last_name=last,
                     title=title,
+                    civility=civility,
                     login=logins[party],
                     actor=scenario.STAFF,
                 )

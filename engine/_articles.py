@@ -1,0 +1,187 @@
+"""The articles of a protocol, and what avenants do to them.
+
+The protocol's articles are fixed by its template (numbered 1 to 11, or 1 to 13 with a foreign
+authority: languages and applicable law come before disputes).  An avenant's changes each aim
+at one article: it is rewritten (``rediger``), completed by a paragraph (``completer``),
+followed by an inserted article (``inserer``: after article 4, article 4-1, then 4-2...) or
+repealed (``abroger``).  :func:`consolidate` applies signed avenants in order and says, for
+every article, what its text has become and which avenants changed it; a change aimed at an
+article the protocol does not have (or no longer has) is refused with a ValidationError.
+
+Pure Python: the engine checks changes with it when they are entered, and the documents build
+the avenant's wording and the consolidated protocol from it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from .errors import ValidationError
+
+#: The operations of a change, with what each needs besides its article.
+OPERATIONS: Final = {
+    "rediger": "rewrites the article (text; optional title)",
+    "completer": "adds a paragraph at the end of the article (text)",
+    "inserer": "inserts a new article after it (title and text)",
+    "abroger": "repeals the article",
+}
+#: A change written before revision 0008, as one free paragraph: printed, never applied.
+FREE: Final = "libre"
+
+_NUMBER = re.compile(r"([1-9][0-9]?)(?:-([1-9][0-9]?))?", re.ASCII)
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An article as the protocol's template writes it."""
+
+    number: str
+    key: str  # what the template prints under it ("objet", "axes"...)
+    title: str
+
+
+_COMMON: Final = (
+    ("objet", "Objet"),
+    ("axes", "Axes de coopération"),
+    ("engagements", "Engagements des Parties"),
+    ("gouvernance", "Gouvernance"),
+    ("programme", "Programme de travail annuel"),
+    ("moyens", "Moyens"),
+    ("suivi", "Suivi et évaluation"),
+    ("duree", "Durée et prise d'effet"),
+    ("avenant", "Modification par avenant"),
+    ("resiliation", "Résiliation"),
+)
+_FOREIGN_TITLES: Final = {
+    "moyens": "Moyens et engagements financiers",
+    "duree": "Durée et entrée en vigueur",
+}
+
+
+def protocol_articles(foreign: bool) -> list[Article]:
+    """The articles of a protocol, with (``foreign``) or without a foreign authority."""
+    keys = [(key, _FOREIGN_TITLES.get(key, title) if foreign else title) for key, title in _COMMON]
+    if foreign:
+        keys += [("langues", "Langues"), ("droit", "Droit applicable")]
+    keys.append(("litiges", "Règlement des différends" if foreign else "Litiges"))
+    return [Article(str(i), key, title) for i, (key, title) in enumerate(keys, start=1)]
+
+
+def sort_key(number: str) -> tuple[int, int]:
+    """``"4-1"`` sorts after ``"4"`` and before ``"5"``."""
+    match = _NUMBER.fullmatch(number)
+    if match is None:
+        raise ValidationError(f"{number!r} is not an article number (7, 4-1)", field="article")
+    return int(match[1]), int(match[2] or 0)
+
+
+def article_number(value: object, where: str = "article") -> str:
+    """An article number as staff type it (``7``, ``"4-1"``, ``"article 4-1"``), checked."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValidationError(f"expected an article number, got {value!r}", field=where)
+    text = str(value).strip()
+    text = re.sub(r"^(?:l'\s*)?article\s+", "", text, flags=re.IGNORECASE)
+    if _NUMBER.fullmatch(text) is None:
+        raise ValidationError(f"{value!r} is not an article number (7, 4-1)", field=where)
+    return text
+
+
+@dataclass(slots=True)
+class ArticleState:
+    """An article of the consolidated protocol."""
+
+    number: str
+    key: str | None  # the template's article, or None for one an avenant inserted
+    title: str
+    text: list[str] | None = None  # the paragraphs an avenant wrote in (None: the template's)
+    appended: list[str] = field(default_factory=list)  # paragraphs added at its end
+    repealed: bool = False
+    amended_by: list[int] = field(default_factory=list)  # the avenants that changed it
+
+
+def paragraphs(text: str) -> list[str]:
+    """A text's paragraphs, split at blank lines."""
+    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def _field(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _find(articles: Sequence[ArticleState], number: str, where: str) -> ArticleState:
+    for article in articles:
+        if article.number == number:
+            if article.repealed:
+                by = ", ".join(f"n° {n}" for n in article.amended_by)
+                raise ValidationError(
+                    f"article {number} was repealed (avenant {by}): a change cannot aim at it",
+                    field=where,
+                )
+            return article
+    numbers = [a.number for a in articles if not a.repealed]
+    raise ValidationError(
+        f"the protocol has no article {number} (its articles: {', '.join(numbers)})",
+        field=where,
+    )
+
+
+def next_inserted(articles: Sequence[ArticleState], after: str) -> str:
+    """The number an article inserted after ``after`` takes: the next free ``N-k``."""
+    base = sort_key(after)[0]
+    taken = [sort_key(a.number)[1] for a in articles if sort_key(a.number)[0] == base]
+    return f"{base}-{max(taken) + 1}"
+
+
+def apply_change(
+    articles: list[ArticleState], change: Mapping[str, object], avenant: int, where: str
+) -> None:
+    """Apply one change of avenant n° ``avenant`` to ``articles`` (in place), or refuse it."""
+    operation = change.get("operation")
+    if operation == FREE:
+        return
+    if operation not in OPERATIONS:
+        known = ", ".join(OPERATIONS)
+        raise ValidationError(
+            f"unknown operation {operation!r} (known: {known})", field=_field(where, "operation")
+        )
+    target = _find(articles, str(change.get("article")), _field(where, "article"))
+    text = change.get("text")
+    texts = paragraphs(text) if isinstance(text, str) else []
+    if operation == "abroger":
+        target.repealed = True
+    elif operation == "rediger":
+        target.text = texts
+        target.appended = []
+        title = change.get("title")
+        if isinstance(title, str) and title:
+            target.title = title
+    elif operation == "completer":
+        target.appended.extend(texts)
+    else:  # inserer
+        number = change.get("new_article") or next_inserted(articles, target.number)
+        number = str(number)
+        if any(a.number == number for a in articles):
+            raise ValidationError(
+                f"the protocol already has an article {number}", field=_field(where, "article")
+            )
+        inserted = ArticleState(number, None, str(change.get("title") or ""), texts)
+        inserted.amended_by.append(avenant)
+        articles.append(inserted)
+        articles.sort(key=lambda a: sort_key(a.number))
+        return
+    if avenant not in target.amended_by:
+        target.amended_by.append(avenant)
+
+
+def consolidate(
+    foreign: bool, avenants: Iterable[tuple[int, Sequence[Mapping[str, object]]]]
+) -> list[ArticleState]:
+    """The protocol's articles once ``avenants`` (number, changes), in order, are applied."""
+    articles = [ArticleState(a.number, a.key, a.title) for a in protocol_articles(foreign)]
+    for number, changes in avenants:
+        for index, change in enumerate(changes):
+            apply_change(articles, change, number, f"avenant {number}, change {index + 1}")
+    return articles
