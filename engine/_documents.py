@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from . import _visas as visas
 from ._canonical import canonical_json, iso_date, sha256_hex
+from ._validate import positive_int
 from ._vocabulary import NATURES, SCALES, Kind
 from .errors import NotFoundError, ValidationError
 from .models import (
@@ -499,12 +500,12 @@ class DocumentStore:
         """The snapshot of one document, as it would be rendered now."""
         if kind == "protocole":
             return self.protocol_snapshot(session, p, final=final, version=version)
-        if kind == "avenant":
-            return self.avenant_snapshot(session, p, int(subject), final=final, version=version)
-        if kind == "consolide":
-            return self.consolidated_snapshot(
-                session, p, int(subject), final=final, version=version
-            )
+        if kind in ("avenant", "consolide"):
+            # The avenant's number (the consolidated protocol: the last avenant it includes).
+            number = positive_int(subject, "subject", maximum=999)
+            if kind == "avenant":
+                return self.avenant_snapshot(session, p, number, final=final, version=version)
+            return self.consolidated_snapshot(session, p, number, final=final, version=version)
         prog = session.scalars(
             select(Programme).where(Programme.partnership_id == p.id, Programme.label == subject)
         ).one_or_none()

@@ -69,6 +69,7 @@ from ._api import Coopflow
 from ._articles import OPERATIONS
 from ._context import Actor
 from ._documents import DocumentInfo
+from ._registry import PARTY_FIELDS_0008
 from ._views import NewPartnership, PartnershipInfo
 from ._vocabulary import CIVILITIES, DEFAULT_WORKFLOW, ROLES
 from ._workflow import EventDef, WorkflowSet
@@ -763,18 +764,9 @@ def _party(r: _Reader) -> _Party:
     return _Party(r.line, fields)
 
 
-#: The optional keys of a party (revision 0008): ``article = ""`` says the name takes none.
-_PARTY_OPTIONS = (
-    "article",
-    "usual_article",
-    "executive_civility",
-    "tribunal",
-    "country",
-    "language",
-    "original_name",
-    "original_executive_title",
-    "original_deliberative_body",
-)
+#: The optional keys of a party: the fields revision 0008 added (``article = ""`` says the
+#: name takes none).
+_PARTY_OPTIONS = PARTY_FIELDS_0008
 
 
 def _siren_text(value: object, key: str) -> str | None:

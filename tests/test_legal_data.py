@@ -426,3 +426,13 @@ def test_the_pilot_is_a_person_with_a_function(cf: Coopflow) -> None:
         "email": "m.dupont@bordeaux-metropole.fr",
     }
     assert action["contact"] == "Direction des mobilités"
+
+
+def test_a_document_subject_that_is_no_avenant_number_is_refused(cf: Coopflow) -> None:
+    ref = scenario.signed(cf)
+    for kind in ("avenant", "consolide"):
+        with pytest.raises(ValidationError, match="not a whole number") as refused:
+            cf.render(ref, kind, subject="abc", actor=STAFF)  # type: ignore[arg-type]
+        assert refused.value.field == "subject"
+    with pytest.raises(NotFoundError, match="signed avenant"):
+        cf.render(ref, "consolide", subject="1", actor=STAFF)

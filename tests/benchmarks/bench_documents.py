@@ -240,9 +240,18 @@ def _enter_protocol(cf: Coopflow, snapshot: ProtocolSnapshot, reference: str) ->
         cotech=snapshot["governance"]["cotech"],
         meetings_per_year=snapshot["governance"]["meetings_per_year"],
         means=snapshot["means"],
-        financial_commitments=snapshot["financial_commitments"],
+        financial_commitments=snapshot["financial_note"],
+        prevailing_language=snapshot["prevailing_language"],
         actor=STAFF,
     )
+    for money in snapshot["financial_commitments"]:
+        cf.set_financial_commitment(
+            reference,
+            party=money["party_key"],
+            amount=money["amount"],
+            detail=money["detail"],
+            actor=STAFF,
+        )
     for signatory in snapshot["signatories"]:
         cf.set_signatory(
             reference,
