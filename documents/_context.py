@@ -196,12 +196,6 @@ class PartyView:
         return fr.of_article(self.article, self.official_name)
 
     @property
-    def original(self) -> str:
-        """A foreign authority's own name and country, for after its French name:
-        ``Município do Porto, Portugal``; empty for a French one."""
-        return ", ".join(x for x in (self.original_name, self.country) if x)
-
-    @property
     def language_code(self) -> str:
         """The language tag of a foreign authority's own names (``pt``), for the PDF's
         structure; empty when unknown."""
@@ -255,9 +249,11 @@ class PartyView:
 
     @property
     def executive_with_article(self) -> str:
-        """``le Président``, ``la Maire``: the executive, in running text."""
+        """``le Président``, ``la Maire``: the executive, in running text (``le Maire`` when
+        nobody said who holds an office of either gender: the generic masculine)."""
         gender = fr.person_gender(self.executive_civility, self.executive_title)
-        return fr.lower_first(fr.title_with_article(self.executive_title, gender))
+        generic: fr.Gender = "m" if gender == "x" else gender
+        return fr.lower_first(fr.title_with_article(self.executive_title, generic))
 
     @property
     def signature_block(self) -> SignatureBlock:
@@ -377,6 +373,14 @@ class AmendmentNote:
 
 
 @dataclass(frozen=True, slots=True)
+class ArticleNote:
+    """What one avenant did to an article: ``inséré``, ``modifié`` or ``abrogé``."""
+
+    verb: str
+    amendment: AmendmentNote
+
+
+@dataclass(frozen=True, slots=True)
 class ArticleView:
     """An article of the protocol as printed: the template's text, unless an avenant rewrote
     it (``text``) or repealed it; paragraphs an avenant added (``appended``); the avenants that
@@ -388,7 +392,16 @@ class ArticleView:
     text: list[str] | None
     appended: list[str]
     repealed: bool
-    notes: list[AmendmentNote]
+    notes: list[ArticleNote]
+
+    @property
+    def note(self) -> str:
+        """``[Inséré par l'avenant n° 1 signé le …, modifié par l'avenant n° 2 signé le …]``,
+        or empty for an article no avenant changed."""
+        if not self.notes:
+            return ""
+        said = ", ".join(f"{n.verb} par {n.amendment.label}" for n in self.notes)
+        return f"[{fr.capitalise(said)}.]"
 
     @property
     def heading(self) -> str:
@@ -661,10 +674,16 @@ def _amendment_notes(
 
 def _articles(foreign: bool, amendments: Sequence[AmendmentSnapshot]) -> list[ArticleView]:
     changes = [(a["number"], [dict(c) for c in a["changes"]]) for a in amendments]
+    if any(articles.has_free(c) for _, c in changes):
+        raise ValidationError(
+            "an avenant written before changes aimed at articles cannot be consolidated",
+            field="amendments",
+        )
     try:
         states = articles.consolidate(foreign, changes)
     except ValidationError as error:
         raise ValidationError(error.message, field="amendments") from None
+    dates = {a["number"]: a["signed_on"] for a in amendments}
     return [
         ArticleView(
             number=s.number,
@@ -673,7 +692,10 @@ def _articles(foreign: bool, amendments: Sequence[AmendmentSnapshot]) -> list[Ar
             text=s.text,
             appended=s.appended,
             repealed=s.repealed,
-            notes=_amendment_notes(amendments, s.amended_by),
+            notes=[
+                ArticleNote(verb, AmendmentNote(number, dates.get(number)))
+                for number, verb in dict.fromkeys(s.history)
+            ],
         )
         for s in states
     ]
@@ -804,6 +826,7 @@ def _change_views(
     except ValidationError as error:
         raise ValidationError(error.message, field="amendments") from None
     views = []
+    touched: set[str] = set()
     for index, change in enumerate(amendment["changes"]):
         where = f"amendment.changes[{index}]"
         texts = fr.paragraphs(change["text"] or "")
@@ -811,12 +834,12 @@ def _change_views(
         if operation == articles.FREE:
             views.append(ChangeView(operation, "", None, texts))
             continue
-        if operation != "abroger" and not texts:
-            raise ValidationError(f"a change that {operation}s needs a text", field=where)
         new = change["new_article"]
-        if operation == "inserer" and new is None:
-            new = articles.next_inserted(state, str(change["article"]))
-        articles.apply_change(state, {**change, "new_article": new}, amendment["number"], where)
+        if operation == "inserer":
+            new = articles.insertion_point(state, str(change["article"]), f"{where}.article")[1]
+        articles.apply_change(
+            state, {**change, "new_article": new}, amendment["number"], where, touched
+        )
         several = len(texts) > 1
         lead = _LEADS[operation].format(
             article=change["article"],

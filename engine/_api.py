@@ -629,6 +629,17 @@ class Coopflow:
             actor=actor,
         )
 
+    def remove_financial_commitment(self, reference: str, *, party: str, actor: Actor) -> None:
+        """Remove a party's planned financial commitment (journaled like setting it)."""
+        self._edit(
+            reference,
+            "protocol.set",
+            "protocol",
+            deliberations.remove_financial_commitment,
+            party=party,
+            actor=actor,
+        )
+
     def set_financial_commitment(
         self,
         reference: str,

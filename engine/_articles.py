@@ -14,8 +14,9 @@ the avenant's wording and the consolidated protocol from it.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -99,7 +100,13 @@ class ArticleState:
     text: list[str] | None = None  # the paragraphs an avenant wrote in (None: the template's)
     appended: list[str] = field(default_factory=list)  # paragraphs added at its end
     repealed: bool = False
-    amended_by: list[int] = field(default_factory=list)  # the avenants that changed it
+    #: What each avenant did to it, in order: (avenant, "inséré" | "modifié" | "abrogé").
+    history: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def amended_by(self) -> list[int]:
+        """The avenants that changed it, in order."""
+        return list(dict.fromkeys(number for number, _ in self.history))
 
 
 def paragraphs(text: str) -> list[str]:
@@ -128,17 +135,33 @@ def _find(articles: Sequence[ArticleState], number: str, where: str) -> ArticleS
     )
 
 
-def next_inserted(articles: Sequence[ArticleState], after: str) -> str:
-    """The number an article inserted after ``after`` takes: the next free ``N-k``."""
+def insertion_point(
+    articles: Sequence[ArticleState], after: str, where: str = "article"
+) -> tuple[str, str]:
+    """Where an article inserted after article ``after`` goes, and its number: after the last
+    article numbered from the same one (after 4, then 4-1...), as ``(anchor, number)``: an
+    insertion after 4 when 4-1 exists is "après l'article 4-1, un article 4-2".  Refuses an
+    ``after`` the protocol does not have."""
+    _find(articles, after, where)
     base = sort_key(after)[0]
-    taken = [sort_key(a.number)[1] for a in articles if sort_key(a.number)[0] == base]
-    return f"{base}-{max(taken) + 1}"
+    group = sorted((a for a in articles if sort_key(a.number)[0] == base), key=_key)
+    return group[-1].number, f"{base}-{sort_key(group[-1].number)[1] + 1}"
+
+
+def _key(article: ArticleState) -> tuple[int, int]:
+    return sort_key(article.number)
 
 
 def apply_change(
-    articles: list[ArticleState], change: Mapping[str, object], avenant: int, where: str
+    articles: list[ArticleState],
+    change: Mapping[str, object],
+    avenant: int,
+    where: str,
+    touched: set[str],
 ) -> None:
-    """Apply one change of avenant n° ``avenant`` to ``articles`` (in place), or refuse it."""
+    """Apply one change of avenant n° ``avenant`` to ``articles`` (in place), or refuse it.
+    ``touched``: the articles this avenant's earlier changes aimed at or inserted (an avenant
+    changes an article once)."""
     operation = change.get("operation")
     if operation == FREE:
         return
@@ -147,41 +170,82 @@ def apply_change(
         raise ValidationError(
             f"unknown operation {operation!r} (known: {known})", field=_field(where, "operation")
         )
-    target = _find(articles, str(change.get("article")), _field(where, "article"))
+    number = str(change.get("article"))
     text = change.get("text")
     texts = paragraphs(text) if isinstance(text, str) else []
+    if operation == "inserer":
+        anchor, new = insertion_point(articles, number, _field(where, "article"))
+        if number != anchor or change.get("new_article") not in (None, new):
+            raise ValidationError(
+                f"the article inserted after article {number} is numbered {new}, after article "
+                f"{anchor}: aim the insertion at article {anchor}",
+                field=_field(where, "article"),
+            )
+        inserted = ArticleState(new, None, str(change.get("title") or ""), texts)
+        inserted.history.append((avenant, "inséré"))
+        articles.append(inserted)
+        articles.sort(key=_key)
+        touched.add(new)
+        return
+    target = _find(articles, number, _field(where, "article"))
+    if number in touched:
+        raise ValidationError(
+            f"avenant n° {avenant} already changes article {number}: one change an article "
+            "(write it whole with rediger)",
+            field=_field(where, "article"),
+        )
+    touched.add(number)
+    if operation != "abroger" and not texts:
+        raise ValidationError(
+            f"a change that {operation}s needs a text", field=_field(where, "text")
+        )
     if operation == "abroger":
         target.repealed = True
-    elif operation == "rediger":
+        target.history.append((avenant, "abrogé"))
+        return
+    if operation == "rediger":
         target.text = texts
         target.appended = []
         title = change.get("title")
         if isinstance(title, str) and title:
             target.title = title
-    elif operation == "completer":
+    else:  # completer
         target.appended.extend(texts)
-    else:  # inserer
-        number = change.get("new_article") or next_inserted(articles, target.number)
-        number = str(number)
-        if any(a.number == number for a in articles):
-            raise ValidationError(
-                f"the protocol already has an article {number}", field=_field(where, "article")
-            )
-        inserted = ArticleState(number, None, str(change.get("title") or ""), texts)
-        inserted.amended_by.append(avenant)
-        articles.append(inserted)
-        articles.sort(key=lambda a: sort_key(a.number))
-        return
-    if avenant not in target.amended_by:
-        target.amended_by.append(avenant)
+    target.history.append((avenant, "modifié"))
+
+
+def apply_avenant(
+    articles: list[ArticleState],
+    avenant: int,
+    changes: Sequence[Mapping[str, object]],
+    where: Callable[[int], str],
+) -> set[str]:
+    """Apply every change of avenant n° ``avenant``; the articles it touched."""
+    touched: set[str] = set()
+    for index, change in enumerate(changes):
+        apply_change(articles, change, avenant, where(index), touched)
+    return touched
+
+
+def has_free(changes: Iterable[Mapping[str, object]]) -> bool:
+    """Whether changes hold a paragraph written before revision 0008 (``libre``)."""
+    return any(change.get("operation") == FREE for change in changes)
+
+
+def initial(foreign: bool) -> list[ArticleState]:
+    """The protocol's articles as its template writes them, before any avenant."""
+    return [ArticleState(a.number, a.key, a.title) for a in protocol_articles(foreign)]
 
 
 def consolidate(
     foreign: bool, avenants: Iterable[tuple[int, Sequence[Mapping[str, object]]]]
 ) -> list[ArticleState]:
     """The protocol's articles once ``avenants`` (number, changes), in order, are applied."""
-    articles = [ArticleState(a.number, a.key, a.title) for a in protocol_articles(foreign)]
+    articles = initial(foreign)
     for number, changes in avenants:
-        for index, change in enumerate(changes):
-            apply_change(articles, change, number, f"avenant {number}, change {index + 1}")
+        apply_avenant(articles, number, changes, functools.partial(_where, number))
     return articles
+
+
+def _where(avenant: int, index: int) -> str:
+    return f"avenant {avenant}, change {index + 1}"

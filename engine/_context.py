@@ -80,6 +80,8 @@ class FireContext:
     produced: list[DocumentInfo] = field(default_factory=list)
     #: Who fires, as the registry admitted them (None while only checking).
     acting: Acting | None = None
+    #: The moment the fire's record states (None while only checking).
+    now: dt.datetime | None = None
 
     def parties(self) -> list[Party]:
         """The partnership's parties, in the order they are named."""

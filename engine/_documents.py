@@ -11,6 +11,7 @@ deliberated and signed only while its content hash is still the approved one.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from . import _articles as articles
 from . import _visas as visas
 from ._canonical import canonical_json, iso_date, sha256_hex
 from ._validate import positive_int
@@ -92,7 +94,7 @@ def _article(value: str) -> Article:
 def _change(stored: Mapping[str, Any]) -> ChangeSnapshot:
     """A stored change of an avenant, with every key a snapshot's change has."""
     return {
-        "operation": stored.get("operation", "libre"),
+        "operation": stored.get("operation", articles.FREE),
         "article": stored.get("article"),
         "new_article": stored.get("new_article"),
         "title": stored.get("title"),
@@ -276,7 +278,7 @@ class DocumentStore:
             stmt = stmt.where(Amendment.number <= through)
         return [self._amendment(a) for a in session.scalars(stmt)]
 
-    def visas(self) -> Any:
+    def visas(self) -> visas.Visas:
         """The organisation's visas (``visas.toml``), read once."""
         with self._lock:
             if self._visas is None:
@@ -293,11 +295,13 @@ class DocumentStore:
             session.scalars(
                 select(FinancialCommitment).where(FinancialCommitment.partnership_id == p.id)
             ),
-            key=lambda f: order[f.party_id],
+            key=lambda f: order.get(f.party_id, len(order)),
         )
+        # A row for a party that is not a member (written in SQL) is verify's to name.
         return [
             {"party_key": keys[f.party_id], "amount": _amount(f.amount), "detail": f.detail}
             for f in rows
+            if f.party_id in keys
         ]
 
     def _axes(self, session: Session, p: Partnership) -> list[AxisSnapshot]:
@@ -361,16 +365,61 @@ class DocumentStore:
     def consolidated_snapshot(
         self, session: Session, p: Partnership, through: int, *, final: bool, version: int = 0
     ) -> ConsolidatedSnapshot:
-        """The protocol as its signed avenants up to n° ``through`` amended it."""
+        """The protocol as its signed avenants up to n° ``through`` amended it.  Who signed it,
+        and on which délibérations, are the signed protocol's (its stored final document's
+        snapshot), not the signatories named since for an avenant."""
         amendments = self.signed_amendments(session, p, through=through)
         if not any(a["number"] == through for a in amendments):
             raise NotFoundError("signed avenant", f"n° {through} of {p.reference}")
+        free = [a["number"] for a in amendments if articles.has_free(a["changes"])]
+        if free:
+            raise ValidationError(
+                f"avenant n° {free[0]} was written before changes aimed at articles (revision "
+                "0008): the protocol it amended cannot be consolidated",
+                field="subject",
+            )
         protocol = self.protocol_snapshot(session, p, final=final, version=version)
-        body = {k: v for k, v in protocol.items() if k != "kind"}
+        body: dict[str, Any] = {k: v for k, v in protocol.items() if k != "kind"}
+        body.update(self._as_signed(session, p, protocol))
         return cast(
             "ConsolidatedSnapshot",
             {**body, "kind": "consolide", "through": through, "amendments": amendments},
         )
+
+    def can_consolidate(self, session: Session, p: Partnership, through: int) -> bool:
+        """Whether the signed avenants up to n° ``through`` all aim at articles."""
+        return not any(
+            articles.has_free(a["changes"])
+            for a in self.signed_amendments(session, p, through=through)
+        )
+
+    def _as_signed(
+        self, session: Session, p: Partnership, current: ProtocolSnapshot
+    ) -> dict[str, Any]:
+        """The parties, signatories, délibérations and signature of the signed protocol's
+        stored snapshot, completed with today's fields a snapshot before revision 0008 lacks."""
+        stored = session.scalar(
+            select(Document.snapshot)
+            .where(
+                Document.partnership_id == p.id,
+                Document.kind == "protocole",
+                Document.status == "final",
+            )
+            .order_by(Document.version.desc())
+            .limit(1)
+        )
+        if stored is None:
+            return {}
+        signed = json.loads(stored)
+        today = {party["key"]: party for party in current["parties"]}
+        return {
+            "parties": [{**today.get(x["key"], {}), **x} for x in signed["parties"]],
+            "signatories": [
+                {"civility": None, "delegation": None, **x} for x in signed["signatories"]
+            ],
+            "deliberations": signed["deliberations"],
+            "signature": signed["signature"],
+        }
 
     def avenant_snapshot(
         self, session: Session, p: Partnership, number: int, *, final: bool, version: int = 0
@@ -502,7 +551,7 @@ class DocumentStore:
             return self.protocol_snapshot(session, p, final=final, version=version)
         if kind in ("avenant", "consolide"):
             # The avenant's number (the consolidated protocol: the last avenant it includes).
-            number = positive_int(subject, "subject", maximum=999)
+            number = int(normal_subject(kind, subject))
             if kind == "avenant":
                 return self.avenant_snapshot(session, p, number, final=final, version=version)
             return self.consolidated_snapshot(session, p, number, final=final, version=version)
@@ -534,6 +583,7 @@ class DocumentStore:
     ) -> Document | DocumentPlan:
         """What producing a document would do now: the latest stored version when nothing
         changed, else the next version and the snapshot to render."""
+        subject = normal_subject(kind, subject)
         latest = self.latest(session, p, kind, subject)
         renderer = self.renderer()
         status: Literal["draft", "final"] = "final" if final else "draft"
@@ -642,6 +692,18 @@ class DocumentPlan:
     snapshot: Snapshot
     snapshot_json: str
     produced_at: dt.datetime  # UTC, to the second: the PDF's dates and the stored created_at
+
+
+def normal_subject(kind: str, subject: str) -> str:
+    """A document's subject as it is stored: an avenant's number (or, consolidated, the last
+    avenant included) written ``"1"``, whether given as ``1``, ``" 1"`` or ``"01"``; a
+    programme's label as given; none for the protocol."""
+    if kind not in ("avenant", "consolide"):
+        return subject
+    text = str(subject).strip()
+    if not text.isascii() or not text.isdigit():
+        raise ValidationError(f"{subject!r} is not an avenant's number", field="subject")
+    return str(positive_int(text, "subject", maximum=999))
 
 
 def _protocol(session: Session, p: Partnership) -> Protocol:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from ._canonical import canonical_json, sha256_hex, utc_iso
 from ._context import Acting
 from ._journal import GENESIS, Problem
-from ._vocabulary import ROLES, civility_of_title, guess_article
+from ._vocabulary import ROLES
 from .models import Chain, Party, RegisteredActor, RegistryRecord, utcnow
 
 #: The registries that have a chain, and what one entry is called in a report.
@@ -146,13 +147,51 @@ PARTY_FIELDS_0008: Final = (
 def party_defaults(entry: Mapping[str, Any]) -> dict[str, Any]:
     """The fields revision 0008 added, as it filled them for a party registered before it
     (the articles and civility coopflow guessed until then, nothing else): what a parties'
-    record written before 0008 implies of them."""
+    record written before 0008 implies of them.  The guesses are frozen as 0008 made them
+    (``_ARTICLE_0008``, ``_civility_0008``): a later change of ``_vocabulary``'s defaults must
+    not make every party registered before it look changed."""
     return {
-        "article": guess_article(entry.get("official_name")),
-        "usual_article": guess_article(entry.get("usual_name")),
-        "executive_civility": civility_of_title(str(entry.get("executive_title") or "")),
+        "article": _article_0008(entry.get("official_name")),
+        "usual_article": _article_0008(entry.get("usual_name")),
+        "executive_civility": _civility_0008(str(entry.get("executive_title") or "")),
         **dict.fromkeys(PARTY_FIELDS_0008[3:]),
     }
+
+
+# Revision 0008's guesses, frozen (copied, not imported, from _vocabulary on purpose).
+_ARTICLE_0008: Final = {
+    **dict.fromkeys(("agglomération", "assemblée", "association", "établissement"), "l'"),
+    **dict.fromkeys(("eurométropole", "office"), "l'"),
+    **dict.fromkeys(("bureau", "comité", "conseil", "département", "parc", "pays"), "le"),
+    **dict.fromkeys(("petr", "pôle", "syndicat"), "le"),
+    **dict.fromkeys(("collectivité", "communauté", "commission", "commune"), "la"),
+    **dict.fromkeys(("métropole", "municipalité", "province", "région", "ville"), "la"),
+}
+
+
+def _article_0008(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        return ""
+    return _ARTICLE_0008.get(re.split(r"[\s'’-]", name.strip(), maxsplit=1)[0].lower(), "")
+
+
+def _civility_0008(title: str) -> str | None:
+    feminine = ("ente", "ère", "rice", "ointe", "ée", "elle", "esse", "ienne", "euse", "ète")
+    masculine = ("ent", "er", "oint", "é", "eur", "et", "ien", "ef", "u")
+    ordinals = {"premier": "Monsieur", "1er": "Monsieur", "première": "Madame", "1re": "Madame"}
+    for raw in title.strip().split():
+        word = raw.strip(",.").lower()
+        if word in ordinals:
+            return ordinals[word]
+        if re.fullmatch(r"\d+(?:e|ème|eme)|second|seconde|deuxième|troisième|quatrième", word):
+            continue
+        last = word.rsplit("-", 1)[-1]
+        if last.endswith((*feminine, "effe", "ue")):
+            return "Madame"
+        if last.endswith(masculine):
+            return "Monsieur"
+        return None
+    return None
 
 
 def party_entry(row: Party) -> dict[str, Any]:

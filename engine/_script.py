@@ -71,7 +71,7 @@ from ._context import Actor
 from ._documents import DocumentInfo
 from ._registry import PARTY_FIELDS_0008
 from ._views import NewPartnership, PartnershipInfo
-from ._vocabulary import CIVILITIES, DEFAULT_WORKFLOW, ROLES
+from ._vocabulary import CIVILITIES, DEFAULT_WORKFLOW, KINDS, ROLES
 from ._workflow import EventDef, WorkflowSet
 from .errors import CoopflowError, NotFoundError, PermissionDenied, ValidationError
 
@@ -86,7 +86,7 @@ _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\[\]#]+?)\s*(\]\]?)\s*(?:#.*)?$")
 _KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
 _KEY_LINE = re.compile(rf"^\s*({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)\s*=")
-_KINDS = ("protocole", "programme", "avenant")
+_KINDS = KINDS
 _MAX_TEXT = 5000
 
 

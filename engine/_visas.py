@@ -132,11 +132,15 @@ def builtin_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "templates" / FILE
 
 
-def _sort_key(article: str) -> tuple[str, int, int, str]:
+#: Legislative articles first, then regulatory ones: L, R, D.
+_PARTS: Final = {"L": 0, "R": 1, "D": 2}
+
+
+def _sort_key(article: str) -> tuple[int, int, int, str]:
     match = _ARTICLE.match(article)
     if match is None:
-        return ("~", 0, 0, article)
-    return (match[1], int(match[2]), int(match[3] or 0), article)
+        return (len(_PARTS), 0, 0, article)
+    return (_PARTS[match[1]], int(match[2]), int(match[3] or 0), article)
 
 
 def _enumerate(items: list[str]) -> str:

@@ -98,15 +98,33 @@ def guess_article(name: str | None) -> str:
     return ARTICLE_OF_WORD.get(first, "")
 
 
-_FEMININE_ENDINGS: Final = ("ente", "ère", "rice", "ointe", "ée", "elle", "esse", "ienne", "euse")
-_EPICENE: Final = frozenset({"maire", "ministre", "bourgmestre", "membre", "syndic", "secrétaire"})
+_FEMININE_ENDINGS: Final = (
+    "ente", "ère", "rice", "ointe", "ée", "elle", "esse", "ienne", "euse", "ète", "effe", "ue",
+)  # fmt: skip
+_MASCULINE_ENDINGS: Final = ("ent", "er", "oint", "é", "eur", "et", "ien", "ef", "u")
+_GENDERED_ORDINALS: Final = {
+    "premier": "Monsieur",
+    "1er": "Monsieur",
+    "première": "Madame",
+    "1re": "Madame",
+}
+_ORDINAL = re.compile(r"\d+(?:e|ème|eme)|second|seconde|deuxième|troisième|quatrième", re.I)
 
 
 def civility_of_title(title: str) -> str | None:
-    """The civility an office's own gender gives (``Présidente``: Madame), or None when the
-    office is held by women and men alike (``Maire``)."""
-    words = title.strip().split(maxsplit=1)
-    word = words[0].rstrip(",").lower().rsplit("-", 1)[-1] if words else ""
-    if not word or word in _EPICENE:
+    """The civility an office's own gender gives ("Présidente", "1re adjointe": Madame;
+    "Vice-président", "Premier adjoint": Monsieur), or None when the title does not say it
+    ("Maire", "Membre", a word coopflow does not know): staff then give it."""
+    for raw in title.strip().split():
+        word = raw.strip(",.").lower()
+        if word in _GENDERED_ORDINALS:
+            return _GENDERED_ORDINALS[word]
+        if _ORDINAL.fullmatch(word):
+            continue  # "2e adjointe": the next word says it
+        last = word.rsplit("-", 1)[-1]
+        if last.endswith(_FEMININE_ENDINGS):
+            return "Madame"
+        if last.endswith(_MASCULINE_ENDINGS):
+            return "Monsieur"
         return None
-    return "Madame" if word.endswith(_FEMININE_ENDINGS) else "Monsieur"
+    return None

@@ -100,7 +100,7 @@ def _operations(w: World) -> dict[str, Callable[[Actor], object]]:
             actor=a,
         ),
         "amendment.change": lambda a: cf.add_amendment_change(
-            w.amending, "completer", 2, text=_unique("Un axe est ajouté."), actor=a
+            w.amending, "inserer", 4, title=_unique("Référents"), text="Un texte.", actor=a
         ),
         "programme.put": lambda a: cf.add_programme(
             d, _unique("Q"), start="2027-04-01", end="2027-12-31", actor=a

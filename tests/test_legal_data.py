@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import json
 from pathlib import Path
 
@@ -83,27 +84,67 @@ def test_changes_follow_one_another_and_a_repealed_article_is_gone(
     cf: Coopflow, amending: str
 ) -> None:
     cf.add_amendment_change(amending, "inserer", 4, title="Référents", text="A.", actor=STAFF)
+    # After 4 when 4-1 exists is after 4-1: the wording says where the article goes.
     cf.add_amendment_change(
         amending, "inserer", "article 4", title="Comité", text="B.", actor=STAFF
     )
-    cf.add_amendment_change(amending, "completer", "4-1", text="C.", actor=STAFF)
+    # An avenant changes an article once, and none it inserts.
+    for aimed in ("4-1", "4-2"):
+        with pytest.raises(ValidationError, match=f"already changes article {aimed}"):
+            cf.add_amendment_change(amending, "completer", aimed, text="C.", actor=STAFF)
+    cf.add_amendment_change(amending, "rediger", 7, text="D.", actor=STAFF)
+    with pytest.raises(ValidationError, match="already changes article 7"):
+        cf.add_amendment_change(amending, "completer", 7, text="E.", actor=STAFF)
     cf.add_amendment_change(amending, "abroger", 6, actor=STAFF)
-    with pytest.raises(ValidationError, match="article 6 was repealed"):
-        cf.add_amendment_change(amending, "completer", 6, text="D.", actor=STAFF)
+    cf.add_amendment_change(amending, "abroger", 6, actor=STAFF)  # the same again: no-op
     snapshot = json.loads(cf.snapshot(amending, "avenant", subject="1"))
     changes = snapshot["amendment"]["changes"]
     assert [(c["operation"], c["article"], c["new_article"]) for c in changes] == [
         ("inserer", "4", "4-1"),
-        ("inserer", "4", "4-2"),
-        ("completer", "4-1", None),
+        ("inserer", "4-1", "4-2"),
+        ("rediger", "7", None),
         ("abroger", "6", None),
     ]
-    # Removing the insertion a later change aims at is refused; the last change may go.
-    with pytest.raises(ValidationError, match="no article 4-1"):
-        cf.remove_amendment_change(amending, 1, actor=STAFF)
-    cf.remove_amendment_change(amending, 4, actor=STAFF)
+    # Without the first insertion, the second one is 4-1, after article 4.
+    cf.remove_amendment_change(amending, 1, actor=STAFF)
     snapshot = json.loads(cf.snapshot(amending, "avenant", subject="1"))
-    assert len(snapshot["amendment"]["changes"]) == 3
+    changes = snapshot["amendment"]["changes"]
+    assert [(c["operation"], c["article"], c["new_article"], c["title"]) for c in changes] == [
+        ("inserer", "4", "4-1", "Comité"),
+        ("rediger", "7", None, None),
+        ("abroger", "6", None, None),
+    ]
+    with pytest.raises(ValidationError, match="4 is out of range") as refused:
+        cf.remove_amendment_change(amending, 4, actor=STAFF)
+    assert refused.value.field == "number"
+
+
+def test_a_later_avenant_cannot_aim_at_what_an_earlier_one_repealed(cf: Coopflow) -> None:
+    ref = scenario.signed(cf)
+    cf.fire(ref, "proposer_avenant", STAFF, data={"objet": "les moyens"})
+    cf.add_amendment_change(ref, "abroger", 6, actor=STAFF)
+    cf.add_amendment_change(ref, "inserer", 4, title="Référents", text="A.", actor=STAFF)
+    cf.set_amendment_motives(ref, "Motifs.", actor=STAFF)
+    cf.fire(ref, "soumettre_avenant", STAFF)
+    for party, number in (("bordeaux-metropole", "2027-801"), ("la-cali", "2027-92")):
+        cf.record_deliberation(
+            ref,
+            party=party,
+            number=number,
+            sitting_date="2027-12-10",
+            sent_to_prefecture="2027-12-12",
+            published="2027-12-13",
+            amendment=1,
+            actor=STAFF,
+        )
+    cf.fire(ref, "signer_avenant", ELECTED, data={"date_signature": "2028-01-15"})
+    cf.fire(ref, "proposer_avenant", STAFF, data={"objet": "la gouvernance"})
+    with pytest.raises(ValidationError, match="article 6 was repealed \\(avenant n° 1\\)"):
+        cf.add_amendment_change(ref, "completer", 6, text="Texte.", actor=STAFF)
+    cf.add_amendment_change(ref, "completer", "4-1", text="Un alinéa.", actor=STAFF)
+    cf.add_amendment_change(ref, "inserer", 4, title="Comité", text="B.", actor=STAFF)
+    changes = json.loads(cf.snapshot(ref, "avenant", subject="2"))["amendment"]["changes"]
+    assert (changes[1]["article"], changes[1]["new_article"]) == ("4-1", "4-2")
 
 
 def test_an_avenant_goes_to_the_councils_with_its_expose_des_motifs(
@@ -431,8 +472,190 @@ def test_the_pilot_is_a_person_with_a_function(cf: Coopflow) -> None:
 def test_a_document_subject_that_is_no_avenant_number_is_refused(cf: Coopflow) -> None:
     ref = scenario.signed(cf)
     for kind in ("avenant", "consolide"):
-        with pytest.raises(ValidationError, match="not a whole number") as refused:
+        with pytest.raises(ValidationError, match="is not an avenant's number") as refused:
             cf.render(ref, kind, subject="abc", actor=STAFF)  # type: ignore[arg-type]
         assert refused.value.field == "subject"
     with pytest.raises(NotFoundError, match="signed avenant"):
         cf.render(ref, "consolide", subject="1", actor=STAFF)
+
+
+# ----------------------------------------------------------------------------- review pass
+
+
+def _sign_avenant(cf: Coopflow, ref: str, number: int, date: str) -> None:
+    for party, council in (("bordeaux-metropole", "2027-8"), ("la-cali", "2027-9")):
+        cf.record_deliberation(
+            ref,
+            party=party,
+            number=f"{council}{number}",
+            sitting_date="2027-12-10",
+            sent_to_prefecture="2027-12-12",
+            published="2027-12-13",
+            amendment=number,
+            actor=STAFF,
+        )
+    cf.fire(ref, "signer_avenant", ELECTED, data={"date_signature": date})
+
+
+def test_the_consolidated_protocol_names_who_signed_the_protocol(cf: Coopflow) -> None:
+    """Signatories named since for an avenant are the avenant's, not the protocol's."""
+    from tests.documents.pdfcheck import page_texts
+
+    ref = scenario.signed(cf)
+    cf.fire(ref, "proposer_avenant", STAFF, data={"objet": "l'évaluation"})
+    cf.set_signatory(
+        ref,
+        party="la-cali",
+        first_name="Nadia",
+        last_name="Ferrand",
+        title="Présidente",
+        civility="Madame",
+        actor=STAFF,
+    )
+    cf.add_amendment_change(ref, "rediger", 7, text="Une évaluation en 2028.", actor=STAFF)
+    cf.add_amendment_change(ref, "inserer", 4, title="Référents", text="A.", actor=STAFF)
+    cf.set_amendment_motives(ref, "Motifs.", actor=STAFF)
+    cf.fire(ref, "soumettre_avenant", STAFF)
+    _sign_avenant(cf, ref, 1, "2028-01-15")
+    cf.fire(ref, "proposer_avenant", STAFF, data={"objet": "la suite"})
+    cf.add_amendment_change(ref, "abroger", 7, actor=STAFF)
+    cf.add_amendment_change(ref, "completer", "4-1", text="B.", actor=STAFF)
+    cf.set_amendment_motives(ref, "Motifs.", actor=STAFF)
+    cf.fire(ref, "soumettre_avenant", STAFF)
+    _sign_avenant(cf, ref, 2, "2028-06-15")
+    (doc,) = [d for d in cf.documents_of(ref) if d.kind == "consolide" and d.subject == "2"]
+    text_ = " ".join(page_texts(cf.document_bytes(doc.sha256)))
+    assert "Monsieur Étienne MARCHAL" in text_ and "FERRAND" not in text_
+    # Each avenant's own doing, in order.
+    assert (
+        "[Modifié par l'avenant n° 1 signé le 15 janvier 2028, abrogé par l'avenant n° 2 "
+        "signé le 15 juin 2028.]" in text_
+    )
+    assert (
+        "[Inséré par l'avenant n° 1 signé le 15 janvier 2028, modifié par l'avenant n° 2 "
+        "signé le 15 juin 2028.]" in text_
+    )
+    assert cf.verify(ref).ok
+    # The consolidated document's record never goes back in time.
+    history = cf.history(ref)
+    assert all(a.at <= b.at for a, b in itertools.pairwise(history))
+
+
+def test_an_insertion_after_a_missing_article_is_refused_by_name(
+    cf: Coopflow, amending: str
+) -> None:
+    with pytest.raises(ValidationError, match="no article 99") as refused:
+        cf.add_amendment_change(amending, "inserer", 99, title="T", text="x", actor=STAFF)
+    assert refused.value.field == "article"
+
+
+def test_a_forged_free_paragraph_wrapping_a_change_is_named_by_verify(
+    cf: Coopflow, amending: str
+) -> None:
+    cf.add_amendment_change(amending, "rediger", 7, text="Texte.", actor=STAFF)
+    with cf.engine.connect() as conn:
+        (stored,) = conn.execute(text("SELECT changes FROM coopflow_amendment")).scalars()
+    changes = json.loads(stored) if isinstance(stored, str) else stored
+    wrapped = [
+        {"operation": "libre", "article": None, "new_article": None, "title": None, "text": c}
+        for c in changes
+    ]
+    with cf.engine.begin() as conn:
+        conn.execute(text("UPDATE coopflow_amendment SET changes = :c"), {"c": json.dumps(wrapped)})
+    assert not cf.verify(amending).ok
+
+
+def test_no_consolidation_of_an_avenant_written_before_structured_changes(
+    cf: Coopflow, amending: str
+) -> None:
+    cf.add_amendment_change(amending, "rediger", 7, text="Texte.", actor=STAFF)
+    cf.set_amendment_motives(amending, "Motifs.", actor=STAFF)
+    cf.fire(amending, "soumettre_avenant", STAFF)
+    with cf.engine.begin() as conn:  # as revision 0008 migrated an older avenant
+        conn.execute(
+            text("UPDATE coopflow_amendment SET changes = :c"),
+            {"c": json.dumps([{"operation": "libre", "article": None, "new_article": None,
+                               "title": None, "text": "L'article 6 est abrogé."}])},
+        )  # fmt: skip
+    _sign_avenant(cf, amending, 1, "2028-01-15")
+    kinds = [d.kind for d in cf.documents_of(amending)]
+    assert "avenant" in kinds and "consolide" not in kinds
+    with pytest.raises(ValidationError, match="cannot be consolidated"):
+        cf.render(amending, "consolide", subject="1", actor=STAFF)
+
+
+def test_document_subjects_are_one_avenant_number(cf: Coopflow, amending: str) -> None:
+    cf.add_amendment_change(amending, "rediger", 7, text="Texte.", actor=STAFF)
+    first = cf.render(amending, "avenant", subject="1", actor=STAFF)
+    for same in (" 1", "01"):
+        assert cf.render(amending, "avenant", subject=same, actor=STAFF).sha256 == first.sha256
+    with pytest.raises(ValidationError, match="not an avenant's number"):
+        cf.render(amending, "avenant", subject="１", actor=STAFF)
+
+
+def test_the_prevailing_language_is_one_of_the_protocols(cf: Coopflow) -> None:
+    ref = scenario.in_drafting(cf)
+    with pytest.raises(ValidationError, match="'klingon' is not one of") as refused:
+        cf.set_protocol(
+            ref, start=scenario.START, end=scenario.END, prevailing_language="klingon", actor=STAFF
+        )
+    assert refused.value.field == "prevailing_language"
+
+
+def test_a_delegation_is_from_the_executive_and_before_the_signature(cf: Coopflow) -> None:
+    ref = scenario.in_deliberations(cf)
+    scenario.record_deliberations(cf, ref, ("bordeaux-metropole", "la-cali"))
+    with pytest.raises(ValidationError, match="executive's own title") as refused:
+        cf.set_signatory(
+            ref,
+            party="la-cali",
+            first_name="Anne",
+            last_name="Roux",
+            title="Présidente",
+            civility="Madame",
+            delegation_number="A-1",
+            delegation_date="2027-01-05",
+            actor=STAFF,
+        )
+    assert refused.value.field == "title"
+    cf.set_signatory(
+        ref,
+        party="la-cali",
+        first_name="Anne",
+        last_name="Roux",
+        title="1re vice-présidente",
+        civility="Madame",
+        delegation_number="A-1",
+        delegation_date="2030-06-01",
+        actor=STAFF,
+    )
+    with pytest.raises(GuardFailed) as refused_signing:
+        cf.fire(ref, "signer", ELECTED, data={"date_signature": scenario.SIGNED_ON})
+    assert refused_signing.value.reasons == (
+        "the signatory of La Cali, Anne ROUX, signs by delegation under arrêté n° A-1 of "
+        "2030-06-01, after the signature date 2027-03-20",
+    )
+
+
+def test_a_financial_commitment_of_a_non_member_written_in_sql_breaks_nothing(
+    cf: Coopflow,
+) -> None:
+    ref = scenario.in_drafting(cf)
+    cf.set_financial_commitment(ref, party="la-cali", amount=100, actor=STAFF)
+    scenario.add_parties(cf, "ville-de-saintes")
+    with cf.engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE coopflow_financial_commitment SET party_id = "
+                "(SELECT id FROM coopflow_party WHERE key = 'ville-de-saintes')"
+            )
+        )
+    assert json.loads(cf.snapshot(ref))["financial_commitments"] == []
+    assert not cf.verify(ref).ok  # the protocol's scope changed outside coopflow
+    # The API removes one entered by mistake.
+    ref2 = scenario.in_drafting(cf, "ville-de-saintes")
+    cf.set_financial_commitment(ref2, party="ville-de-saintes", amount=5, actor=STAFF)
+    cf.remove_financial_commitment(ref2, party="ville-de-saintes", actor=STAFF)
+    assert json.loads(cf.snapshot(ref2))["financial_commitments"] == []
+    with pytest.raises(NotFoundError):
+        cf.remove_financial_commitment(ref2, party="ville-de-saintes", actor=STAFF)

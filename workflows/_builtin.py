@@ -10,6 +10,7 @@ import datetime as dt
 import unicodedata
 from collections.abc import Iterable
 
+from coopflow._articles import FREE
 from coopflow._context import FireContext, party_name
 from coopflow._domain.documents import journal_document
 from coopflow._workflow import Registry
@@ -282,6 +283,12 @@ def signatories_match(ctx: FireContext) -> Iterable[str]:
                 f"{who}, is {s.title!r}, but its executive is {party.executive_title!r}: "
                 "name the executive, or the arrêté by which they delegated the signature"
             )
+        signing: dt.date | None = ctx.data.get("date_signature")
+        if s.delegation_date is not None and signing is not None and s.delegation_date > signing:
+            yield (
+                f"{who}, signs by delegation under arrêté n° {s.delegation_number} of "
+                f"{s.delegation_date.isoformat()}, after the signature date {signing.isoformat()}"
+            )
 
 
 def _record_signature(ctx: FireContext, proto: Protocol) -> None:
@@ -349,7 +356,7 @@ def amendment_ready(ctx: FireContext) -> Iterable[str]:
         return
     if not amendment.changes:
         yield f"avenant n° {amendment.number} lists no change to the protocol"
-    free = [i for i, c in enumerate(amendment.changes, 1) if c.get("operation") == "libre"]
+    free = [i for i, c in enumerate(amendment.changes, 1) if c.get("operation") == FREE]
     if free:
         listed = ", ".join(str(i) for i in free)
         yield (
@@ -409,7 +416,10 @@ def sign_amendment(ctx: FireContext) -> None:
     ctx.document_sha256 = doc.sha256
     ctx.record["avenant"] = amendment.number
     # What people read afterwards: the protocol as amended, a document of its own, with a
-    # journal record of its own (a fire's record names one document).
+    # journal record of its own (a fire's record names one document).  Not when an earlier
+    # avenant was written before changes aimed at articles: it cannot be consolidated.
+    if not ctx.documents.can_consolidate(ctx.session, ctx.partnership, amendment.number):
+        return
     produced = len(ctx.produced)
     consolidated = ctx.documents.produce(
         ctx.session,
@@ -422,7 +432,7 @@ def sign_amendment(ctx: FireContext) -> None:
     )
     if len(ctx.produced) > produced:  # not already stored (nothing changed since)
         assert ctx.acting is not None, "a fire identifies who acts"
-        journal_document(ctx.session, ctx.partnership, consolidated, ctx.acting)
+        journal_document(ctx.session, ctx.partnership, consolidated, ctx.acting, at=ctx.now)
     ctx.record["consolidated_sha256"] = consolidated.sha256
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from coopflow import _journal, _registry
+from coopflow._articles import FREE
 from coopflow._canonical import canonical_json, iso_date, sha256_hex
 from coopflow._context import Acting
 from coopflow._journal import Problem
@@ -306,7 +307,7 @@ def _amendments(session: Session, p: Partnership) -> Entities:
         )
     ):
         # A free paragraph (before revision 0008) as it was recorded then: its plain text.
-        changes = [c["text"] if c.get("operation") == "libre" else c for c in a.changes]
+        changes = [_as_recorded(c) for c in a.changes]
         _put(
             found,
             "avenant",
@@ -314,6 +315,16 @@ def _amendments(session: Session, p: Partnership) -> Entities:
             {"subject": a.subject, "changes": changes, **_given(motives=(a.motives, ""))},
         )
     return found
+
+
+def _as_recorded(change: dict[str, Any]) -> Any:
+    """A change as the journal recorded it: a free paragraph migrated by revision 0008 (and
+    only such: its text a string, nothing else set) as the string it was."""
+    free = {"operation": FREE, "article": None, "new_article": None, "title": None}
+    text = change.get("text")
+    if isinstance(text, str) and {k: change.get(k) for k in free} == free and len(change) == 5:
+        return text
+    return change
 
 
 def entities(session: Session, p: Partnership, scope: str) -> Entities:

@@ -140,8 +140,11 @@ def put_protocol(
             financial_commitments, "financial_commitments", max_length=5000, multiline=True
         )
     if prevailing_language is not None:
-        values["prevailing_language"] = v.text(
-            prevailing_language, "prevailing_language", max_length=50
+        languages = ["français", *(m.party.language for m in p.members if m.party.language)]
+        values["prevailing_language"] = v.choice(
+            v.text(prevailing_language, "prevailing_language", max_length=50),
+            "prevailing_language",
+            tuple(dict.fromkeys(languages)),
         )
     assign(p, proto, **values)
     session.flush()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from coopflow import _articles as articles
 from coopflow import _journal
 from coopflow import _validate as v
@@ -176,6 +178,12 @@ def put_signatory(
             "a signature by delegation cites the arrêté de délégation by its number and its date",
             field=missing,
         )
+    if number is not None and _fold_title(clean_title) == _fold_title(who.executive_title):
+        raise ValidationError(
+            f"{clean_title!r} is the executive's own title: the executive signs without "
+            "delegation (give the delegated official's office)",
+            field="title",
+        )
     values = {
         "first_name": v.text(first_name, "first_name", max_length=100),
         "last_name": v.text(last_name, "last_name", max_length=100),
@@ -191,6 +199,13 @@ def put_signatory(
     assign(p, row, **values)
     session.flush()
     return row
+
+
+def _fold_title(title: str) -> str:
+    """A title without case, accents or the feminine e: "Présidente" is "president"."""
+    folded = unicodedata.normalize("NFKD", title.casefold())
+    plain = "".join(c for c in folded if not unicodedata.combining(c)).strip()
+    return plain.removesuffix("e")
 
 
 def _drafted(session: Session, workflows: WorkflowSet, p: Partnership) -> Amendment:
@@ -231,20 +246,22 @@ def add_amendment_change(
     if clean_operation in ("completer", "abroger") and clean_title is not None:
         raise ValidationError(f"a change that {clean_operation}s keeps the title", field="title")
     state = articles.consolidate(_foreign(p), _amendments(session, p, before=row.number))
-    for index, earlier in enumerate(row.changes):
-        articles.apply_change(state, earlier, row.number, f"change {index + 1}")
+    touched = articles.apply_avenant(state, row.number, row.changes, _change_label)
+    new = None
+    if clean_operation == "inserer":
+        # After 4 when 4-1 exists is after 4-1: the wording says where it goes.
+        number, new = articles.insertion_point(state, number)
     change: dict[str, object] = {
         "operation": clean_operation,
         "article": number,
-        "new_article": articles.next_inserted(state, number)
-        if clean_operation == "inserer"
-        else None,
+        "new_article": new,
         "title": clean_title,
         "text": clean_text,
     }
-    articles.apply_change(state, change, row.number, "")
-    if change not in row.changes:
-        row.changes = [*row.changes, change]
+    if change in row.changes:
+        return row  # the same change again: nothing to do
+    articles.apply_change(state, change, row.number, "", touched)
+    row.changes = [*row.changes, change]
     session.flush()
     return row
 
@@ -252,19 +269,36 @@ def add_amendment_change(
 def remove_amendment_change(
     session: Session, workflows: WorkflowSet, p: Partnership, *, number: int
 ) -> Amendment:
-    """Remove change n° ``number`` (from 1, as listed) of the avenant being drafted; the later
-    changes must still aim at articles the protocol has without it."""
+    """Remove change n° ``number`` (from 1, as listed) of the avenant being drafted.  The
+    articles the later changes insert are numbered again (removing the insertion of 4-1 makes
+    the next one 4-1); an avenant changes no article it inserts, so nothing else aims at
+    them."""
     row = _drafted(session, workflows, p)
     index = v.positive_int(number, "number", maximum=max(len(row.changes), 1)) - 1
     if index >= len(row.changes):
         raise ValidationError(f"avenant n° {row.number} lists no change yet", field="number")
-    kept = [c for i, c in enumerate(row.changes) if i != index]
     state = articles.consolidate(_foreign(p), _amendments(session, p, before=row.number))
-    for i, change in enumerate(kept):
-        articles.apply_change(state, change, row.number, f"change {i + 1}")
+    touched: set[str] = set()
+    kept: list[dict[str, object]] = []
+    for i, stored in enumerate(row.changes):
+        if i == index:
+            continue
+        change = dict(stored)
+        if change.get("operation") == "inserer":
+            # After the article it was inserted after, or after its base if that one goes.
+            after = str(change.get("article"))
+            if after not in {a.number for a in state}:
+                after = str(articles.sort_key(after)[0])
+            change["article"], change["new_article"] = articles.insertion_point(state, after)
+        articles.apply_change(state, change, row.number, _change_label(len(kept)), touched)
+        kept.append(change)
     row.changes = kept
     session.flush()
     return row
+
+
+def _change_label(index: int) -> str:
+    return f"change {index + 1}"
 
 
 def set_amendment_motives(
@@ -295,6 +329,23 @@ def _amendments(
         .order_by(Amendment.number)
     )
     return [(a.number, list(a.changes)) for a in rows]
+
+
+def remove_financial_commitment(
+    session: Session, workflows: WorkflowSet, p: Partnership, *, party: str
+) -> None:
+    """Remove a party's planned financial commitment (entered for the wrong party)."""
+    require(workflows, p, "content_editable", "changing the financial commitments")
+    who = member(session, p, party, "party")
+    row = session.scalars(
+        select(FinancialCommitment).where(
+            FinancialCommitment.partnership_id == p.id, FinancialCommitment.party_id == who.id
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError("financial commitment", f"of {who.key} in {p.reference}")
+    session.delete(row)
+    session.flush()
 
 
 def put_financial_commitment(

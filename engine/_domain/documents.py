@@ -3,6 +3,7 @@ snapshot a document would be made from, and the export folder for the legal depa
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,7 @@ def plan(
     if kind not in KINDS:
         raise ValidationError(f"unknown document kind {kind!r}", field="kind")
     p = find_partnership(session, reference)
-    planned = documents.plan(session, p, kind, subject, final=False)
+    planned = documents.plan(session, p, kind, subject, final=False)  # subject normalised
     if isinstance(planned, Document):
         return p.version, DocumentInfo.of(planned, reference)
     return p.version, planned
@@ -57,9 +58,17 @@ def store(
     return DocumentInfo.of(doc, p.reference), produced
 
 
-def journal_document(session: Session, p: Partnership, doc: Document, acting: Acting) -> None:
+def journal_document(
+    session: Session,
+    p: Partnership,
+    doc: Document,
+    acting: Acting,
+    *,
+    at: dt.datetime | None = None,
+) -> None:
     """The journal record (event ``document``) of a document stored outside a fire's own
-    record: a rendered draft, or the consolidated protocol a signed avenant produces."""
+    record: a rendered draft, or the consolidated protocol a signed avenant produces (``at``:
+    the fire's moment, so that the journal's times never go back)."""
     _journal.append(
         session,
         p,
@@ -68,7 +77,7 @@ def journal_document(session: Session, p: Partnership, doc: Document, acting: Ac
             source_state=p.state,
             target_state=p.state,
             acting=acting,
-            at=utcnow(),
+            at=at or utcnow(),
             data={"kind": doc.kind, "subject": doc.subject, "version": doc.version},
             workflow_name=p.workflow_name,
             workflow_version=p.workflow_version,

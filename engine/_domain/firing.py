@@ -317,7 +317,7 @@ def fire(
     wf, ev, prog = ctx.workflow, ctx.event, ctx.programme
     source = prog.state if prog is not None else p.state
     acting = authorise(session, actor, ev.roles, ev.name, db_login=db_login)
-    ctx.actor, ctx.acting = acting.actor, acting
+    ctx.actor, ctx.acting, ctx.now = acting.actor, acting, now
     _admit(wf, ev, source)
     _separate(session, p, ev, acting)
     signed = _own_signature(session, p, ev, acting)

@@ -78,9 +78,7 @@ def put_party(
         "deliberative_body": v.text(deliberative_body, "deliberative_body", max_length=200),
         "executive_title": clean_title,
         "article": _article(article, clean_name, "article"),
-        "usual_article": _article(usual_article, clean_usual, "usual_article")
-        if clean_usual
-        else "",
+        "usual_article": _usual_article(usual_article, clean_usual),
         "executive_civility": civility,
         "tribunal": _tribunal(tribunal),
         "country": v.optional_text(country, "country", max_length=100),
@@ -194,6 +192,16 @@ def _check_foreign(fields: Mapping[str, object]) -> None:
             raise ValidationError(
                 f"only a foreign authority (nature ETRANGER) has a {name}", field=name
             )
+
+
+def _usual_article(value: str | None, usual_name: str | None) -> str:
+    if usual_name is None:
+        if value:
+            raise ValidationError(
+                "a usual name's article needs the usual name", field="usual_article"
+            )
+        return ""
+    return _article(value, usual_name, "usual_article")
 
 
 def _tribunal(value: str | None) -> str | None:

@@ -120,7 +120,8 @@ def detail(session: Session, documents: DocumentStore, reference: str) -> dict[s
     snap: dict[str, Any] | None = None
     if proto is not None:
         snap = dict(documents.protocol_snapshot(session, p, final=False))
-        snap["amendments"] = documents.signed_amendments(session, p)  # the protocol's own: none
+        # The protocol's snapshot carries no avenant (the consolidated one does): list them.
+        snap["amendments"] = documents.signed_amendments(session, p)
     programmes = [
         {
             "label": g.label,

@@ -191,23 +191,34 @@ def protocol_set(
 @protocol.command("money")
 @click.argument("reference")
 @click.argument("party_key", metavar="PARTY")
-@click.argument("amount")
+@click.argument("amount", required=False)
 @click.option("--detail", default="", help="What it covers (soit 30 000 € par an...).")
+@click.option("--remove", is_flag=True, help="Remove PARTY's commitment (entered by mistake).")
 @actor_options
 @click.pass_context
 def protocol_money(
     ctx: click.Context,
     reference: str,
     party_key: str,
-    amount: str,
+    amount: str | None,
     detail: str,
+    remove: bool,
     actor: str | None,
     role: str | None,
 ) -> None:
     """Set PARTY's planned financial commitment (AMOUNT, in euros, over the protocol's period)
     in partnership REFERENCE's protocol (needed of every party with a foreign authority)."""
-    open_coopflow(ctx).set_financial_commitment(
-        reference, party=party_key, amount=amount, detail=detail, actor=identify(ctx, actor, role)
+    cf, acting = open_coopflow(ctx), identify(ctx, actor, role)
+    if remove:
+        if amount is not None:
+            raise click.UsageError("--remove takes no AMOUNT")
+        cf.remove_financial_commitment(reference, party=party_key, actor=acting)
+        click.echo(f"{reference}: financial commitment of {party_key} removed")
+        return
+    if amount is None:
+        raise click.UsageError("give the AMOUNT (in euros), or --remove")
+    cf.set_financial_commitment(
+        reference, party=party_key, amount=amount, detail=detail, actor=acting
     )
     click.echo(f"{reference}: financial commitment of {party_key} set")
 

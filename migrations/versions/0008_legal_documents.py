@@ -187,12 +187,19 @@ def downgrade() -> None:
 
 
 def _flat(change: dict[str, object]) -> str:
+    """A structured change as one paragraph, its words as the avenant printed them."""
     operation, article = change.get("operation"), change.get("article")
     text = str(change.get("text") or "")
+    title = f"{change.get('title')} – " if change.get("title") else ""
     if operation == "abroger":
-        return f"L'article {article} est abrogé."
+        return f"L'article {article} du protocole est abrogé."
     if operation == "inserer":
-        return f"Il est inséré, après l'article {article}, un article {change.get('new_article')}."
-    if operation == "libre":
-        return text
-    return f"Article {article} : {text}"
+        return (
+            f"Il est inséré, après l'article {article} du protocole, un article "
+            f"{change.get('new_article')} ainsi rédigé : « {title}{text} »"
+        )
+    if operation == "rediger":
+        return f"L'article {article} du protocole est ainsi rédigé : « {title}{text} »"
+    if operation == "completer":
+        return f"L'article {article} du protocole est complété par : « {text} »"
+    return text

@@ -319,3 +319,16 @@ def test_titles_name_each_party_with_its_article(renderer: Renderer) -> None:
     assert "entre Bordeaux Métropole, la Ville de Bordeaux et le PETR du Pays de Retz" in text
     assert "Le Pôle d'équilibre territorial et rural du Pays de Retz, ci-après" in text
     assert "3.3 Engagements du Pôle d'équilibre territorial" in text
+
+
+def test_a_delegation_from_an_executive_whose_civility_nobody_gave(renderer: Renderer) -> None:
+    snapshot = samples.protocol()
+    city = snapshot["parties"][1]
+    city["executive_civility"] = None  # "Maire": either gender
+    mayor = snapshot["signatories"][1]
+    mayor.update(title="Adjointe au maire", civility="Madame",
+                 delegation={"number": "A-7", "date": "2027-01-10"})  # fmt: skip
+    text = text_of(renderer, snapshot)
+    assert "agissant par délégation du Maire en vertu de l'arrêté n° A-7" in text
+    assert "Pour le Maire et par délégation, l'Adjointe au maire," in text
+    assert "de maire" not in text
