@@ -6,9 +6,10 @@ the months, and a line where each new year starts.  An action's bar runs from it
 last milestone: that is all the snapshot says of when an action runs.  An action with a single
 milestone has its mark and no bar; an action without any milestone has neither, and its row says
 "aucun jalon défini": nothing is invented.  Milestones are diamonds at their dates.  While the
-programme is in progress (workflow state ``en_cours``), a vertical line marks the day the
-document is produced, if that day falls within the programme's period.  A milestone outside the
-period widens the chart to its month, and the months (or days) outside the period are shaded.
+programme is in progress (its workflow state has the ``running`` capability), a vertical line
+marks the day the document is produced, if that day falls within the programme's period.  A
+milestone outside the period widens the chart to its month, and the months (or days) outside the
+period are shaded.
 
 Everything here is a pure function of its arguments: the same calendar gives the same SVG string,
 coordinates written with two decimals at most.  Labels are measured with the advance widths of the
@@ -37,8 +38,6 @@ from markupsafe import Markup, escape
 from . import _french as fr
 from ._assets import FONTS_DIR
 
-#: The programme's workflow state during which the chart shows the day it is produced.
-IN_PROGRESS: Final = "en_cours"
 #: The document's sans-serif font stack (see ``coopflow.css``).
 FONT_FAMILY: Final = "Coopflow Sans, Coopflow Symbols"
 
@@ -265,11 +264,11 @@ def _scale(axes: Sequence[GanttAxis], start: _dt.date, end: _dt.date) -> _Scale:
 
 
 def today_line(
-    state: str, produced_on: _dt.date, start: _dt.date, end: _dt.date
+    in_progress: bool, produced_on: _dt.date, start: _dt.date, end: _dt.date
 ) -> _dt.date | None:
     """The day the chart marks: ``produced_on`` while the programme is in progress and that day
     falls within its period (``start`` to ``end`` included), else None."""
-    if state == IN_PROGRESS and start <= produced_on <= end:
+    if in_progress and start <= produced_on <= end:
         return produced_on
     return None
 
@@ -645,19 +644,19 @@ def gantt_charts(
     start: _dt.date,
     end: _dt.date,
     *,
-    state: str,
+    in_progress: bool,
     produced_on: _dt.date,
     max_height: float = MAX_HEIGHT,
 ) -> list[Markup]:
     """The calendar of a programme running from ``start`` to ``end`` (included), as one or more
     inline SVG charts (each at most ``max_height`` points high).
 
-    ``state`` is the programme's workflow state and ``produced_on`` the day the document is
-    produced: the day's line is drawn while the programme is ``en_cours`` and that day falls
-    within its period (:func:`today_line`).
+    ``in_progress`` says whether the programme runs (its state has the workflow's ``running``
+    capability) and ``produced_on`` is the day the document is produced: the day's line is
+    drawn while it runs and that day falls within its period (:func:`today_line`).
     """
     scale = _scale(axes, start, end)
-    today = today_line(state, produced_on, start, end)
+    today = today_line(in_progress, produced_on, start, end)
     rows = _rows(axes)
     _, legend_height = _legend(0, outside=True, today=today)
     room = max_height - HEADER - legend_height - 1

@@ -248,7 +248,7 @@ def _gantt(
     summaries: list[AxisSummary],
     start: str,
     end: str,
-    state: str,
+    in_progress: bool,
     produced_at: _dt.datetime,
 ) -> list[Markup]:
     axes = [
@@ -272,7 +272,7 @@ def _gantt(
         axes,
         fr.parse_date(start),
         fr.parse_date(end),
-        state=state,
+        in_progress=in_progress,
         produced_on=day_in_france(produced_at),
     )
 
@@ -360,5 +360,5 @@ def build_programme(snapshot: ProgrammeSnapshot, produced_at: _dt.datetime) -> P
         has_provisional_amounts=any(not line.party for line in lines),
         indicator_count=sum(len(action.indicators) for action in actions),
         calendar=calendar,
-        gantt=_gantt(summaries, start, end, snapshot["state"], produced_at),
+        gantt=_gantt(summaries, start, end, snapshot["in_progress"], produced_at),
     )

@@ -220,7 +220,8 @@ class ProgrammeSnapshot(TypedDict):
     period: Period  # the programme's period
     protocol_period: Period
     protocol_signed_on: str | None
-    state: str  # the programme's workflow state ("en_cours": today's line on its calendar)
+    state: str  # the programme's workflow state ("en_cours")
+    in_progress: bool  # its state has the workflow's "running" capability: today's line
     copil_date: str | None  # date of the COPIL that approved it
     parties: list[PartySnapshot]
     axes: list[AxisRefSnapshot]

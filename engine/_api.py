@@ -165,7 +165,9 @@ class Coopflow:
             Path(workflows_dir) / POLICY_FILE if workflows_dir is not None else None,
         )
         self.documents = DocumentStore(
-            Path(templates_dir) if templates_dir else None, max_pages=max_pages
+            Path(templates_dir) if templates_dir else None,
+            max_pages=max_pages,
+            workflows=self.workflows,
         )
         self._binding = Binding(bind, schema=schema, lock_timeout=lock_timeout)
         self._callbacks = Callbacks()

@@ -45,6 +45,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:  # coopflow.documents imports WeasyPrint: only its types are needed here
+    from coopflow._workflow import WorkflowSet
     from coopflow.documents import RenderedDocument
     from coopflow.documents.snapshot import (
         AmendmentSnapshot,
@@ -154,8 +155,17 @@ class DocumentInfo:
 class DocumentStore:
     """Builds snapshots, renders them and stores the documents of one coopflow instance."""
 
-    def __init__(self, template_dir: Path | None = None, *, max_pages: int | None = None) -> None:
+    def __init__(
+        self,
+        template_dir: Path | None = None,
+        *,
+        max_pages: int | None = None,
+        workflows: WorkflowSet | None = None,
+    ) -> None:
         self._template_dir = template_dir
+        #: The definitions, to ask a programme's state what it allows (``running``: the
+        #: calendar marks the day of production).
+        self.workflows = workflows
         self._max_pages = max_pages
         self._renderer: Any = None
         self._visas: visas.Visas | None = None
@@ -488,6 +498,10 @@ class DocumentStore:
             },
             "protocol_signed_on": iso_date(proto.signature_date),
             "state": prog.state,
+            "in_progress": self.workflows is not None
+            and self.workflows.get(prog.workflow_name, prog.workflow_version).allows(
+                prog.state, "running"
+            ),
             "copil_date": iso_date(prog.copil_date),
             "parties": self._parties(session, p),
             "axes": [{"number": a.number, "title": a.title} for a in axes.values()],

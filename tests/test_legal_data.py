@@ -659,3 +659,15 @@ def test_a_financial_commitment_of_a_non_member_written_in_sql_breaks_nothing(
     assert json.loads(cf.snapshot(ref2))["financial_commitments"] == []
     with pytest.raises(NotFoundError):
         cf.remove_financial_commitment(ref2, party="ville-de-saintes", actor=STAFF)
+
+
+def test_a_programme_runs_by_its_workflows_capability_not_a_state_name(cf: Coopflow) -> None:
+    ref = scenario.signed(cf)
+    label = scenario.with_programme(cf, ref)
+    programme = json.loads(cf.snapshot(ref, "programme", subject=label))
+    assert (programme["state"], programme["in_progress"]) == ("brouillon", False)
+    cf.fire(ref, "revue_cotech", STAFF, programme=label)
+    cf.fire(ref, "approuver_copil", ELECTED, programme=label, data={"date_copil": "2027-03-20"})
+    cf.fire(ref, "demarrer", STAFF, programme=label)
+    programme = json.loads(cf.snapshot(ref, "programme", subject=label))
+    assert (programme["state"], programme["in_progress"]) == ("en_cours", True)

@@ -576,6 +576,7 @@ def programme(*, status: str = "final") -> ProgrammeSnapshot:
         "protocol_period": {"start": "2027-01-01", "end": "2029-12-31"},
         "protocol_signed_on": "2027-01-15",
         "state": "en_cours" if status == "final" else "brouillon",
+        "in_progress": status == "final",
         "copil_date": "2027-02-12" if status == "final" else None,
         "parties": copy.deepcopy(PARTIES),
         "axes": [{"number": axis["number"], "title": axis["title"]} for axis in AXES],

@@ -196,7 +196,7 @@ def test_today_s_line_only_on_a_programme_in_progress_produced_during_its_period
     )
     draft = renderer.render_html(samples.programme(status="projet"), produced_at=IN_PERIOD)
     closed = samples.programme()
-    closed["state"] = "cloture"
+    closed["state"], closed["in_progress"] = "cloture", False
     for html in (after, draft, renderer.render_html(closed, produced_at=IN_PERIOD)):
         assert "<svg" in html
         assert 'class="today"' not in html
