@@ -34,8 +34,6 @@ from .snapshot import (
     SignatorySnapshot,
 )
 
-KIND_LABELS: Final = {"protocole": "protocole", "programme": "programme", "avenant": "avenant"}
-
 
 def _date(value: str, where: str) -> _dt.date:
     try:

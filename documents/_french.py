@@ -25,6 +25,7 @@ from typing import Final, Literal
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
+from coopflow import _articles
 from coopflow._vocabulary import ARTICLE_OF_WORD
 from coopflow.errors import ValidationError
 
@@ -344,10 +345,8 @@ def enumerate_names(names: list[str]) -> str:
     return f"{', '.join(names[:-1])} et {names[-1]}"
 
 
-def paragraphs(text: str) -> list[str]:
-    """Split a free text into paragraphs at blank lines; single line breaks become spaces."""
-    blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip())
-    return [" ".join(block.split()) for block in blocks if block.strip()]
+#: A free text's paragraphs (split at blank lines), defined once with the avenants' articles.
+paragraphs: Final = _articles.paragraphs
 
 
 def years_label(start: str | _dt.date, end: str | _dt.date) -> str:

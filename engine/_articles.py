@@ -110,8 +110,10 @@ class ArticleState:
 
 
 def paragraphs(text: str) -> list[str]:
-    """A text's paragraphs, split at blank lines."""
-    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+    """Split a free text into paragraphs at blank lines; single line breaks become spaces (the
+    one definition: the documents' ``paragraphs`` filter is this function)."""
+    blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip())
+    return [" ".join(block.split()) for block in blocks if block.strip()]
 
 
 def _field(where: str, name: str) -> str:
