@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from coopflow._articles import FREE
 from coopflow._context import FireContext, party_name
 from coopflow._domain.documents import journal_document
+from coopflow._vocabulary import Kind
 from coopflow._workflow import Registry
 from coopflow.errors import ValidationError
 from coopflow.models import (
@@ -20,6 +21,7 @@ from coopflow.models import (
     Amendment,
     Axis,
     Deliberation,
+    Document,
     Exchange,
     FinancialCommitment,
     Indicator,
@@ -141,17 +143,23 @@ def _financial_reasons(ctx: FireContext) -> Iterable[str]:
             )
 
 
-@registry.effect("render_protocol_draft")
-def render_protocol_draft(ctx: FireContext) -> None:
-    doc = ctx.documents.produce(
+def _produce(ctx: FireContext, kind: Kind, subject: str, *, final: bool) -> Document:
+    """Render and store a document of the fire's partnership, as the acting person, within the
+    fire's transaction (or the latest version, if nothing changed since)."""
+    return ctx.documents.produce(
         ctx.session,
         ctx.partnership,
-        "protocole",
-        "",
-        final=False,
+        kind,
+        subject,
+        final=final,
         created_by=ctx.actor.id,
         produced=ctx.produced,
     )
+
+
+@registry.effect("render_protocol_draft")
+def render_protocol_draft(ctx: FireContext) -> None:
+    doc = _produce(ctx, "protocole", "", final=False)
     ctx.document_sha256 = doc.sha256
     ctx.record["document_version"] = doc.version
 
@@ -306,15 +314,7 @@ def sign_protocol(ctx: FireContext) -> None:
     assert proto is not None
     _record_signature(ctx, proto)
     ctx.session.flush()
-    doc = ctx.documents.produce(
-        ctx.session,
-        ctx.partnership,
-        "protocole",
-        "",
-        final=True,
-        created_by=ctx.actor.id,
-        produced=ctx.produced,
-    )
+    doc = _produce(ctx, "protocole", "", final=True)
     proto.signed_document_sha256 = doc.sha256
     ctx.document_sha256 = doc.sha256
     ctx.record["approved_document_sha256"] = proto.approved_document_sha256
@@ -375,15 +375,7 @@ def amendment_ready(ctx: FireContext) -> Iterable[str]:
 def render_avenant_draft(ctx: FireContext) -> None:
     amendment = _open_amendment(ctx)
     assert amendment is not None
-    doc = ctx.documents.produce(
-        ctx.session,
-        ctx.partnership,
-        "avenant",
-        str(amendment.number),
-        final=False,
-        created_by=ctx.actor.id,
-        produced=ctx.produced,
-    )
+    doc = _produce(ctx, "avenant", str(amendment.number), final=False)
     ctx.document_sha256 = doc.sha256
     ctx.record["avenant"] = amendment.number
 
@@ -403,15 +395,7 @@ def sign_amendment(ctx: FireContext) -> None:
     assert amendment is not None
     amendment.signed_on = ctx.data["date_signature"]
     ctx.session.flush()
-    doc = ctx.documents.produce(
-        ctx.session,
-        ctx.partnership,
-        "avenant",
-        str(amendment.number),
-        final=True,
-        created_by=ctx.actor.id,
-        produced=ctx.produced,
-    )
+    doc = _produce(ctx, "avenant", str(amendment.number), final=True)
     amendment.signed_document_sha256 = doc.sha256
     ctx.document_sha256 = doc.sha256
     ctx.record["avenant"] = amendment.number
@@ -421,15 +405,7 @@ def sign_amendment(ctx: FireContext) -> None:
     if not ctx.documents.can_consolidate(ctx.session, ctx.partnership, amendment.number):
         return
     produced = len(ctx.produced)
-    consolidated = ctx.documents.produce(
-        ctx.session,
-        ctx.partnership,
-        "consolide",
-        str(amendment.number),
-        final=True,
-        created_by=ctx.actor.id,
-        produced=ctx.produced,
-    )
+    consolidated = _produce(ctx, "consolide", str(amendment.number), final=True)
     if len(ctx.produced) > produced:  # not already stored (nothing changed since)
         assert ctx.acting is not None, "a fire identifies who acts"
         journal_document(ctx.session, ctx.partnership, consolidated, ctx.acting, at=ctx.now)
@@ -512,15 +488,7 @@ def approve_programme(ctx: FireContext) -> None:
     assert prog is not None
     prog.copil_date = ctx.data["date_copil"]
     ctx.session.flush()
-    doc = ctx.documents.produce(
-        ctx.session,
-        ctx.partnership,
-        "programme",
-        prog.label,
-        final=True,
-        created_by=ctx.actor.id,
-        produced=ctx.produced,
-    )
+    doc = _produce(ctx, "programme", prog.label, final=True)
     ctx.document_sha256 = doc.sha256
     ctx.record["document_version"] = doc.version
 
