@@ -50,6 +50,7 @@ CAPABILITIES: Final[dict[str, dict[str, str]]] = {
         "amendment_deliberating": "the councils deliberate on the avenant",
         "programmes_open": "annual work programmes may be added",
         "in_force": "the protocol is in force: its end falls due, programmes may be approved",
+        "ended": "the partnership has ended (it may still be renewed): nothing of it falls due",
     },
     "programme": {
         "programme_editable": "the programme and its actions may change",

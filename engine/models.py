@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     or_,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -135,6 +136,8 @@ class Partnership(Base):
     journal_seq: Mapped[int] = mapped_column(Integer, default=0)
     journal_head: Mapped[str] = mapped_column(String(64))
     predecessor_id: Mapped[int | None] = mapped_column(ForeignKey("coopflow_partnership.id"))
+    #: The thematic dialogue it came from, if any (revision 0009).
+    dialogue_id: Mapped[int | None] = mapped_column(ForeignKey("coopflow_dialogue.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -160,6 +163,71 @@ class Exchange(Base):
     participants: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Dialogue(Base):
+    """A thematic dialogue: an exchange on one theme (alimentation, mobilités...) among several
+    territories, each taking part as a party and, if it has one, through its partnership with
+    the home metropolis (revision 0009).  Its changes are journaled in the ``dialogues``
+    registry chain."""
+
+    __tablename__ = "coopflow_dialogue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    theme: Mapped[str] = mapped_column(String(100), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    home_party_id: Mapped[int] = mapped_column(ForeignKey("coopflow_party.id"))
+    responsible: Mapped[str] = mapped_column(String(200))
+    #: When it was closed, and what it concluded (None while it goes on).
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    conclusion: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DialogueParticipant(Base):
+    """A territory taking part in a thematic dialogue, and the partnership it belongs to."""
+
+    __tablename__ = "coopflow_dialogue_participant"
+
+    dialogue_id: Mapped[int] = mapped_column(
+        ForeignKey("coopflow_dialogue.id", ondelete="CASCADE"), primary_key=True
+    )
+    party_id: Mapped[int] = mapped_column(ForeignKey("coopflow_party.id"), primary_key=True)
+    partnership_id: Mapped[int | None] = mapped_column(
+        ForeignKey("coopflow_partnership.id"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class DialogueExchange(Base):
+    """An exchange of a thematic dialogue, logged once for all its participants."""
+
+    __tablename__ = "coopflow_dialogue_exchange"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialogue_id: Mapped[int] = mapped_column(
+        ForeignKey("coopflow_dialogue.id", ondelete="CASCADE"), index=True
+    )
+    date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(Text)
+    participants: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DialogueStake(Base):
+    """A stake a thematic dialogue identified for one of its territories."""
+
+    __tablename__ = "coopflow_dialogue_stake"
+    __table_args__ = (UniqueConstraint("dialogue_id", "party_id", "title"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialogue_id: Mapped[int] = mapped_column(ForeignKey("coopflow_dialogue.id", ondelete="CASCADE"))
+    party_id: Mapped[int] = mapped_column(ForeignKey("coopflow_party.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
 
 
 class Axis(Base):
@@ -232,6 +300,12 @@ class Protocol(Base):
     financial_commitments: Mapped[str | None] = mapped_column(Text)
     #: With a foreign authority: the language whose version prevails (revision 0008).
     prevailing_language: Mapped[str] = mapped_column(String(50), default="français")
+    #: The notice a unilateral termination must give, in months (revision 0009).
+    notice_months: Mapped[int] = mapped_column(Integer, default=3)
+    #: The partnership has ended (a final state, or one declaring the ``ended`` capability):
+    #: its protocol is no longer anyone's deadline (revision 0009; a partial index serves the
+    #: protocols still running).
+    ended: Mapped[bool] = mapped_column(Boolean, default=False)
     signature_place: Mapped[str | None] = mapped_column(String(200))
     signature_date: Mapped[dt.date | None] = mapped_column(Date)
     approved_document_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -258,6 +332,13 @@ class Amendment(Base):
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     signed_on: Mapped[dt.date | None] = mapped_column(Date)
     signed_document_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: The exact avenant document the legal department approved, and the hash of the
+    #: avenant's content then (revision 0009, workflow cooperation v2).
+    approved_document_sha256: Mapped[str | None] = mapped_column(String(64))
+    approved_content_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: An avenant withdrawn before its signature: when, and why (revision 0009).
+    withdrawn_on: Mapped[dt.date | None] = mapped_column(Date)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class FinancialCommitment(Base):
@@ -298,11 +379,17 @@ class Deliberation(Base):
     sent_to_prefecture: Mapped[dt.date | None] = mapped_column(Date)
     published: Mapped[dt.date | None] = mapped_column(Date)
     document_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: The decision of a foreign authority's own body (revision 0009): no French prefecture
+    #: transmission is asked of it; it takes effect on its own date.
+    foreign_decision: Mapped[bool] = mapped_column(Boolean, default=False)
 
     @property
     def executoire(self) -> bool:
-        """Both the transmission to the prefecture and the publication happened."""
-        return self.sent_to_prefecture is not None and self.published is not None
+        """Both the transmission to the prefecture and the publication happened (or it is a
+        foreign authority's decision, in force as its own law says)."""
+        return self.foreign_decision or (
+            self.sent_to_prefecture is not None and self.published is not None
+        )
 
 
 class Signatory(Base):
@@ -592,14 +679,23 @@ class Setting(Base):
 
 Index("ix_coopflow_partnership_party_party", PartnershipParty.party_id)
 #: A délibération that is not exécutoire yet (the deadlines query, served by a partial index).
-DELIBERATION_PENDING = or_(
-    Deliberation.published.is_(None), Deliberation.sent_to_prefecture.is_(None)
+DELIBERATION_PENDING = and_(
+    Deliberation.foreign_decision.is_(False),
+    or_(Deliberation.published.is_(None), Deliberation.sent_to_prefecture.is_(None)),
 )
 Index(
     "ix_coopflow_deliberation_pending",
     Deliberation.sitting_date,
     sqlite_where=DELIBERATION_PENDING,
     postgresql_where=DELIBERATION_PENDING,
+)
+#: A protocol whose partnership has not ended (the deadlines query, served by a partial index).
+PROTOCOL_RUNNING = Protocol.ended.is_(False)
+Index(
+    "ix_coopflow_protocol_running_end",
+    Protocol.period_end,
+    sqlite_where=PROTOCOL_RUNNING,
+    postgresql_where=PROTOCOL_RUNNING,
 )
 #: A milestone not done yet (the deadlines query, served by a partial index).
 MILESTONE_OPEN = Milestone.done.is_(False)

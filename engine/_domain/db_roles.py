@@ -45,6 +45,10 @@ _DATA_TABLES: Final = (
     "coopflow_budget_line",
     "coopflow_indicator",
     "coopflow_financial_commitment",
+    "coopflow_dialogue",
+    "coopflow_dialogue_participant",
+    "coopflow_dialogue_exchange",
+    "coopflow_dialogue_stake",
 )
 _APPEND_ONLY: Final = ("coopflow_journal", "coopflow_registry_journal", "coopflow_checkpoint")
 
@@ -77,8 +81,9 @@ def grant_new_table(connection: Connection, table: str) -> None:
     quote = connection.dialect.identifier_preparer.quote
     everyone = ", ".join(quote(group(prefix, role)) for role in (*ROLES, SERVICE))
     connection.exec_driver_sql(f"GRANT SELECT, INSERT, UPDATE ON {table} TO {everyone}")
-    sequence = connection.exec_driver_sql(
-        f"SELECT pg_get_serial_sequence('{table}', 'id')"
+    sequence = connection.exec_driver_sql(  # a table keyed by its columns has none
+        f"SELECT pg_get_serial_sequence('{table}', 'id') FROM information_schema.columns "
+        f"WHERE table_schema = current_schema() AND table_name = '{table}' AND column_name = 'id'"
     ).scalar()
     if sequence is not None:
         connection.exec_driver_sql(f"GRANT USAGE ON SEQUENCE {sequence} TO {everyone}")
