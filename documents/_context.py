@@ -432,6 +432,7 @@ class ProtocolView:
     foreign: bool
     languages: list[str]  # "français", "portugais"
     prevailing_language: str
+    notice: str  # the notice of a unilateral termination: "trois mois"
     tribunal: str | None  # the home party's tribunal administratif
     home: PartyView | None
     period_start: str
@@ -791,6 +792,7 @@ def build_protocol(
         foreign=foreign,
         languages=_languages(party_views),
         prevailing_language=snapshot["prevailing_language"],
+        notice=f"{fr.number_in_words(_notice(snapshot))} mois",
         tribunal=home.tribunal if home is not None else None,
         home=home,
         period_start=start,
@@ -904,3 +906,11 @@ def build_avenant(snapshot: AvenantSnapshot, produced_at: _dt.datetime) -> Avena
         foreign=foreign,
         signature=signature,
     )
+
+
+def _notice(snapshot: ProtocolSnapshot | ConsolidatedSnapshot) -> int:
+    """The months of notice a termination gives (3 unless the snapshot says otherwise)."""
+    months = snapshot.get("notice_months", 3)
+    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 12:
+        raise ValidationError(f"{months!r} is not 1 to 12 months", field="notice_months")
+    return months

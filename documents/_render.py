@@ -8,10 +8,17 @@ its file identifier from the snapshot's and templates' hashes, and the font subs
 from the fonts themselves.  Only the package's fonts are ever embedded: a snapshot with a
 character they cannot print is refused before rendering, and a PDF that would embed a font of
 the host machine (fontconfig's fallback) is refused before it is written (see :mod:`._fonts`).
+
+A render is bounded: in pages (``max_pages``, checked after WeasyPrint's layout, and before it on
+the length of the HTML a template writes) and in time (``max_seconds``: Jinja, WeasyPrint's
+layout and the PDF's writing run in a thread of their own, stopped when they outlast it; see
+:class:`_RenderThread`).
 """
 
 from __future__ import annotations
 
+import contextvars
+import ctypes
 import datetime as _dt
 import functools
 import gc
@@ -19,13 +26,14 @@ import hashlib
 import io
 import multiprocessing
 import threading
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar, cast
 
 import jinja2
 import weasyprint
@@ -49,6 +57,17 @@ PDF_VARIANT: Final = "pdf/a-3a"
 #: The name of the attached snapshot inside the PDF.
 SNAPSHOT_ATTACHMENT: Final = "snapshot.json"
 MAX_PAGES: Final = 500  # a protocol is 10 pages, a programme 30: more is a runaway template
+#: The characters of HTML a template may write for each page allowed (the densest built-in
+#: document writes about 2,600 a page): more than ``max_pages`` times this is refused before
+#: WeasyPrint sees it, since a runaway loop would otherwise fill the memory before the time limit.
+HTML_PER_PAGE: Final = 10_000
+MAX_SECONDS: Final = 120.0  # a programme renders in a second: two minutes is a runaway template
+#: The longest time limit accepted, in seconds (a day): more is a mistake, not a limit.
+LONGEST_RENDER: Final = 86_400
+#: After the time limit, how long the caller waits for the render to stop (a call into C, such
+#: as Pango shaping one paragraph, finishes first), and how often it asks again meanwhile.
+STOP_GRACE: Final = 1.0
+STOP_RETRY: Final = 0.1
 #: The name of the sRGB output intent's colour profile (not "srgb": WeasyPrint would then load
 #: its own copy of the profile, leaving the file open).
 OUTPUT_INTENT: Final = "coopflow-srgb"
@@ -184,12 +203,25 @@ class Renderer:
     URL fetcher are built once here and reused by every render.  Renders through one renderer
     are serialised by a lock (WeasyPrint's font machinery is not thread-safe): for parallelism,
     use processes (:func:`render_many`).
+
+    ``max_pages`` (500) bounds a document's length and ``max_seconds`` (120) the time one render
+    may take (the template, WeasyPrint's layout and the PDF's writing): a document longer, or a
+    render slower, is a :class:`~coopflow.errors.TemplateError` that says which limit it passed.
+    A render runs in a thread of its own, which is stopped when it outlasts ``max_seconds`` (a
+    loop in a template or in WeasyPrint's layout stops at once; a call into C finishes first).
     """
 
-    def __init__(self, template_dir: Path | None = None, *, max_pages: int = MAX_PAGES) -> None:
+    def __init__(
+        self,
+        template_dir: Path | None = None,
+        *,
+        max_pages: int = MAX_PAGES,
+        max_seconds: float = MAX_SECONDS,
+    ) -> None:
         if isinstance(max_pages, bool) or not isinstance(max_pages, int) or max_pages < 1:
             raise ValidationError(f"{max_pages!r} is not a number of pages", field="max_pages")
         self._max_pages = max_pages
+        self._max_seconds = render_seconds(max_seconds, "max_seconds")
         builtin = jinja2.FileSystemLoader(TEMPLATES_DIR)
         stylesheet = STATIC_DIR / STYLESHEET
         self._sandboxed = template_dir is not None
@@ -268,8 +300,8 @@ class Renderer:
         Raises :class:`~coopflow.errors.ValidationError` for a malformed snapshot (the message
         names the key) and :class:`~coopflow.errors.TemplateError` for a template that fails.
         """
-        with self._lock:
-            return self._html(snapshot, production_moment(produced_at))[0]
+        when = production_moment(produced_at)
+        return self._bounded(snapshot, lambda: self._html(snapshot, when)[0])
 
     def render(
         self, snapshot: Snapshot, *, produced_at: _dt.datetime | None = None
@@ -284,12 +316,45 @@ class Renderer:
         a character that the shipped fonts cannot print (the message names the key and the
         character), :class:`~coopflow.errors.TemplateError` for a failing template (including
         one that asks for a resource other than coopflow's own assets, or whose text would be
-        printed with a font of the host machine) and :class:`~coopflow.errors.DocumentError` if
+        printed with a font of the host machine, or a document longer than ``max_pages`` or
+        slower to render than ``max_seconds``) and :class:`~coopflow.errors.DocumentError` if
         WeasyPrint fails.
         """
         when = production_moment(produced_at)
-        with self._lock:
-            return self._render(snapshot, when)
+        return self._bounded(snapshot, lambda: self._render(snapshot, when))
+
+    def _bounded(self, snapshot: Snapshot, call: Callable[[], _T]) -> _T:
+        """``call()``, under the renderer's lock, in a thread of its own stopped at the time
+        limit: then a TemplateError naming the limit, even if the thread is still in a call
+        into C (it releases the lock when it ends)."""
+        self._lock.acquire()
+        try:
+            thread = _RenderThread(call, self._lock.release)
+            thread.start()
+        except BaseException:
+            self._lock.release()
+            raise
+        try:
+            thread.join(self._max_seconds)
+            if thread.is_alive():
+                give_up = time.monotonic() + STOP_GRACE
+                while thread.interrupt() and time.monotonic() < give_up:
+                    thread.join(STOP_RETRY)
+        except BaseException:  # KeyboardInterrupt while waiting: stop the render too
+            thread.interrupt()
+            raise
+        return thread.outcome(lambda: self._too_slow(snapshot))
+
+    def _too_slow(self, snapshot: Snapshot) -> TemplateError:
+        kind = snapshot.get("kind") if isinstance(snapshot, Mapping) else None
+        name = TEMPLATE_NAMES.get(kind, "?") if isinstance(kind, str) else "?"
+        return TemplateError(
+            name,
+            f"the document took longer than {self._max_seconds:g} "
+            f"second{'' if self._max_seconds == 1 else 's'} to render and was stopped (the time "
+            f"allowed: max_seconds of the Renderer, render_timeout of Coopflow, "
+            f"COOPFLOW_RENDER_TIMEOUT on the command line)",
+        )
 
     def _render(self, snapshot: Snapshot, when: _dt.datetime) -> RenderedDocument:
         html, view, template_name = self._html(snapshot, when, printed=True)
@@ -363,7 +428,7 @@ class Renderer:
         template_name = TEMPLATE_NAMES[checked["kind"]]
         try:
             template = self._env.get_template(template_name)
-            html = template.render(doc=view, snapshot=checked)
+            html = self._written(template, template_name, doc=view, snapshot=checked)
         except jinja2.TemplateSyntaxError as error:
             where = error.name or template_name
             raise TemplateError(where, f"line {error.lineno}: {error.message}") from None
@@ -376,6 +441,27 @@ class Renderer:
         except Exception as error:
             raise TemplateError(template_name, f"{type(error).__name__}: {error}") from error
         return html, view, template_name
+
+    def _written(self, template: jinja2.Template, template_name: str, **context: Any) -> str:
+        """What ``template`` writes (as ``render`` would), refused as soon as it is longer than
+        ``max_pages`` pages of HTML could be (``HTML_PER_PAGE`` characters each)."""
+        most = self._max_pages * HTML_PER_PAGE
+        pieces: list[str] = []
+        length = 0
+        stream = cast(Generator[str, None, None], template.generate(**context))
+        try:
+            for piece in stream:
+                length += len(piece)
+                if length > most:
+                    raise TemplateError(
+                        template_name,
+                        f"the template wrote more than {most:,} characters of HTML, more than "
+                        f"the {self._max_pages} pages allowed (max_pages) would hold",
+                    )
+                pieces.append(piece)
+        finally:
+            stream.close()
+        return "".join(pieces)
 
     def _template_digest(self, template_name: str) -> str:
         """sha256 over the sources of the template, everything it includes, and the stylesheet."""
@@ -413,6 +499,114 @@ class Renderer:
         digest.update(f"{STYLESHEET}\n{len(css)}\n".encode() + css)
         self._digests[template_name] = result = digest.hexdigest()
         return result
+
+
+def render_seconds(value: object, field: str) -> float:
+    """``value`` as a time limit in seconds: a number more than 0 and at most a day."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 < value <= LONGEST_RENDER
+    ):
+        raise ValidationError(
+            f"{value!r} is not a number of seconds more than 0 and at most {LONGEST_RENDER}",
+            field=field,
+        )
+    return float(value)
+
+
+_T = TypeVar("_T")
+
+
+class _Interrupted(BaseException):
+    """Raised inside a render's thread when the render outlasted its time.
+
+    A ``BaseException``, so that no ``except Exception`` of Jinja, WeasyPrint or coopflow takes
+    it for a failure of its own and carries on."""
+
+
+def _raise_in(thread_id: int, exception: type[BaseException] | None) -> None:
+    """Raise ``exception`` in the thread ``thread_id`` at its next Python instruction, or with
+    ``None`` take back one not raised yet (CPython's ``PyThreadState_SetAsyncExc``)."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), None if exception is None else ctypes.py_object(exception)
+    )
+
+
+class _RenderThread(threading.Thread, Generic[_T]):
+    """One render, in a thread of its own that the caller can stop.
+
+    Why a thread: to stop a render that loops in pure Python (a template's nested loops,
+    WeasyPrint laying out thousands of pages), :class:`_Interrupted` is raised inside it
+    (:func:`_raise_in`).  Raised in the caller's own thread, such an exception could land in the
+    caller's code after the render; here it only ever lands in this thread, which coopflow owns
+    and which ends with the render, and the caller stops waiting at the limit even if the render
+    is in a long call into C.  ``_state`` orders the caller's :meth:`interrupt` and the end of the
+    render (:meth:`_finish`): once the render has ended, nothing more is raised in the thread, and
+    an interruption not yet raised is taken back, so that none reaches ``threading``'s own code.
+    The render runs in a copy of the caller's context variables (``decimal``'s context...).
+
+    ``release`` (the renderer's lock) is called when the thread ends, not when the caller stops
+    waiting: a render still in a call into C after the limit keeps the renderer (its WeasyPrint
+    font configuration) until it stops.
+    """
+
+    def __init__(self, call: Callable[[], _T], release: Callable[[], None]) -> None:
+        super().__init__(name="coopflow-render", daemon=True)
+        self._call = call
+        self._context = contextvars.copy_context()
+        self._release = release
+        self._state = threading.Lock()
+        self._running = True
+        self._interrupted = False
+        self._result: list[_T] = []
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            try:
+                self._result.append(self._context.run(self._call))
+            except BaseException as error:  # carried to the caller's thread
+                self._error = error
+            finally:
+                self._finish()
+        except _Interrupted:  # raised on the way out, before _finish had taken the lock
+            self._finish()
+        finally:
+            self._release()
+
+    def _finish(self) -> None:
+        with self._state:
+            self._running = False
+            if self._interrupted:
+                _raise_in(threading.get_ident(), None)
+
+    def interrupt(self) -> bool:
+        """Stop the render at its next Python instruction; ``False`` once it has ended."""
+        with self._state:
+            if not self._running or self.ident is None:
+                return False
+            self._interrupted = True
+            _raise_in(self.ident, _Interrupted)
+            return True
+
+    def outcome(self, too_slow: Callable[[], CoopflowError]) -> _T:
+        """The render's result, or its error; ``too_slow()`` if it was stopped (or is still
+        stopping) because it outlasted its time."""
+        with self._state:
+            running, interrupted = self._running, self._interrupted
+        if running:
+            raise too_slow()
+        if self._result:
+            return self._result[0]
+        error, self._error = self._error, None
+        assert error is not None, "a render that ended returned or raised"
+        if interrupted:
+            raise too_slow() from None
+        try:
+            raise error
+        finally:
+            del error
 
 
 class _IccProfile(ColorProfile):  # type: ignore[misc]  # weasyprint ships no type information
@@ -469,9 +663,9 @@ def _refusal(error: FatalURLFetchingError) -> str:
 _worker_renderer: Renderer | None = None
 
 
-def _init_worker(template_dir: Path | None) -> None:
+def _init_worker(template_dir: Path | None, max_seconds: float) -> None:
     global _worker_renderer  # noqa: PLW0603 - one renderer per worker process, built once
-    _worker_renderer = Renderer(template_dir)
+    _worker_renderer = Renderer(template_dir, max_seconds=max_seconds)
     # The worker process is coopflow's own: keep the cyclic garbage collector off the modules
     # and the renderer built so far, and let it run less often.  WeasyPrint allocates many
     # short-lived objects, and with two processes on two cores the collector's passes over
@@ -512,22 +706,25 @@ def render_many(
     workers: int = 1,
     template_dir: Path | None = None,
     produced_at: _dt.datetime | None = None,
+    max_seconds: float = MAX_SECONDS,
 ) -> list[RenderedDocument]:
     """Render several snapshots, in input order, all produced at the moment ``produced_at``
     (now if omitted: see :meth:`Renderer.render`).
 
     With ``workers > 1`` the documents are rendered by a pool of that many processes (started
-    with ``spawn``), each building its :class:`Renderer` once.  The first document that fails
-    raises its coopflow error, with a note naming its position.
+    with ``spawn``), each building its :class:`Renderer` once.  Each document may take at most
+    ``max_seconds`` to render (see :class:`Renderer`).  The first document that fails raises its
+    coopflow error, with a note naming its position.
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValidationError(f"expected a positive integer, got {workers!r}", field="workers")
+    max_seconds = render_seconds(max_seconds, "max_seconds")
     when = production_moment(produced_at)
     items = list(snapshots)
     if template_dir is not None and not Path(template_dir).is_dir():
         raise ValidationError(f"{template_dir} is not a folder", field="template_dir")
     if workers == 1 or len(items) <= 1:
-        renderer = Renderer(template_dir)
+        renderer = Renderer(template_dir, max_seconds=max_seconds)
         results = []
         for index, snapshot in enumerate(items):
             try:
@@ -543,7 +740,7 @@ def render_many(
             max_workers=processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(template_dir,),
+            initargs=(template_dir, max_seconds),
         ) as pool:
             work = [(snapshot, when) for snapshot in items]
             outcomes = list(pool.map(_render_in_worker, work, chunksize=chunk))

@@ -131,7 +131,14 @@ class SignatureSnapshot(TypedDict):
     date: str | None
 
 
-class _ProtocolBody(TypedDict):
+class _Optional(TypedDict, total=False):
+    """Keys a snapshot states only when they say something (a snapshot taken before them keeps
+    its hash)."""
+
+    notice_months: int  # the notice of a termination, when not 3 (revision 0009)
+
+
+class _ProtocolBody(_Optional):
     reference: str  # partnership reference, "COOP-2027-0001"
     document_version: int
     status: Literal["projet", "final"]  # "projet" prints the PROJET mark

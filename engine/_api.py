@@ -32,6 +32,7 @@ from ._domain import (
     db_roles,
     deadlines,
     deliberations,
+    dialogues,
     documents,
     firing,
     migration,
@@ -42,6 +43,7 @@ from ._domain import checkpoints as checkpoint_ops
 from ._domain import parties as party_ops
 from ._domain import partnerships as partnership_ops
 from ._domain.locking import lock_partnership
+from ._domain.lookup import find_partnership
 from ._files import OutputFolder
 from ._journal import VerifyReport
 from ._migrate import downgrade, upgrade
@@ -50,6 +52,9 @@ from ._views import (
     ActorInfo,
     CheckpointInfo,
     Deadline,
+    DialogueExchangeInfo,
+    DialogueInfo,
+    DialogueSummary,
     EventStatus,
     FinalDocument,
     FireResult,
@@ -136,7 +141,10 @@ class Coopflow:
     engine coopflow creates from a URL on PostgreSQL) bounds how long a write waits for a
     partnership another transaction holds; then it is a ConcurrentModificationError.
     ``max_pages`` bounds a document (500 pages by default): a template that would lay out more
-    is a TemplateError.
+    is a TemplateError.  ``render_timeout`` bounds the time one document takes to render, the
+    template, WeasyPrint's layout and the PDF's writing (seconds, more than 0 and at most a day;
+    120 by default): a render that outlasts it is stopped (within about a second), nothing is
+    stored, and it is a TemplateError that names the limit.
     """
 
     def __init__(
@@ -149,6 +157,7 @@ class Coopflow:
         schema: str | None = None,
         lock_timeout: float = LOCK_TIMEOUT_S,
         max_pages: int | None = None,
+        render_timeout: float | None = None,
         check: bool = True,
         checkpoints: CheckpointSettings | None = None,
     ) -> None:
@@ -167,6 +176,7 @@ class Coopflow:
         self.documents = DocumentStore(
             Path(templates_dir) if templates_dir else None,
             max_pages=max_pages,
+            render_timeout=render_timeout,
             workflows=self.workflows,
         )
         self._binding = Binding(bind, schema=schema, lock_timeout=lock_timeout)
@@ -458,8 +468,12 @@ class Coopflow:
         reference: str | None = None,
         workflow: str = DEFAULT_WORKFLOW,
         workflow_version: int | None = None,
+        dialogue: str | None = None,
     ) -> PartnershipInfo:
-        """Open a partnership in its workflow's initial state (accueil)."""
+        """Open a partnership in its workflow's initial state (accueil).  ``dialogue``: the key
+        of the thematic dialogue it comes from (each party but the home one took part in it);
+        the partnership keeps the link, and the dialogue's territories that took part through
+        no partnership now belong to this one."""
         with self._binding.write(reference) as s:
             acting = self._authorise(s, actor, "partnership.create")
             return partnership_ops.open_partnership(
@@ -475,6 +489,7 @@ class Coopflow:
                 reference=reference,
                 workflow=workflow,
                 workflow_version=workflow_version,
+                dialogue=dialogue,
             )
 
     def create_partnerships(
@@ -515,6 +530,100 @@ class Coopflow:
             yield from reading.partnerships(
                 s, self.workflows, state=state, scale=scale, party=party, batch=batch
             )
+
+    # ------------------------------------------------------------------ thematic dialogues
+
+    def open_dialogue(
+        self,
+        key: str,
+        *,
+        theme: str,
+        title: str,
+        home: str,
+        participants: Sequence[str | tuple[str, str | None]],
+        actor: Actor,
+        responsible: str | None = None,
+    ) -> DialogueInfo:
+        """Open a thematic dialogue on ``theme`` among ``participants`` (at least two
+        territories besides ``home``, the party that leads it): each a party key, or a party
+        key and the reference of the partnership it takes part through.  Opening it again with
+        the same theme, title and home adds the participants not there yet.  Journaled
+        (registry ``dialogues``)."""
+        with self._binding.write() as s:
+            acting = self._authorise(s, actor, "dialogue.manage")
+            return dialogues.open_dialogue(
+                s,
+                acting,
+                key=key,
+                theme=theme,
+                title=title,
+                home=home,
+                participants=participants,
+                responsible=responsible,
+            )
+
+    def join_dialogue(
+        self, key: str, party: str, *, actor: Actor, partnership: str | None = None
+    ) -> DialogueInfo:
+        """A territory joins the thematic dialogue ``key`` (through ``partnership``, the one it
+        belongs to, if given)."""
+        with self._binding.write() as s:
+            acting = self._authorise(s, actor, "dialogue.manage")
+            return dialogues.add_participant(s, acting, key, party=party, partnership=partnership)
+
+    def add_dialogue_stake(
+        self, key: str, party: str, title: str, *, actor: Actor, description: str = ""
+    ) -> DialogueInfo:
+        """Record a stake the thematic dialogue identified for one of its territories."""
+        with self._binding.write() as s:
+            acting = self._authorise(s, actor, "dialogue.manage")
+            return dialogues.add_stake(
+                s, acting, key, party=party, title=title, description=description
+            )
+
+    def log_dialogue_exchange(
+        self,
+        key: str,
+        *,
+        date: dt.date | str,
+        kind: str,
+        summary: str,
+        actor: Actor,
+        participants: str | None = None,
+    ) -> DialogueExchangeInfo:
+        """Log an exchange of the thematic dialogue, once for all its participants (each
+        participant's partnership shows it: :meth:`dialogue_exchanges`)."""
+        with self._binding.write() as s:
+            acting = self._authorise(s, actor, "dialogue.manage")
+            return dialogues.log_exchange(
+                s, acting, key, date=date, kind=kind, summary=summary, participants=participants
+            )
+
+    def close_dialogue(
+        self, key: str, *, date: dt.date | str, conclusion: str, actor: Actor
+    ) -> DialogueInfo:
+        """Close the thematic dialogue with what it concluded."""
+        with self._binding.write() as s:
+            acting = self._authorise(s, actor, "dialogue.manage")
+            return dialogues.close_dialogue(s, acting, key, date=date, conclusion=conclusion)
+
+    def dialogue(self, key: str) -> DialogueInfo:
+        """A thematic dialogue: territories, stakes, exchanges, the partnerships it led to."""
+        with self._binding.read() as s:
+            return dialogues.dialogue(s, key)
+
+    def dialogues(
+        self, *, theme: str | None = None, party: str | None = None
+    ) -> list[DialogueSummary]:
+        """The thematic dialogues (of a theme, or in which a party takes part), by key."""
+        with self._binding.read() as s:
+            return dialogues.dialogues(s, theme=theme, party=party)
+
+    def dialogue_exchanges(self, reference: str) -> list[DialogueExchangeInfo]:
+        """The exchanges of the thematic dialogues partnership ``reference`` takes part in
+        (or came from), oldest first."""
+        with self._binding.read() as s:
+            return dialogues.exchanges_of(s, find_partnership(s, reference))
 
     # ------------------------------------------------------------------ data entry
     # Each is admitted for its operation (permissions.toml) and journaled with its author.
@@ -608,12 +717,14 @@ class Coopflow:
         means: str | None = None,
         financial_commitments: str | None = None,
         prevailing_language: str | None = None,
+        notice_months: int | None = None,
     ) -> None:
         """Set the protocol's period, preamble, governance and means.  ``copil``/``cotech``
         replace the template's default text of article 4 (never both printed);
         ``financial_commitments`` is a paragraph on the planned financial commitments (each
         party's amount: :meth:`set_financial_commitment`); ``prevailing_language`` is the
-        version that prevails with a foreign authority (default ``français``)."""
+        version that prevails with a foreign authority (default ``français``); ``notice_months``
+        the notice a unilateral termination (``resilier``) gives (3 months by default)."""
         self._edit(
             reference,
             "protocol.set",
@@ -628,6 +739,7 @@ class Coopflow:
             means=means,
             financial_commitments=financial_commitments,
             prevailing_language=prevailing_language,
+            notice_months=notice_months,
             actor=actor,
         )
 
@@ -676,11 +788,14 @@ class Coopflow:
         sent_to_prefecture: dt.date | str | None = None,
         published: dt.date | str | None = None,
         amendment: int = 0,
+        today: dt.date | None = None,
     ) -> None:
         """Record or complete a party's délibération (exécutoire once sent and published).
+        Its dates are not after ``today`` (the day of the entry, UTC, by default); a foreign
+        authority's decision is sent to no prefecture.
 
         A change is journaled (event ``deliberation``, by ``actor``) with the SHA-256 of the
-        document deliberated on."""
+        document deliberated on: the version approved last on or before its sitting."""
         self._edit(
             reference,
             "deliberation.record",
@@ -692,6 +807,7 @@ class Coopflow:
             sent_to_prefecture=sent_to_prefecture,
             published=published,
             amendment=amendment,
+            today=today,
             actor=actor,
         )
 
@@ -1359,9 +1475,12 @@ class Coopflow:
     # ------------------------------------------------------------------ deadlines
 
     def due(self, *, within_days: int = 30, today: dt.date | None = None) -> list[Deadline]:
-        """What falls due within ``within_days`` (and what is overdue), soonest first:
-        protocols ending, programmes awaiting COPIL approval, délibérations not yet
-        exécutoire, and milestones past their date in running programmes."""
+        """What falls due within ``within_days`` (and what is overdue), soonest first, each with
+        how its date is computed (``Deadline.basis``): protocols ending (``protocol_end``, or
+        ``protocol_end_renewing`` with a renewal engaged), protocol years short of their COPIL
+        meetings, parties that have not deliberated (with the days waited), délibérations not
+        yet exécutoire, programmes still in preparation or awaiting COPIL approval, overdue
+        milestones; nothing of a partnership that has ended."""
         with self._binding.read() as s:
             return deadlines.due(
                 s, self.workflows, within_days=within_days, today=today or dt.date.today()

@@ -152,6 +152,26 @@ class DocumentInfo:
         return f"{reference}-{self.kind}{subject}-v{self.version}-{self.status}.pdf"
 
 
+#: The longest render_timeout accepted, in seconds (a day), as ``coopflow.documents`` checks it.
+LONGEST_RENDER_S = 86_400
+
+
+def check_render_timeout(value: object, field: str = "render_timeout") -> float:
+    """``value`` as the seconds one document may take to render: a number more than 0 and at
+    most a day (checked here, before WeasyPrint is imported, so that ``Coopflow(...)`` refuses
+    it at once and names ``field``)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 < value <= LONGEST_RENDER_S
+    ):
+        raise ValidationError(
+            f"{value!r} is not a number of seconds more than 0 and at most {LONGEST_RENDER_S}",
+            field=field,
+        )
+    return float(value)
+
+
 class DocumentStore:
     """Builds snapshots, renders them and stores the documents of one coopflow instance."""
 
@@ -160,13 +180,19 @@ class DocumentStore:
         template_dir: Path | None = None,
         *,
         max_pages: int | None = None,
+        render_timeout: float | None = None,
         workflows: WorkflowSet | None = None,
     ) -> None:
         self._template_dir = template_dir
         #: The definitions, to ask a programme's state what it allows (``running``: the
         #: calendar marks the day of production).
         self.workflows = workflows
-        self._max_pages = max_pages
+        #: The renderer's limits given (``max_pages``, ``max_seconds``): the others are its own.
+        self._limits: dict[str, Any] = {}
+        if max_pages is not None:
+            self._limits["max_pages"] = max_pages
+        if render_timeout is not None:
+            self._limits["max_seconds"] = check_render_timeout(render_timeout)
         self._renderer: Any = None
         self._visas: visas.Visas | None = None
         self._lock = threading.Lock()
@@ -179,10 +205,7 @@ class DocumentStore:
             if self._renderer is None:
                 from coopflow.documents import Renderer
 
-                if self._max_pages is None:
-                    self._renderer = Renderer(self._template_dir)
-                else:
-                    self._renderer = Renderer(self._template_dir, max_pages=self._max_pages)
+                self._renderer = Renderer(self._template_dir, **self._limits)
             return self._renderer
 
     # ------------------------------------------------------------------ snapshots
@@ -281,7 +304,11 @@ class DocumentStore:
         """The signed avenants, in order (up to n° ``through``)."""
         stmt = (
             select(Amendment)
-            .where(Amendment.partnership_id == p.id, Amendment.signed_on.is_not(None))
+            .where(
+                Amendment.partnership_id == p.id,
+                Amendment.signed_on.is_not(None),
+                Amendment.withdrawn_on.is_(None),  # a withdrawn avenant never counts as signed
+            )
             .order_by(Amendment.number)
         )
         if through is not None:
@@ -338,7 +365,7 @@ class DocumentStore:
         """The protocol as signed (or to be signed): the avenants amend it in the
         consolidated protocol (:meth:`consolidated_snapshot`), never in its own text."""
         proto = _protocol(session, p)
-        return {
+        snapshot: ProtocolSnapshot = {
             "kind": "protocole",
             "reference": p.reference,
             "document_version": version,
@@ -371,6 +398,9 @@ class DocumentStore:
             },
             "amendments": [],
         }
+        if proto.notice_months != 3:  # revision 0009's notice, stated only when not the default:
+            snapshot["notice_months"] = proto.notice_months  # a snapshot before it keeps its hash
+        return snapshot
 
     def consolidated_snapshot(
         self, session: Session, p: Partnership, through: int, *, final: bool, version: int = 0
@@ -440,6 +470,13 @@ class DocumentStore:
         ).one_or_none()
         if amendment is None:
             raise NotFoundError("avenant", f"n° {number} of {p.reference}")
+        if amendment.withdrawn_on is not None:
+            raise ValidationError(
+                f"avenant n° {number} of {p.reference} was withdrawn on "
+                f"{amendment.withdrawn_on.isoformat()}: it is not rendered again (its documents "
+                "are kept)",
+                field="subject",
+            )
         return {
             "kind": "avenant",
             "reference": p.reference,
@@ -591,6 +628,11 @@ class DocumentStore:
     def current_content_sha256(self, session: Session, p: Partnership) -> str:
         """Content hash of the protocol as the data stands now."""
         return content_sha256(self.protocol_snapshot(session, p, final=False))
+
+    def current_avenant_content_sha256(self, session: Session, p: Partnership, number: int) -> str:
+        """Content hash of avenant n° ``number``'s document as the data stands now (what its
+        draft would say: what the legal department approves, and signing must still say)."""
+        return content_sha256(self.avenant_snapshot(session, p, number, final=False))
 
     def plan(
         self, session: Session, p: Partnership, kind: Kind, subject: str, *, final: bool

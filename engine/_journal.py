@@ -267,17 +267,24 @@ def append(
 
 _PARTNERSHIP = cast(Table, Partnership.__table__)
 _JOURNAL = cast(Table, JournalRecord.__table__)
+_PROTOCOL = cast(Table, Protocol.__table__)
 _ADVANCED = ("version", "journal_seq", "journal_head", "updated_at")
 _RECORD_COLUMNS = [c.name for c in _JOURNAL.c if c.name != "id"]
+#: The partnership's protocol marked ended or not (a fire into or out of an ended state):
+#: SQLite's statement, run after the partnership's UPDATE.
+_MARK_ENDED = (
+    update(_PROTOCOL)
+    .where(_PROTOCOL.c.partnership_id == bindparam("_id"))
+    .values(ended=bindparam("protocol_ended"))
+)
 
 
-def _advance_statements(
-    with_state: bool,
-) -> tuple[Update, Insert, Insert]:
+def _advance_statements(with_state: bool, marks_ended: bool) -> tuple[Update, Insert, Insert]:
     """The versioned UPDATE of the partnership, the INSERT of its next record, and both in one
     statement (PostgreSQL: the INSERT selects from the UPDATE's RETURNING, so it inserts
-    nothing when the version changed).  Built once: compiled forms are cached and values travel
-    as parameters."""
+    nothing when the version changed; with ``marks_ended``, one more UPDATE in the same
+    statement sets the protocol's ``ended`` marker for the row the first one changed).  Built
+    once: compiled forms are cached and values travel as parameters."""
     changes: dict[str, Any] = {name: bindparam(name) for name in _ADVANCED}
     if with_state:
         changes["state"] = bindparam("state")
@@ -298,15 +305,28 @@ def _advance_statements(
         else bindparam(f"record_{name}", type_=_JOURNAL.c[name].type)
         for name in _RECORD_COLUMNS
     ]
+    chosen = select(*columns).select_from(moved)
+    if marks_ended:
+        marked = (
+            update(_PROTOCOL)
+            .where(_PROTOCOL.c.partnership_id == moved.c.id)
+            .values(ended=bindparam("protocol_ended"))
+            .cte("coopflow_marked")
+        )
+        chosen = chosen.add_cte(marked)
     both = (
         insert(_JOURNAL)
-        .from_select(_RECORD_COLUMNS, select(*columns).select_from(moved))
+        .from_select(_RECORD_COLUMNS, chosen)
         .execution_options(preserve_rowcount=True)  # the driver's count of inserted rows
     )
     return advance, record, both
 
 
-_STATEMENTS = {with_state: _advance_statements(with_state) for with_state in (True, False)}
+_STATEMENTS = {
+    (with_state, marks_ended): _advance_statements(with_state, marks_ended)
+    for with_state in (True, False)
+    for marks_ended in (True, False)
+}
 
 
 def advance_on(
@@ -316,11 +336,14 @@ def advance_on(
     *,
     state: str | None,
     programme_id: int | None = None,
+    ended: bool | None = None,
 ) -> tuple[JournalEntry, dict[str, Any]]:
     """A fire's writes on ``connection``, whose transaction holds the partnership's lock: the
     versioned UPDATE of the partnership (its ``state`` unless None, its version and journal
     head) and the INSERT of the next record — one statement on PostgreSQL (one round trip),
-    two on SQLite (no round trip to save).
+    two on SQLite (no round trip to save).  ``ended`` (None: leave it) is the protocol's
+    ``ended`` marker when the fire enters or leaves a state in which the partnership has
+    ended: on PostgreSQL part of the same statement, on SQLite one more.
 
     A concurrent change of the version raises ConcurrentModificationError.  Returns the record
     as the API shows it, and the partnership's new column values."""
@@ -333,17 +356,20 @@ def advance_on(
     }
     if state is not None:
         changes["state"] = state
-    advance, record, both = _STATEMENTS[state is not None]
+    advance, record, both = _STATEMENTS[(state is not None, ended is not None)]
     where = {"_id": head.id, "_version": head.version}
     if connection.dialect.name == "postgresql":
         record_values = {f"record_{name}": value for name, value in values.items()}
-        inserted = connection.execute(both, {**changes, **where, **record_values})
+        marker = {} if ended is None else {"protocol_ended": ended}
+        inserted = connection.execute(both, {**changes, **where, **record_values, **marker})
         if inserted.rowcount != 1:
             raise ConcurrentModificationError(head.reference, "its version changed")
     else:
         if connection.execute(advance, {**changes, **where}).rowcount != 1:
             raise ConcurrentModificationError(head.reference, "its version changed")
         connection.execute(record, {"partnership_id": head.id, **values})
+        if ended is not None:
+            connection.execute(_MARK_ENDED, {"_id": head.id, "protocol_ended": ended})
     entry = JournalEntry.of_values(values, head.reference, content.programme)
     return entry, changes
 
@@ -355,10 +381,12 @@ def advance(
     *,
     state: str | None,
     programme: Programme | None = None,
+    ended: bool | None = None,
 ) -> JournalEntry:
     """:func:`advance_on` for a partnership loaded in ``session`` (the ORM path of a fire):
     Core statements on the session's connection, cheaper than the unit of work; the loaded
-    partnership is brought up to date without being marked dirty."""
+    partnership (and its protocol, if loaded) is brought up to date without being marked
+    dirty."""
     assert content.programme == (programme.label if programme is not None else None)
     entry, changes = advance_on(
         session.connection(),
@@ -366,9 +394,14 @@ def advance(
         content,
         state=state,
         programme_id=programme.id if programme is not None else None,
+        ended=ended,
     )
     for name, value in changes.items():
         set_committed_value(partnership, name, value)
+    if ended is not None:
+        for loaded in list(session.identity_map.values()):
+            if isinstance(loaded, Protocol) and loaded.partnership_id == partnership.id:
+                set_committed_value(loaded, "ended", ended)
     return entry
 
 

@@ -22,6 +22,7 @@ OPERATIONS: Final[dict[str, str]] = {
     "party.put": "register or change a party",
     "partnership.create": "open a partnership",
     "exchange.log": "log an exchange",
+    "dialogue.manage": "open a thematic dialogue, add its territories, stakes and exchanges",
     "axis.put": "add or change a cooperation axis",
     "stake.add": "record a stake",
     "commitment.add": "record a commitment",

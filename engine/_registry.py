@@ -24,7 +24,11 @@ from ._vocabulary import ROLES
 from .models import Chain, Party, RegisteredActor, RegistryRecord, utcnow
 
 #: The registries that have a chain, and what one entry is called in a report.
-CHAINS: Final[dict[str, str]] = {"actors": "actor", "parties": "party"}
+CHAINS: Final[dict[str, str]] = {
+    "actors": "actor",
+    "parties": "party",
+    "dialogues": "thematic dialogue",  # revision 0009: coopflow._domain.dialogues
+}
 
 
 def registry_hash(
@@ -251,9 +255,9 @@ def _replayed(rows: Iterable[RegistryRecord]) -> dict[str, Any]:
 
 
 def verify(session: Session) -> tuple[int, list[Problem]]:
-    """Check both registry chains, then that the actors are exactly what their chain says and
-    that every party the parties' chain names is as it last recorded it.  Returns the number
-    of records checked and the problems."""
+    """Check the registry chains, then that the actors and the thematic dialogues are exactly
+    what their chains say and that every party the parties' chain names is as it last
+    recorded it.  Returns the number of records checked and the problems."""
     problems: list[Problem] = []
     count = 0
     heads = {c.name: c for c in session.scalars(select(Chain))}
@@ -293,4 +297,29 @@ def verify(session: Session) -> tuple[int, list[Problem]]:
                         "(changed outside coopflow)",
                     )
                 )
+    if not any(p.reference == "registry dialogues" for p in problems):
+        from coopflow._domain import dialogues  # the domain writes through this module
+
+        problems.extend(_compare_dialogues(dialogues.current(session), replays["dialogues"]))
     return count, problems
+
+
+def _compare_dialogues(
+    current: Mapping[str, Any], journaled: Mapping[str, Any]
+) -> Iterator[Problem]:
+    for subject in sorted(set(current) | set(journaled)):
+        if current.get(subject) == journaled.get(subject):
+            continue
+        key, _, number = subject.partition("~")
+        what = (
+            f"exchange {number} of thematic dialogue {key}"
+            if number
+            else (f"thematic dialogue {key}")
+        )
+        if subject not in journaled:
+            why = "has no journal record (added outside coopflow)"
+        elif subject not in current:
+            why = "is missing (removed outside coopflow)"
+        else:
+            why = "is not as the dialogues' journal last recorded it (changed outside coopflow)"
+        yield Problem("registry dialogues", None, f"{what} {why}")

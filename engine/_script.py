@@ -38,7 +38,8 @@ their ``programme`` and ``action``: measurements), then ``render`` (documents to
 Axes and actions without a ``number`` are numbered in the order the script declares them.
 Dates are TOML dates or ``"YYYY-MM-DD"`` texts.  An event input of type SHA-256 written
 ``"@latest"`` is the SHA-256 of the partnership's latest protocol document (what ``approuver``
-needs).
+needs) or, while an avenant is under legal review (a state with the ``amendment_review``
+capability), of that avenant's latest document (what ``approuver_avenant`` needs).
 
 Idempotence: each step has an id (``id``, by default its position, counting from 1), and the
 journal record its event appends holds the idempotency key ``script:<name>#<id>`` in a column
@@ -76,7 +77,8 @@ from ._workflow import EventDef, WorkflowSet
 from .errors import CoopflowError, NotFoundError, PermissionDenied, ValidationError
 
 LATEST = "@latest"
-"""The value of a SHA-256 event input that stands for the latest protocol document's hash."""
+"""The value of a SHA-256 event input that stands for the latest protocol document's hash (the
+avenant's, while one is under legal review)."""
 
 PathKey = tuple[str | int, ...]
 Status = Literal["done", "unchanged", "skipped", "refused", "not run"]
@@ -217,6 +219,16 @@ class _Partnership:
     workflow: str
     entries: tuple[_Entry, ...]
     steps: tuple[_Step, ...]
+    workflow_version: int | None = None
+    dialogue: str | None = None  # the thematic dialogue it comes from
+
+
+@dataclass(frozen=True, slots=True)
+class _Dialogue:
+    line: int | None
+    key: str
+    fields: dict[str, Any]
+    entries: tuple[_Entry, ...]  # stakes, exchanges, closure: each run with the dialogue's key
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +240,7 @@ class Script:
     actor: Actor
     parties: tuple[_Party, ...]
     partnerships: tuple[_Partnership, ...]
+    dialogues: tuple[_Dialogue, ...] = ()
 
     def step_key(self, step_id: str) -> str:
         """The idempotency key of a step's journal record."""
@@ -594,6 +607,7 @@ def _content_entries(r: _Reader, numbers: _Numbers) -> list[_Entry]:
             kwargs[name] = proto.opt_text(name)
         kwargs["financial_commitments"] = proto.opt_text("financial_note")
         kwargs["meetings_per_year"] = proto.opt_integer("meetings_per_year", maximum=52)
+        kwargs["notice_months"] = proto.opt_integer("notice_months", maximum=12)
         money = proto.tables("financial_commitments")
         proto.done()
         entries.append(_Entry("protocol", proto.line, _call_as(Coopflow.set_protocol, **kwargs)))
@@ -886,6 +900,8 @@ def _partnership(r: _Reader, workflows: WorkflowSet, default: Actor) -> _Partner
             _step(s, i, workflows, workflow, default, numbers)
             for i, s in enumerate(r.tables("steps"), start=1)
         ),
+        workflow_version=r.opt_integer("workflow_version"),
+        dialogue=r.opt_key("dialogue"),
     )
     seen: dict[str, int] = {}
     for step in decl.steps:
@@ -897,6 +913,60 @@ def _partnership(r: _Reader, workflows: WorkflowSet, default: Actor) -> _Partner
         seen[step.id] = step.index
     r.done()
     return decl
+
+
+def _dialogue(r: _Reader) -> _Dialogue:
+    """A ``[[dialogues]]`` table: the thematic dialogue, its territories (party keys, or
+    ``{ party, partnership }``), then its stakes, exchanges and closure."""
+    participants: list[str | tuple[str, str | None]] = []
+    raw = r.raw("participants", required=True)
+    if not isinstance(raw, list):
+        raise r.error("participants", "must be a list of parties")
+    for i, item in enumerate(raw):
+        if isinstance(item, str):
+            participants.append(str(r.checked("participants", item, v.key)))
+            continue
+        if not isinstance(item, dict):
+            raise r.error("participants", f"item {i + 1} is not a party key or a table")
+        x = _Reader(r.doc, item, (*r.path, "participants", i))
+        participants.append((x.key("party"), x.opt_text("partnership")))
+        x.done()
+    fields: dict[str, Any] = {
+        "theme": r.text("theme"),
+        "title": r.text("title"),
+        "home": r.key("home"),
+        "participants": participants,
+        "responsible": r.opt_text("responsible"),
+    }
+    entries: list[_Entry] = []
+    for x in r.tables("stakes"):
+        party, title = x.key("party"), x.text("title")
+        run = _call_as(
+            Coopflow.add_dialogue_stake, party, title, description=x.opt_text("description") or ""
+        )
+        x.done()
+        entries.append(_Entry(f"stake {title!r} of {party}", x.line, run))
+    for x in r.tables("exchanges"):
+        date = x.date("date")
+        run = _call_as(
+            Coopflow.log_dialogue_exchange,
+            date=date,
+            kind=x.text("kind"),
+            summary=x.text("summary"),
+            participants=x.opt_text("participants"),
+        )
+        x.done()
+        entries.append(_Entry(f"exchange of {date.isoformat()}", x.line, run))
+    close = r.table("close")
+    if close is not None:
+        run = _call_as(
+            Coopflow.close_dialogue, date=close.date("date"), conclusion=close.text("conclusion")
+        )
+        close.done()
+        entries.append(_Entry("closure", close.line, run))
+    key = r.key("key")
+    r.done()
+    return _Dialogue(r.line, key, fields, tuple(entries))
 
 
 MAX_SCRIPT_BYTES = 64 * 1024 * 1024  # about 500,000 partnerships of a plain import
@@ -951,6 +1021,7 @@ def load_script(script: Path | str, workflows: WorkflowSet, *, source: str | Non
     actor = _actor(head, None)
     head.done()
     parties = tuple(_party(r) for r in top.tables("parties"))
+    dialogues = tuple(_dialogue(r) for r in top.tables("dialogues"))
     partnerships = tuple(_partnership(r, workflows, actor) for r in top.tables("partnerships"))
     top.done()
     declared: set[str] = set()
@@ -958,7 +1029,7 @@ def load_script(script: Path | str, workflows: WorkflowSet, *, source: str | Non
         if decl.reference in declared:
             raise doc.error(("partnerships", i, "reference"), f"{decl.reference} is declared twice")
         declared.add(decl.reference)
-    return Script(name, source, actor, parties, partnerships)
+    return Script(name, source, actor, parties, partnerships, dialogues)
 
 
 # ----------------------------------------------------------------------------- applying
@@ -1027,6 +1098,13 @@ def _run(tx: Coopflow, script: Script, *, stop: bool) -> Iterator[Outcome]:
             return
     existing = tx.existing([decl.reference for decl in script.partnerships])
     created = _create_new(tx, script, existing)
+    # The dialogues once the partnerships are open (a territory takes part through one the
+    # script opens), before those that come from a dialogue (_open) and every step.
+    for d in script.dialogues:
+        outcomes = list(_apply_dialogue(tx, d, script.actor))
+        yield from outcomes
+        if stop and any(o.status == "refused" for o in outcomes):
+            return
     for decl in script.partnerships:
         yield from _apply_partnership(tx, script, decl, existing, created)
 
@@ -1038,7 +1116,12 @@ def _create_new(
     import of thousands costs a few statements per 500).  When the batch is refused, nothing
     of it is kept and each partnership is then opened in its turn, so that the refusal is
     reported on the one that caused it."""
-    new = [decl for decl in script.partnerships if decl.reference not in existing]
+    # One that comes from a thematic dialogue is opened in its turn, with the link (_open).
+    new = [
+        decl
+        for decl in script.partnerships
+        if decl.reference not in existing and decl.dialogue is None
+    ]
     if not new:
         return {}
     try:  # in a savepoint of the script's transaction
@@ -1053,6 +1136,7 @@ def _create_new(
                     responsible=decl.responsible,
                     lead=decl.lead,
                     workflow=decl.workflow,
+                    workflow_version=decl.workflow_version,
                 )
                 for decl in new
             ],
@@ -1061,6 +1145,33 @@ def _create_new(
     except CoopflowError:
         return {}
     return {info.reference: info for info in infos}
+
+
+def _apply_dialogue(tx: Coopflow, d: _Dialogue, actor: Actor) -> Iterator[Outcome]:
+    """Open the thematic dialogue (or find it as declared), then enter its stakes, exchanges
+    and closure; a closed dialogue applied again is left as it is."""
+    try:
+        before = {x.key for x in tx.dialogues()}
+        info = tx.open_dialogue(d.key, **d.fields, actor=actor)
+    except CoopflowError as exc:
+        yield Outcome(d.key, "thematic dialogue", d.line, "refused", exc.message, exc)
+        return
+    status: Status = "unchanged" if d.key in before else "done"
+    yield Outcome(
+        d.key, "thematic dialogue", d.line, status, "opened" if status == "done" else "exists"
+    )
+    if info.closed_on is not None or not d.entries:
+        return
+    for entry in d.entries:
+        try:
+            entry.run(tx, d.key, actor)
+        except CoopflowError as exc:
+            yield Outcome(d.key, "data", entry.line, "refused", f"{entry.what}: {exc.message}", exc)
+            return
+    if tx.dialogue(d.key) == info:  # applied again: the same stakes, exchanges and closure
+        yield Outcome(d.key, "data", d.line, "unchanged", "as entered before")
+    else:
+        yield Outcome(d.key, "data", d.line, "done", _summary(d.entries))
 
 
 def _apply_party(tx: Coopflow, party: _Party, actor: Actor) -> Outcome:
@@ -1116,6 +1227,8 @@ def _open(
                 actor=script.actor,
                 reference=ref,
                 workflow=decl.workflow,
+                workflow_version=decl.workflow_version,
+                dialogue=decl.dialogue,
             )
         except CoopflowError as exc:
             return Outcome(ref, "partnership", decl.line, "refused", exc.message, exc)
@@ -1212,7 +1325,7 @@ def _apply_step(tx: Coopflow, script: Script, ref: str, step: _Step) -> Outcome:
         return Outcome(ref, item, step.line, "done", _summary(step.entries), documents=rendered)
     try:
         data = {
-            k: (_latest_protocol(tx, ref) if value == LATEST else value)
+            k: (_latest_document(tx, ref) if value == LATEST else value)
             for k, value in step.data.items()
         }
         result = tx.fire(
@@ -1231,8 +1344,21 @@ def _apply_step(tx: Coopflow, script: Script, ref: str, step: _Step) -> Outcome:
     return Outcome(ref, item, step.line, "done", detail, documents=rendered + result.documents)
 
 
-def _latest_protocol(tx: Coopflow, ref: str) -> str:
-    docs = [d for d in tx.documents_of(ref) if d.kind == "protocole" and d.subject == ""]
-    if not docs:
-        raise CoopflowError(f"{LATEST}: {ref} has no protocol document yet")
+def _latest_document(tx: Coopflow, ref: str) -> str:
+    """What ``@latest`` stands for on ``ref`` now: while the legal department reviews an avenant
+    (the state declares ``amendment_review``), the latest document of that avenant (the one in
+    progress, whose number is the highest); otherwise the latest protocol document."""
+    info = tx.partnership(ref)
+    wf = tx.workflows.get(info.workflow, info.workflow_version)
+    documents = tx.documents_of(ref)
+    if wf.allows(info.state, "amendment_review"):
+        avenants = [d for d in documents if d.kind == "avenant"]
+        if not avenants:
+            raise CoopflowError(f"{LATEST}: {ref} has no avenant document yet")
+        number = max(int(d.subject) for d in avenants)
+        docs = [d for d in avenants if int(d.subject) == number]
+    else:
+        docs = [d for d in documents if d.kind == "protocole" and d.subject == ""]
+        if not docs:
+            raise CoopflowError(f"{LATEST}: {ref} has no protocol document yet")
     return max(docs, key=lambda d: d.version).sha256

@@ -241,12 +241,38 @@ class EventStatus:
 
 @dataclass(frozen=True, slots=True)
 class Deadline:
-    """Something due soon (or overdue): ``due`` is the date it is due."""
+    """Something due soon (or overdue): ``due`` is the date it is due.
+
+    ``kind`` is one of :data:`coopflow._domain.deadlines.KINDS`; ``what`` says it in a line;
+    ``basis`` says, in French for the staff who read it, how ``due`` is computed ("séance du
+    20 novembre 2026 + 15 jours"), and ``basis_date`` is the date it is computed from.  The
+    other fields say the same as data (None where a kind has no such thing), so that a host
+    never parses the texts: the ``party`` (its key), the ``programme`` (its label) and the
+    ``action`` (its number), the délibération's ``number`` and the ``amendment`` it approves
+    (0: the protocol itself), the ``days_waited`` since the councils were asked to deliberate,
+    the protocol year (``protocol_year``, 1 for the first) or the period concerned
+    (``period_start``/``period_end``: the protocol's, the programme's or the protocol year's),
+    the COPIL meetings ``held`` and ``expected`` in that year, and the ``successor``
+    partnership that renews the protocol."""
 
     reference: str
     kind: str
     due: dt.date
     what: str
+    basis: str = ""
+    basis_date: dt.date | None = None
+    party: str | None = None
+    programme: str | None = None
+    action: int | None = None
+    number: str | None = None
+    amendment: int | None = None
+    days_waited: int | None = None
+    protocol_year: int | None = None
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    held: int | None = None
+    expected: int | None = None
+    successor: str | None = None
 
 
 def as_jsonable(value: Any) -> Any:
@@ -317,7 +343,21 @@ def describe(entry: JournalEntry) -> str:
     where = f"programme {entry.programme}: " if entry.programme else ""
     if entry.source_state == entry.target_state:
         return f"{where}{entry.event} (state {entry.target_state})"
-    return f"{where}{entry.event}: {entry.source_state} -> {entry.target_state}"
+    return f"{where}{entry.event}: {entry.source_state} -> {entry.target_state}{_outcome(data)}"
+
+
+def _outcome(data: Mapping[str, Any]) -> str:
+    """What an avenant's withdrawal or a termination records, in words (workflow v2)."""
+    if data.get("withdrawn") is True:
+        return f" (avenant n° {data.get('avenant')} withdrawn: {data.get('motif')})"
+    if data.get("termination") == "mutual":
+        return f" (terminated by mutual agreement, effective {data.get('date_effet')})"
+    if data.get("termination") == "unilateral":
+        return (
+            f" (unilateral termination notified on {data.get('date_notification')}, effective "
+            f"{data.get('date_effet')} after {data.get('notice_months')} months' notice)"
+        )
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,3 +374,80 @@ class CheckpointInfo:
     timestamped: bool
     tsa_url: str | None
     taken_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueExchangeInfo:
+    """An exchange of a thematic dialogue (logged once for all its participants)."""
+
+    dialogue: str
+    theme: str
+    number: int
+    date: dt.date
+    kind: str
+    summary: str
+    participants: str | None
+    logged_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueParticipantInfo:
+    party: str
+    partnership: str | None  # the partnership it takes part through, if any
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueStakeInfo:
+    party: str
+    title: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueSummary:
+    key: str
+    theme: str
+    title: str
+    participants: int
+    exchanges: int
+    closed_on: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueInfo:
+    """A thematic dialogue: its territories, stakes, exchanges and the partnerships it led
+    to."""
+
+    key: str
+    theme: str
+    title: str
+    home: str
+    responsible: str
+    participants: tuple[DialogueParticipantInfo, ...]
+    stakes: tuple[DialogueStakeInfo, ...]
+    exchanges: tuple[DialogueExchangeInfo, ...]
+    partnerships: tuple[str, ...]  # those that came from it
+    closed_on: dt.date | None
+    conclusion: str | None
+
+    @classmethod
+    def of(
+        cls,
+        data: Mapping[str, Any],
+        *,
+        exchanges: list[DialogueExchangeInfo],
+        partnerships: list[str],
+    ) -> DialogueInfo:
+        return cls(
+            key=data["key"],
+            theme=data["theme"],
+            title=data["title"],
+            home=data["home"],
+            responsible=data["responsible"],
+            participants=tuple(DialogueParticipantInfo(**x) for x in data["participants"]),
+            stakes=tuple(DialogueStakeInfo(**x) for x in data["stakes"]),
+            exchanges=tuple(exchanges),
+            partnerships=tuple(partnerships),
+            closed_on=dt.date.fromisoformat(data["closed_on"]) if data["closed_on"] else None,
+            conclusion=data["conclusion"],
+        )

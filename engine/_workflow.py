@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ._context import FireContext
 
 SUBJECTS: Final = ("partnership", "programme")
-INPUT_TYPES: Final = ("text", "date", "sha256", "integer")
+INPUT_TYPES: Final = ("text", "date", "sha256", "integer", "boolean")
 PREVIOUS: Final = "@previous"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -47,6 +47,7 @@ CAPABILITIES: Final[dict[str, dict[str, str]]] = {
         "drafting": "the protocol is drafted: a renewed partnership starts in this state",
         "deliberating": "the councils deliberate on the approved protocol",
         "amendment_drafting": "an avenant is drafted",
+        "amendment_review": "the legal department reviews the avenant's exact document",
         "amendment_deliberating": "the councils deliberate on the avenant",
         "programmes_open": "annual work programmes may be added",
         "in_force": "the protocol is in force: its end falls due, programmes may be approved",
@@ -62,6 +63,9 @@ CAPABILITIES: Final[dict[str, dict[str, str]]] = {
 
 A state has the capabilities it declares and those of the states it is nested in."""
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+#: How a boolean input may be written (``--data commun_accord=oui`` on the command line).
+_TRUE: Final = frozenset({"true", "yes", "oui", "1"})
+_FALSE: Final = frozenset({"false", "no", "non", "0"})
 
 Guard = Callable[["FireContext"], Iterable[str]]
 """A guard returns the reasons, in plain language, why the event may not be fired (none: ok)."""
@@ -123,7 +127,7 @@ class Registry:
 class InputSpec(TypedDict):
     """How an event's input is declared in TOML."""
 
-    type: Literal["text", "date", "sha256", "integer"]
+    type: Literal["text", "date", "sha256", "integer", "boolean"]
     required: bool
     label: str
 
@@ -153,6 +157,13 @@ class EventInput:
                 ) from None
         if self.type == "date":
             return _validate.date(value, where)
+        if self.type == "boolean":
+            if isinstance(value, bool):
+                return value
+            word = str(value).strip().lower()
+            if word in _TRUE or word in _FALSE:
+                return word in _TRUE
+            raise ValidationError(f"must be true or false, got {value!r}", field=where)
         text = str(value).lower()
         if not _SHA256.fullmatch(text):
             raise ValidationError("must be a SHA-256 (64 hexadecimal digits)", field=where)

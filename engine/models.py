@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    not_,
     or_,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -690,7 +691,7 @@ Index(
     postgresql_where=DELIBERATION_PENDING,
 )
 #: A protocol whose partnership has not ended (the deadlines query, served by a partial index).
-PROTOCOL_RUNNING = Protocol.ended.is_(False)
+PROTOCOL_RUNNING = not_(Protocol.ended)  # as revision 0009 wrote it: NOT ended / ended = 0
 Index(
     "ix_coopflow_protocol_running_end",
     Protocol.period_end,

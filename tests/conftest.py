@@ -88,6 +88,16 @@ def new_database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
     return postgres_schema_url(admin_url, schema)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _scenario_today() -> Iterator[None]:
+    """The suite's world is the scenarios' (2027-2029): its today, for the rules that refuse a
+    date in the future, is ``scenario.TODAY`` unless a test states its own (``today=``, or
+    ``scenario.pin_today`` with the test's ``monkeypatch``), for every fixture too."""
+    with pytest.MonkeyPatch.context() as patch:
+        scenario.pin_today(patch)
+        yield
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)

@@ -75,6 +75,14 @@ def _operations(w: World) -> dict[str, Callable[[Actor], object]]:
         "exchange.log": lambda a: cf.log_exchange(
             d, date="2026-10-02", kind="reunion", summary=_unique("Réunion"), actor=a
         ),
+        "dialogue.manage": lambda a: cf.open_dialogue(
+            _unique("dialogue"),
+            theme="alimentation",
+            title="Restauration collective",
+            home="bordeaux-metropole",
+            participants=["la-cali", "ville-de-saintes"],
+            actor=a,
+        ),
         "axis.put": lambda a: cf.add_axis(d, "Culture", number=1, actor=a),
         "stake.add": lambda a: cf.add_stake(d, axis=1, title=_unique("Enjeu"), actor=a),
         "commitment.add": lambda a: cf.add_commitment(

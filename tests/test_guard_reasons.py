@@ -282,16 +282,16 @@ def test_submitting_names_a_party_without_any_commitment(
     axis(cf, ref, "Tourisme", committed=("bordeaux-metropole",))
     definitions = tmp_path / "workflows"
     definitions.mkdir()
-    v1 = (BUILTIN_DIR / "cooperation.v1.toml").read_text(encoding="utf-8")
-    assert v1.count("version = 1") == 1
-    (definitions / "cooperation.v2.toml").write_text(
-        v1.replace("version = 1", "version = 2"), encoding="utf-8"
+    latest = (BUILTIN_DIR / "cooperation.v2.toml").read_text(encoding="utf-8")
+    assert latest.count("version = 2") == 1
+    (definitions / "cooperation.v3.toml").write_text(
+        latest.replace("version = 2", "version = 3"), encoding="utf-8"
     )
     with Coopflow(migrated_url, workflows_dir=definitions) as v2:
         moved = v2.migrate_workflow(
             "cooperation",
-            from_version=1,
-            to_version=2,
+            from_version=2,
+            to_version=3,
             actor=ADMIN,
             mapping={"dialogue": "contractualisation.redaction"},
             references=[ref],

@@ -126,6 +126,7 @@ def test_a_later_avenant_cannot_aim_at_what_an_earlier_one_repealed(cf: Coopflow
     cf.add_amendment_change(ref, "inserer", 4, title="Référents", text="A.", actor=STAFF)
     cf.set_amendment_motives(ref, "Motifs.", actor=STAFF)
     cf.fire(ref, "soumettre_avenant", STAFF)
+    scenario.approve_avenant(cf, ref)
     for party, number in (("bordeaux-metropole", "2027-801"), ("la-cali", "2027-92")):
         cf.record_deliberation(
             ref,
@@ -483,6 +484,8 @@ def test_a_document_subject_that_is_no_avenant_number_is_refused(cf: Coopflow) -
 
 
 def _sign_avenant(cf: Coopflow, ref: str, number: int, date: str) -> None:
+    if cf.partnership(ref).workflow_version > 1:  # version 2: the legal department approves it
+        scenario.approve_avenant(cf, ref, number)
     for party, council in (("bordeaux-metropole", "2027-8"), ("la-cali", "2027-9")):
         cf.record_deliberation(
             ref,
@@ -565,9 +568,10 @@ def test_a_forged_free_paragraph_wrapping_a_change_is_named_by_verify(
     assert not cf.verify(amending).ok
 
 
-def test_no_consolidation_of_an_avenant_written_before_structured_changes(
-    cf: Coopflow, amending: str
-) -> None:
+def test_no_consolidation_of_an_avenant_written_before_structured_changes(cf: Coopflow) -> None:
+    # Written before revision 0008, it followed version 1 of the workflow (no legal review).
+    amending = scenario.signed(cf, workflow_version=1)
+    cf.fire(amending, "proposer_avenant", STAFF, data={"objet": "la gouvernance"})
     cf.add_amendment_change(amending, "rediger", 7, text="Texte.", actor=STAFF)
     cf.set_amendment_motives(amending, "Motifs.", actor=STAFF)
     cf.fire(amending, "soumettre_avenant", STAFF)
@@ -671,3 +675,18 @@ def test_a_programme_runs_by_its_workflows_capability_not_a_state_name(cf: Coopf
     cf.fire(ref, "demarrer", STAFF, programme=label)
     programme = json.loads(cf.snapshot(ref, "programme", subject=label))
     assert (programme["state"], programme["in_progress"]) == ("en_cours", True)
+
+
+def test_the_notice_of_a_termination_is_protocol_content(cf: Coopflow) -> None:
+    ref = scenario.in_drafting(cf)
+    snapshot = json.loads(cf.snapshot(ref))
+    assert "notice_months" not in snapshot  # the default: a snapshot before 0009 keeps its hash
+    cf.set_protocol(ref, start=scenario.START, end=scenario.END, notice_months=6, actor=STAFF)
+    assert json.loads(cf.snapshot(ref))["notice_months"] == 6
+    last = cf.history(ref)[-1]
+    assert last.event == "change" and "notice_months" in json.dumps(last.data)
+    with pytest.raises(ValidationError) as refused:
+        cf.set_protocol(ref, start=scenario.START, end=scenario.END, notice_months=13, actor=STAFF)
+    assert refused.value.field == "notice_months"
+    assert json.loads(cf.snapshot(ref))["notice_months"] == 6
+    assert cf.verify().ok

@@ -146,7 +146,8 @@ def test_data_changed_after_approval_goes_back_through_legal_review(cf: Coopflow
     cf.fire(
         ref, "approuver", LEGAL, data={"document_sha256": scenario.latest_protocol_sha(cf, ref)}
     )
-    scenario.record_deliberations(cf, ref, ("bordeaux-metropole", "la-cali"))
+    # The councils deliberate again, on the version approved since.
+    scenario.record_deliberations(cf, ref, ("bordeaux-metropole", "la-cali"), sitting="2027-03-03")
     cf.fire(ref, "signer", ELECTED, data={"date_signature": scenario.SIGNED_ON})
     assert cf.partnership(ref).state == "contractualisation.en_vigueur"
 
@@ -168,7 +169,13 @@ def test_deliberations_on_a_superseded_version_do_not_authorise_signing(cf: Coop
     superseded = [r for r in refused.value.reasons if "not the version the legal" in r]
     assert len(superseded) == 2
     assert all(first in r and second in r for r in superseded)
+    assert all("must deliberate again" in r for r in superseded)
+    # The same délibérations entered again stay what they were: on the first version.
     scenario.record_deliberations(cf, ref, ("bordeaux-metropole", "la-cali"))
+    with pytest.raises(GuardFailed, match="must deliberate again"):
+        cf.fire(ref, "signer", ELECTED, data={"date_signature": scenario.SIGNED_ON})
+    # The councils deliberate again, on the second version.
+    scenario.record_deliberations(cf, ref, ("bordeaux-metropole", "la-cali"), sitting="2027-03-03")
     cf.fire(ref, "signer", ELECTED, data={"date_signature": scenario.SIGNED_ON})
     assert cf.partnership(ref).state == "contractualisation.en_vigueur"
 
@@ -204,7 +211,9 @@ def test_avenant_goes_back_through_deliberations(cf: Coopflow) -> None:
         cf.fire(ref, "soumettre_avenant", STAFF)
     cf.set_amendment_motives(ref, "Le dialogue a fait émerger un axe culturel.", actor=STAFF)
     result = cf.fire(ref, "soumettre_avenant", STAFF)
+    assert result.target_state == "contractualisation.avenant.revue_juridique"
     assert result.documents[0].kind == "avenant"
+    scenario.approve_avenant(cf, ref)  # the legal department approves it (workflow v2)
     with pytest.raises(GuardFailed, match="approving avenant n° 1"):
         cf.fire(ref, "signer_avenant", ELECTED, data={"date_signature": "2028-01-15"})
     for party, number in (("bordeaux-metropole", "2027-801"), ("la-cali", "2027-92")):
@@ -260,19 +269,23 @@ def test_termination_needs_a_reason_and_an_elected_official(cf: Coopflow) -> Non
     ref = scenario.signed(cf)
     from coopflow import PermissionDenied
 
+    notified = {"date_notification": "2028-06-01"}
     with pytest.raises(PermissionDenied):
-        cf.fire(ref, "resilier", STAFF, data={"motif": "x", "date_effet": "2099-01-01"})
+        cf.fire(ref, "resilier", STAFF, data={"motif": "x", "date_effet": "2099-01-01", **notified})
     with pytest.raises(ValidationError, match="resilier needs motif"):
-        cf.fire(ref, "resilier", ELECTED, data={"date_effet": "2099-01-01"})
+        cf.fire(ref, "resilier", ELECTED, data={"date_effet": "2099-01-01", **notified})
     with pytest.raises(GuardFailed, match="cannot take effect in the past"):
         cf.fire(
-            ref, "resilier", ELECTED, data={"motif": "Intérêt général", "date_effet": "2001-01-01"}
+            ref,
+            "resilier",
+            ELECTED,
+            data={"motif": "Intérêt général", "date_effet": "2001-01-01", **notified},
         )
     done = cf.fire(
         ref,
         "resilier",
         ELECTED,
-        data={"motif": "Réorganisation des compétences", "date_effet": "2099-01-01"},
+        data={"motif": "Réorganisation des compétences", "date_effet": "2099-01-01", **notified},
     )
     assert done.target_state == "resilie"
 

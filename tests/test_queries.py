@@ -60,25 +60,45 @@ def test_due_lists_pending_deliberations_and_protocol_ends(cf: Coopflow) -> None
         actor=scenario.STAFF,
     )
     due = cf.due(within_days=30, today=dt.date(2027, 2, 20))
-    assert [(d.reference, d.kind, d.due) for d in due] == [
-        (ref, "deliberation", dt.date(2027, 2, 26))
+    pending = [d for d in due if d.kind == "deliberation"]
+    assert [(d.reference, d.due, d.party, d.number) for d in pending] == [
+        (ref, dt.date(2027, 2, 26), "la-cali", "2027-45")
     ]
-    assert "2027-45" in due[0].what
+    assert "2027-45" in pending[0].what
+    # The metropolis has not deliberated yet: due since the protocol's approval.
+    assert [(d.kind, d.party) for d in due if d.kind != "deliberation"] == [
+        ("deliberation_missing", "bordeaux-metropole")
+    ]
     scenario.record_deliberations(cf, ref, ("bordeaux-metropole", "la-cali"))
     cf.fire(ref, "signer", scenario.ELECTED, data={"date_signature": scenario.SIGNED_ON})
     assert cf.due(within_days=30, today=dt.date(2027, 2, 20)) == []
     ending = cf.due(within_days=60, today=dt.date(2029, 11, 15))
-    assert [(d.kind, d.due) for d in ending] == [("protocol_end", scenario.END)]
+    # No COPIL was held (two a year): each protocol year is short of them.
+    assert [(d.kind, d.due) for d in ending] == [
+        ("annual_copil", dt.date(2027, 12, 31)),
+        ("annual_copil", dt.date(2028, 12, 31)),
+        ("annual_copil", dt.date(2029, 12, 31)),
+        ("protocol_end", scenario.END),
+    ]
 
 
 def test_due_lists_programmes_awaiting_copil_and_late_milestones(cf: Coopflow) -> None:
     ref = scenario.signed(cf)
     label = scenario.with_programme(cf, ref)
+    drafted = cf.due(within_days=30, today=dt.date(2027, 3, 15))
+    assert [(d.kind, d.due, d.programme) for d in drafted] == [
+        ("programme_draft", dt.date(2027, 4, 1), label)
+    ]
     cf.fire(ref, "revue_cotech", scenario.STAFF, programme=label)
     due = cf.due(within_days=30, today=dt.date(2027, 3, 15))
     assert [(d.kind, d.due) for d in due] == [("copil_approval", dt.date(2027, 4, 1))]
     cf.fire(
-        ref, "approuver_copil", scenario.ELECTED, programme=label, data={"date_copil": "2027-03-30"}
+        ref,
+        "approuver_copil",
+        scenario.ELECTED,
+        programme=label,
+        data={"date_copil": "2027-03-30"},
+        today=dt.date(2027, 3, 30),
     )
     late = cf.due(within_days=0, today=dt.date(2027, 9, 2))
     assert [(d.kind, d.due) for d in late] == [("milestone", dt.date(2027, 9, 1))]

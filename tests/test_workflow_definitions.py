@@ -35,10 +35,17 @@ roles = ["admin"]
 def test_builtin_definitions_load_with_nested_states() -> None:
     workflows = load_folder(BUILTIN_DIR, registry)
     coop = workflows.get("cooperation")
-    assert coop.version == 1
+    assert coop.version == 2  # the latest; version 1 stays loadable
     assert coop.leaf("contractualisation") == "contractualisation.redaction"
-    assert "contractualisation.avenant.deliberations" in coop.states
+    assert "contractualisation.avenant.revue_juridique" in coop.states
+    assert coop.leaves_with("amendment_review") == ["contractualisation.avenant.revue_juridique"]
     assert set(coop.final_states()) == {"renouvele", "resilie", "abandonne"}
+    first = workflows.get("cooperation", 1)
+    assert "contractualisation.avenant.deliberations" in first.states
+    assert "contractualisation.avenant.revue_juridique" not in first.states
+    # Every state of version 1 is one of version 2's: a partnership moves without a mapping,
+    # unless it should go elsewhere.
+    assert set(first.states) <= set(coop.states)
     programme = workflows.get("programme")
     assert programme.subject == "programme"
     assert programme.initial == "brouillon"

@@ -6,12 +6,14 @@ list when it may).  An effect does the event's work inside the fire's transactio
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import unicodedata
 from collections.abc import Iterable
 
 from coopflow._articles import FREE
 from coopflow._context import FireContext, party_name
+from coopflow._domain import dialogues
 from coopflow._domain.documents import journal_document
 from coopflow._vocabulary import Kind
 from coopflow._workflow import Registry
@@ -47,10 +49,12 @@ def _fold(text: str) -> str:
 
 @registry.guard("has_exchange")
 def has_exchange(ctx: FireContext) -> Iterable[str]:
+    """An exchange of its own, or of a thematic dialogue it takes part in (logged once for
+    all its participants)."""
     count = ctx.session.scalar(
         select(func.count()).where(Exchange.partnership_id == ctx.partnership.id)
     )
-    if not count:
+    if not count and not dialogues.exchanges_of(ctx.session, ctx.partnership):
         yield "no exchange logged yet: log at least one exchange (meeting, letter, workshop)"
 
 
@@ -215,20 +219,27 @@ def approval_still_valid(ctx: FireContext) -> Iterable[str]:
     yield from _approval_reasons(ctx)
 
 
-def _deliberation_reasons(ctx: FireContext, amendment: int) -> Iterable[str]:
+def _deliberation_reasons(ctx: FireContext, amendment: Amendment | None) -> Iterable[str]:
+    """Every party's délibération approves the version the legal department approved last and
+    is exécutoire by the signature date (a foreign authority's decision: its own body's, on
+    its own date, with no French prefecture)."""
+    number = 0 if amendment is None else amendment.number
     rows = {
         d.party_id: d
         for d in ctx.session.scalars(
             select(Deliberation).where(
                 Deliberation.partnership_id == ctx.partnership.id,
-                Deliberation.amendment == amendment,
+                Deliberation.amendment == number,
             )
         )
     }
     signing: dt.date | None = ctx.data.get("date_signature")
-    what = "the protocol" if amendment == 0 else f"avenant n° {amendment}"
-    proto = ctx.protocol() if amendment == 0 else None
-    approved = proto.approved_document_sha256 if proto is not None else None
+    what = "the protocol" if amendment is None else f"avenant n° {number}"
+    if amendment is None:
+        proto = ctx.protocol()
+        approved = proto.approved_document_sha256 if proto is not None else None
+    else:  # an avenant the legal department approved (workflow v2; none under v1)
+        approved = amendment.approved_document_sha256
     for party in ctx.parties():
         d = rows.get(party.id)
         if d is None:
@@ -236,10 +247,21 @@ def _deliberation_reasons(ctx: FireContext, amendment: int) -> Iterable[str]:
             continue
         if approved is not None and d.document_sha256 != approved:
             yield (
-                f"délibération n° {d.number} of {party_name(party)} approved document "
-                f"{d.document_sha256}, not the version the legal department approved last "
-                f"({approved}): record the council's délibération on that version"
+                f"délibération n° {d.number} of {party_name(party)} (sitting of "
+                f"{d.sitting_date.isoformat()}) approved document {d.document_sha256}, not the "
+                f"version the legal department approved last ({approved}): its council must "
+                "deliberate again on that version, and the new délibération be recorded"
             )
+        if d.foreign_decision:
+            # The decision of the foreign authority's own body takes effect on its own date.
+            effective = max(d.sitting_date, d.published or d.sitting_date)
+            if signing is not None and effective > signing:
+                yield (
+                    f"the decision n° {d.number} of {party_name(party)}'s "
+                    f"{party.deliberative_body} takes effect on {effective.isoformat()}, "
+                    f"after the signature date {signing.isoformat()}"
+                )
+            continue
         if d.sent_to_prefecture is None or d.published is None:
             missing = [
                 what
@@ -264,7 +286,7 @@ def _deliberation_reasons(ctx: FireContext, amendment: int) -> Iterable[str]:
 
 @registry.guard("deliberations_executoire")
 def deliberations_executoire(ctx: FireContext) -> Iterable[str]:
-    yield from _deliberation_reasons(ctx, 0)
+    yield from _deliberation_reasons(ctx, None)
 
 
 @registry.guard("signatories_match")
@@ -299,6 +321,35 @@ def signatories_match(ctx: FireContext) -> Iterable[str]:
             )
 
 
+@registry.guard("signature_date_valid")
+def signature_date_valid(ctx: FireContext) -> Iterable[str]:
+    """A signature is not in the future, falls inside the protocol's period and (an avenant's)
+    not before the protocol's own signature; the délibérations' guards check it comes after
+    they became exécutoire."""
+    signing: dt.date | None = ctx.data.get("date_signature")
+    if signing is None:
+        return  # only checking: the date is not known yet
+    if signing > ctx.today:
+        yield (
+            f"the signature date {signing.isoformat()} is in the future (today is "
+            f"{ctx.today.isoformat()}): record the signature once it has taken place"
+        )
+    proto = ctx.protocol()
+    if proto is None:
+        return
+    if not proto.period_start <= signing <= proto.period_end:
+        yield (
+            f"the signature date {signing.isoformat()} is outside the protocol's period "
+            f"{proto.period_start.isoformat()} – {proto.period_end.isoformat()}: sign within it, "
+            "or change the period (which goes back through legal review)"
+        )
+    if proto.signature_date is not None and signing < proto.signature_date:
+        yield (
+            f"the signature date {signing.isoformat()} is before the protocol's own signature "
+            f"({proto.signature_date.isoformat()})"
+        )
+
+
 def _record_signature(ctx: FireContext, proto: Protocol) -> None:
     proto.signature_date = ctx.data["date_signature"]
     place = ctx.data.get("lieu")
@@ -326,9 +377,14 @@ def sign_protocol(ctx: FireContext) -> None:
 
 
 def _open_amendment(ctx: FireContext) -> Amendment | None:
+    """The avenant in progress: neither signed nor withdrawn."""
     return ctx.session.scalars(
         select(Amendment)
-        .where(Amendment.partnership_id == ctx.partnership.id, Amendment.signed_on.is_(None))
+        .where(
+            Amendment.partnership_id == ctx.partnership.id,
+            Amendment.signed_on.is_(None),
+            Amendment.withdrawn_on.is_(None),
+        )
         .order_by(Amendment.number.desc())
         .limit(1)
     ).one_or_none()
@@ -336,6 +392,7 @@ def _open_amendment(ctx: FireContext) -> Amendment | None:
 
 @registry.effect("open_amendment")
 def open_amendment(ctx: FireContext) -> None:
+    # After the last avenant, signed or withdrawn: a withdrawn number is never given again.
     last = ctx.session.scalar(
         select(func.max(Amendment.number)).where(Amendment.partnership_id == ctx.partnership.id)
     )
@@ -380,13 +437,89 @@ def render_avenant_draft(ctx: FireContext) -> None:
     ctx.record["avenant"] = amendment.number
 
 
+@registry.guard("approves_latest_avenant")
+def approves_latest_avenant(ctx: FireContext) -> Iterable[str]:
+    """The legal department approves the latest document of the avenant in progress, and only
+    while it still says what the avenant says."""
+    amendment = _open_amendment(ctx)
+    if amendment is None:
+        yield "no avenant is in progress"
+        return
+    n = amendment.number
+    latest = ctx.documents.latest(ctx.session, ctx.partnership, "avenant", str(n))
+    if latest is None:
+        yield f"no document of avenant n° {n} has been rendered yet"
+        return
+    current = ctx.documents.current_avenant_content_sha256(ctx.session, ctx.partnership, n)
+    if latest.content_sha256 != current:
+        yield (
+            f"avenant n° {n} changed after version {latest.version} was rendered: render it "
+            f"again (coopflow render {ctx.partnership.reference} --kind avenant --subject {n}) "
+            "and approve the new version"
+        )
+    wanted = ctx.data.get("document_sha256")
+    if wanted is not None and wanted != latest.sha256:
+        yield (
+            f"document {wanted[:12]}… is not the latest version of avenant n° {n} "
+            f"(the latest is version {latest.version}, {latest.sha256})"
+        )
+
+
+@registry.effect("approve_amendment")
+def approve_amendment(ctx: FireContext) -> None:
+    amendment = _open_amendment(ctx)
+    assert amendment is not None  # the guard checked it
+    latest = ctx.documents.latest(ctx.session, ctx.partnership, "avenant", str(amendment.number))
+    assert latest is not None
+    amendment.approved_document_sha256 = latest.sha256
+    amendment.approved_content_sha256 = latest.content_sha256
+    ctx.document_sha256 = latest.sha256
+    ctx.record["avenant"] = amendment.number
+    ctx.record["document_version"] = latest.version
+    ctx.record["content_sha256"] = latest.content_sha256
+
+
+@registry.guard("amendment_approval_still_valid")
+def amendment_approval_still_valid(ctx: FireContext) -> Iterable[str]:
+    amendment = _open_amendment(ctx)
+    if amendment is None:
+        yield "no avenant is in progress"
+        return
+    n = amendment.number
+    if amendment.approved_content_sha256 is None:
+        yield (
+            f"the legal department has not approved a document of avenant n° {n}: submit it to "
+            "its review (resoumettre_avenant), for it to approve one"
+        )
+        return
+    current = ctx.documents.current_avenant_content_sha256(ctx.session, ctx.partnership, n)
+    if current != amendment.approved_content_sha256:
+        yield (
+            f"avenant n° {n} changed after the legal department approved document "
+            f"{amendment.approved_document_sha256}: fire resoumettre_avenant"
+        )
+
+
 @registry.guard("amendment_deliberations_executoire")
 def amendment_deliberations_executoire(ctx: FireContext) -> Iterable[str]:
     amendment = _open_amendment(ctx)
     if amendment is None:
         yield "no avenant is being drafted"
         return
-    yield from _deliberation_reasons(ctx, amendment.number)
+    yield from _deliberation_reasons(ctx, amendment)
+
+
+@registry.effect("withdraw_amendment")
+def withdraw_amendment(ctx: FireContext) -> None:
+    """The avenant in progress is withdrawn (kept, with the day and the reason): the protocol
+    stays as it was, and the next avenant takes the next number."""
+    amendment = _open_amendment(ctx)
+    if amendment is None:
+        raise ValidationError("no avenant is in progress", field="event")
+    amendment.withdrawn_on = ctx.today
+    amendment.withdrawal_reason = ctx.data["motif"]
+    ctx.record["avenant"] = amendment.number
+    ctx.record["withdrawn"] = True
 
 
 @registry.effect("sign_amendment")
@@ -399,6 +532,8 @@ def sign_amendment(ctx: FireContext) -> None:
     amendment.signed_document_sha256 = doc.sha256
     ctx.document_sha256 = doc.sha256
     ctx.record["avenant"] = amendment.number
+    if amendment.approved_document_sha256 is not None:  # reviewed by legal (workflow v2)
+        ctx.record["approved_avenant_sha256"] = amendment.approved_document_sha256
     # What people read afterwards: the protocol as amended, a document of its own, with a
     # journal record of its own (a fire's record names one document).  Not when an earlier
     # avenant was written before changes aimed at articles: it cannot be consolidated.
@@ -428,6 +563,68 @@ def effective_date_not_past(ctx: FireContext) -> Iterable[str]:
     when: dt.date | None = ctx.data.get("date_effet")
     if when is not None and when < ctx.today:
         yield f"the termination cannot take effect in the past ({when.isoformat()})"
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus ``months`` calendar months, on the same day of the month or, when that
+    month is shorter, its last day (30 November plus 3 months: 28 or 29 February)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def _months(n: int) -> str:
+    return f"{n} month" if n == 1 else f"{n} months"
+
+
+@registry.guard("termination_notice")
+def termination_notice(ctx: FireContext) -> Iterable[str]:
+    """A termination is notified (not in the future) before it takes effect; a unilateral one
+    takes effect no sooner than the notice the protocol states after it was notified."""
+    notified: dt.date | None = ctx.data.get("date_notification")
+    effect: dt.date | None = ctx.data.get("date_effet")
+    mutual = bool(ctx.data.get("commun_accord", False))
+    if notified is None:
+        return  # only checking: the dates are not known yet
+    if notified > ctx.today:
+        yield (
+            f"the termination cannot be notified in the future ({notified.isoformat()}, today "
+            f"is {ctx.today.isoformat()}): record it once it has been notified to the parties"
+        )
+    if effect is None:
+        return
+    if effect < notified:
+        yield (
+            f"the termination would take effect on {effect.isoformat()}, before it was "
+            f"notified ({notified.isoformat()})"
+        )
+        return
+    if mutual:
+        return
+    proto = ctx.protocol()
+    months = proto.notice_months if proto is not None else 3
+    earliest = add_months(notified, months)
+    if effect < earliest:
+        yield (
+            f"a unilateral termination gives the notice the protocol states "
+            f"({_months(months)}): notified on {notified.isoformat()}, it takes effect on "
+            f"{earliest.isoformat()} at the earliest, not {effect.isoformat()}; if the parties "
+            "agree to end it sooner, record a termination by mutual agreement (commun_accord)"
+        )
+
+
+@registry.effect("record_termination")
+def record_termination(ctx: FireContext) -> None:
+    """The record says which termination it is: by mutual agreement, or unilateral with the
+    notice it gave."""
+    if ctx.data.get("commun_accord", False):
+        ctx.record["termination"] = "mutual"
+        return
+    proto = ctx.protocol()
+    ctx.record["termination"] = "unilateral"
+    ctx.record["notice_months"] = proto.notice_months if proto is not None else 3
 
 
 @registry.effect("create_successor")
@@ -473,6 +670,12 @@ def programme_approvable(ctx: FireContext) -> Iterable[str]:
             select(Action).where(Action.programme_id == prog.id).order_by(Action.number)
         )
     )
+    copil: dt.date | None = ctx.data.get("date_copil")
+    if copil is not None and copil > ctx.today:
+        yield (
+            f"the COPIL date {copil.isoformat()} is in the future (today is "
+            f"{ctx.today.isoformat()}): record the approval once the COPIL has met"
+        )
     if not actions:
         yield f"programme {prog.label} has no action"
     for action in actions:

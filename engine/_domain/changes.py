@@ -4,7 +4,8 @@ key), its values before and after, and the hash of the content after the change.
 A partnership's data is seen in *scopes*, each a map from an entity's natural key to its
 values: ``protocol`` (axes, stakes, commitments, the protocol's period and text),
 ``programme:<label>`` (a programme, its actions, milestones, budget lines and indicators),
-``signatories``, ``exchanges`` and ``amendments`` (the avenants' subjects and changes).
+``signatories``, ``exchanges`` and ``amendments`` (the avenants' subjects and changes, their
+approval by the legal department and their withdrawal).
 :func:`journaled` reads the scope an operation may change before and after it, and writes one
 ``change`` record naming every entity that differs and the scope's hash after (under
 ``sha256``).  :func:`verify` compares each scope as it stands with the hash the journal last
@@ -122,7 +123,10 @@ def _protocol(session: Session, p: Partnership) -> Entities:
                 "financial_commitments": proto.financial_commitments,
                 # Revision 0008's fields, stated only when they say something: the scope of a
                 # protocol written before it keeps the hash its journal recorded.
-                **_given(prevailing_language=(proto.prevailing_language, "français")),
+                **_given(
+                    prevailing_language=(proto.prevailing_language, "français"),
+                    notice_months=(proto.notice_months, 3),  # revision 0009
+                ),
             },
         )
     money = session.execute(
@@ -302,9 +306,16 @@ def _exchanges(session: Session, p: Partnership) -> Entities:
 def _amendments(session: Session, p: Partnership) -> Entities:
     found: Entities = {}
     for a in session.execute(
-        select(Amendment.number, Amendment.subject, Amendment.changes, Amendment.motives).where(
-            Amendment.partnership_id == p.id
-        )
+        select(
+            Amendment.number,
+            Amendment.subject,
+            Amendment.changes,
+            Amendment.motives,
+            Amendment.approved_document_sha256,
+            Amendment.approved_content_sha256,
+            Amendment.withdrawn_on,
+            Amendment.withdrawal_reason,
+        ).where(Amendment.partnership_id == p.id)
     ):
         # A free paragraph (before revision 0008) as it was recorded then: its plain text.
         changes = [_as_recorded(c) for c in a.changes]
@@ -312,7 +323,19 @@ def _amendments(session: Session, p: Partnership) -> Entities:
             found,
             "avenant",
             {"number": a.number},
-            {"subject": a.subject, "changes": changes, **_given(motives=(a.motives, ""))},
+            {
+                "subject": a.subject,
+                "changes": changes,
+                # Stated only when set (revisions 0008 and 0009): the scope of avenants
+                # written before them keeps the hash its journal recorded.
+                **_given(
+                    motives=(a.motives, ""),
+                    approved_document_sha256=(a.approved_document_sha256, None),
+                    approved_content_sha256=(a.approved_content_sha256, None),
+                    withdrawn_on=(iso_date(a.withdrawn_on), None),
+                    withdrawal_reason=(a.withdrawal_reason, None),
+                ),
+            },
         )
     return found
 

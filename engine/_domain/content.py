@@ -108,11 +108,13 @@ def put_protocol(
     means: str | None = None,
     financial_commitments: str | None = None,
     prevailing_language: str | None = None,
+    notice_months: int | None = None,
 ) -> Protocol:
     """Create or update the protocol's period, preamble, governance and means;
     ``financial_commitments`` is a paragraph on them (each party's amount is
     :func:`coopflow._domain.deliberations.put_financial_commitment`), ``prevailing_language``
-    the version that prevails when a foreign authority's language has one too."""
+    the version that prevails when a foreign authority's language has one too, ``notice_months``
+    the notice of a unilateral termination (3 by default, 1 to 12)."""
     require(workflows, p, "content_editable", "changing the protocol")
     first, last = v.period(start, end, "period", max_years=10)
     proto = session.scalars(select(Protocol).where(Protocol.partnership_id == p.id)).one_or_none()
@@ -146,6 +148,8 @@ def put_protocol(
             "prevailing_language",
             tuple(dict.fromkeys(languages)),
         )
+    if notice_months is not None:
+        values["notice_months"] = v.positive_int(notice_months, "notice_months", maximum=12)
     assign(p, proto, **values)
     session.flush()
     return proto

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import unicodedata
 
 from coopflow import _articles as articles
@@ -12,7 +14,7 @@ from coopflow._context import Acting
 from coopflow._domain.editing import assign, require
 from coopflow._domain.lookup import member
 from coopflow._domain.parties import check_civility
-from coopflow._vocabulary import CIVILITIES
+from coopflow._vocabulary import CIVILITIES, RECORD_KINDS
 from coopflow._workflow import WorkflowSet
 from coopflow.errors import NotFoundError, ValidationError
 from coopflow.models import (
@@ -20,10 +22,12 @@ from coopflow.models import (
     Deliberation,
     Document,
     FinancialCommitment,
+    JournalRecord,
     Partnership,
     Protocol,
     RegisteredActor,
     Signatory,
+    aware,
     utcnow,
 )
 from sqlalchemy import select
@@ -41,10 +45,110 @@ def _registered(session: Session, login: str) -> str:
     return found
 
 
-def _approved_sha(session: Session, p: Partnership) -> str | None:
-    return session.scalar(
-        select(Protocol.approved_document_sha256).where(Protocol.partnership_id == p.id)
-    )
+def _entry_today() -> dt.date:
+    """The day a data entry is made (UTC, as the journal's times): what a délibération's dates
+    may not come after."""
+    return utcnow().date()
+
+
+def _approvals(
+    session: Session, workflows: WorkflowSet, p: Partnership, effect: str, amendment: int
+) -> list[tuple[dt.date, str]]:
+    """When the legal department approved which document, oldest first: the day (UTC) of each
+    journal record whose event, in the definition it was fired under, has ``effect``
+    (``approve_protocol``; ``approve_amendment`` for avenant n° ``amendment``), and the
+    document it names.  A record of a definition no longer loaded is passed over."""
+    approving: dict[tuple[str, int], set[str]] = {}
+    found: list[tuple[dt.date, str]] = []
+    for at, event, data, sha256, name, version in session.execute(
+        select(
+            JournalRecord.at,
+            JournalRecord.event,
+            JournalRecord.data,
+            JournalRecord.document_sha256,
+            JournalRecord.workflow_name,
+            JournalRecord.workflow_version,
+        )
+        .where(
+            JournalRecord.partnership_id == p.id,
+            JournalRecord.programme_id.is_(None),
+            JournalRecord.document_sha256.is_not(None),
+            JournalRecord.event.not_in(tuple(RECORD_KINDS)),
+        )
+        .order_by(JournalRecord.seq)
+    ):
+        key = (name, version)
+        if key not in approving:
+            try:
+                wf = workflows.get(name, version)
+            except ValidationError:
+                approving[key] = set()
+            else:
+                approving[key] = {e.name for e in wf.events.values() if effect in e.effects}
+        if sha256 is None or event not in approving[key]:
+            continue
+        if amendment and json.loads(data).get("avenant") != amendment:
+            continue
+        found.append((aware(at).date(), sha256))
+    return found
+
+
+def _deliberated_on(
+    session: Session,
+    workflows: WorkflowSet,
+    p: Partnership,
+    row: Deliberation | None,
+    *,
+    number: str,
+    sitting: dt.date,
+    amendment: int,
+    current: str | None,
+) -> str | None:
+    """The document a délibération deliberated on.
+
+    - The same act recorded again (same number, same sitting) keeps the document it was
+      recorded with: completing its dates never moves it to a version approved since.
+    - Otherwise, the version the legal department had approved last on or before its sitting
+      (the approval's day is its journal record's): a council that sat before a new approval
+      deliberated on the version before it, and signing then asks it to deliberate again.
+    - A sitting before any approval was recorded (a history entered after the fact, as the
+      demo does: the journal dates approvals when they are entered) is taken to be on
+      ``current``, the version approved now (for an avenant under workflow v1, which has no
+      approval: its latest document)."""
+    if (
+        row is not None
+        and row.document_sha256 is not None
+        and row.number == number
+        and row.sitting_date == sitting
+    ):
+        return row.document_sha256
+    effect = "approve_amendment" if amendment else "approve_protocol"
+    before = [
+        sha for day, sha in _approvals(session, workflows, p, effect, amendment) if day <= sitting
+    ]
+    return before[-1] if before else current
+
+
+def _check_dates(
+    sitting: dt.date, sent: dt.date | None, published: dt.date | None, today: dt.date
+) -> None:
+    for field, value in (
+        ("sitting_date", sitting),
+        ("sent_to_prefecture", sent),
+        ("published", published),
+    ):
+        if value is not None and value > today:
+            raise ValidationError(
+                f"{value.isoformat()} is in the future (today is {today.isoformat()}): a "
+                "délibération is recorded once its council has sat, and each date once it is "
+                "past",
+                field=field,
+            )
+    for field, value in (("sent_to_prefecture", sent), ("published", published)):
+        if value is not None and value < sitting:
+            raise ValidationError(
+                f"{value.isoformat()} is before the sitting of {sitting.isoformat()}", field=field
+            )
 
 
 def put_deliberation(
@@ -59,15 +163,24 @@ def put_deliberation(
     published: object = None,
     amendment: int = 0,
     acting: Acting,
+    today: dt.date | None = None,
 ) -> Deliberation:
     """Record (or complete) a party's délibération on the protocol or on avenant n° amendment.
 
+    Its dates are not in the future (``today``: the day of the entry by default), and the
+    transmission and publication not before the sitting.  A foreign authority's approval is
+    the decision of its own body: no French prefecture receives it (``sent_to_prefecture`` is
+    refused; ``published`` may be given), and it is in force on its own date.
+
     A change is journaled (event ``deliberation``) with the document the council deliberated
-    on: the protocol version the legal department approved, or the avenant's latest version."""
+    on (:func:`_deliberated_on`): the protocol version, or the avenant's, the legal department
+    had approved by its sitting (an avenant under workflow v1: its latest version)."""
     who = member(session, p, party, "party")
     if amendment == 0:
         require(workflows, p, "deliberating", "recording a délibération")
-        document = _approved_sha(session, p)
+        current = session.scalar(
+            select(Protocol.approved_document_sha256).where(Protocol.partnership_id == p.id)
+        )
     else:
         require(workflows, p, "amendment_deliberating", "recording a délibération on an avenant")
         open_amendment = session.scalars(
@@ -75,11 +188,12 @@ def put_deliberation(
                 Amendment.partnership_id == p.id,
                 Amendment.number == amendment,
                 Amendment.signed_on.is_(None),
+                Amendment.withdrawn_on.is_(None),
             )
         ).one_or_none()
         if open_amendment is None:
             raise ValidationError(f"avenant n° {amendment} is not open", field="amendment")
-        document = session.scalar(
+        current = open_amendment.approved_document_sha256 or session.scalar(
             select(Document.sha256)
             .where(
                 Document.partnership_id == p.id,
@@ -92,11 +206,15 @@ def put_deliberation(
     sitting = v.date(sitting_date, "sitting_date")
     sent = v.optional_date(sent_to_prefecture, "sent_to_prefecture")
     pub = v.optional_date(published, "published")
-    for field, value in (("sent_to_prefecture", sent), ("published", pub)):
-        if value is not None and value < sitting:
-            raise ValidationError(
-                f"{value.isoformat()} is before the sitting of {sitting.isoformat()}", field=field
-            )
+    foreign = who.nature == "ETRANGER"
+    if foreign and sent is not None:
+        raise ValidationError(
+            f"{who.usual_name or who.official_name} is a foreign authority: its approval is the "
+            f"decision of its own body ({who.deliberative_body}), which no French prefecture "
+            "receives; leave sent_to_prefecture out",
+            field="sent_to_prefecture",
+        )
+    _check_dates(sitting, sent, pub, today or _entry_today())
     clean_number = v.text(number, "number", max_length=64)
     row = session.scalars(
         select(Deliberation).where(
@@ -105,6 +223,16 @@ def put_deliberation(
             Deliberation.amendment == amendment,
         )
     ).one_or_none()
+    document = _deliberated_on(
+        session,
+        workflows,
+        p,
+        row,
+        number=clean_number,
+        sitting=sitting,
+        amendment=amendment,
+        current=current,
+    )
     if row is None:
         row = Deliberation(partnership_id=p.id, party_id=who.id, amendment=amendment)
         session.add(row)
@@ -116,8 +244,20 @@ def put_deliberation(
         sent_to_prefecture=sent,
         published=pub,
         document_sha256=document,
+        foreign_decision=foreign,
     )
     if changed:
+        data: dict[str, object] = {
+            "party": who.key,
+            "amendment": amendment,
+            "number": clean_number,
+            "sitting_date": sitting.isoformat(),
+            "sent_to_prefecture": iso_date(sent),
+            "published": iso_date(pub),
+            "executoire": foreign or (sent is not None and pub is not None),
+        }
+        if foreign:  # revision 0009: stated only when it is one
+            data["foreign_decision"] = True
         _journal.append(
             session,
             p,
@@ -128,15 +268,7 @@ def put_deliberation(
                 acting=acting,
                 at=utcnow(),
                 comment=None,
-                data={
-                    "party": who.key,
-                    "amendment": amendment,
-                    "number": clean_number,
-                    "sitting_date": sitting.isoformat(),
-                    "sent_to_prefecture": iso_date(sent),
-                    "published": iso_date(pub),
-                    "executoire": sent is not None and pub is not None,
-                },
+                data=data,
                 workflow_name=p.workflow_name,
                 workflow_version=p.workflow_version,
                 document_sha256=document,
@@ -212,7 +344,11 @@ def _drafted(session: Session, workflows: WorkflowSet, p: Partnership) -> Amendm
     require(workflows, p, "amendment_drafting", "changing an avenant")
     return session.scalars(
         select(Amendment)
-        .where(Amendment.partnership_id == p.id, Amendment.signed_on.is_(None))
+        .where(
+            Amendment.partnership_id == p.id,
+            Amendment.signed_on.is_(None),
+            Amendment.withdrawn_on.is_(None),
+        )
         .order_by(Amendment.number.desc())
         .limit(1)
     ).one()

@@ -71,6 +71,21 @@ _CAME_FROM_PARTNERSHIP = _CAME_FROM.where(_JOURNAL.c.programme_id.is_(None))
 _CAME_FROM_PROGRAMME = _CAME_FROM.where(_JOURNAL.c.programme_id == bindparam("programme_id"))
 
 
+def has_ended(wf: Workflow, state: str) -> bool:
+    """Whether a partnership in ``state`` has ended: the state is final, or declares (itself or
+    by inheritance) the ``ended`` capability.  What the protocol's ``ended`` marker says."""
+    found = wf.states.get(state)
+    return found is not None and (found.final or "ended" in found.capabilities)
+
+
+def ended_marker(wf: Workflow, source: str, target: str) -> bool | None:
+    """The protocol's ``ended`` marker a move from ``source`` to ``target`` sets: whether
+    ``target`` has ended, when either state has (None for an ordinary move: nothing to write)."""
+    if has_ended(wf, target) or has_ended(wf, source):
+        return has_ended(wf, target)
+    return None
+
+
 def _event(wf: Workflow, name: str) -> EventDef:
     ev = wf.events.get(name)
     if ev is None:
@@ -362,6 +377,7 @@ def fire(
         ),
         state=None if prog is not None else target,
         programme=prog,
+        ended=None if prog is not None else ended_marker(wf, source, target),
     )
     return p, ctx, record, source
 
@@ -505,6 +521,7 @@ def fire_unguarded(
             idempotency_key=key,
         ),
         state=target,
+        ended=ended_marker(wf, row.state, target),
     )
     return record, row.state, int(changes["version"])
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from coopflow import _journal
 from coopflow._context import Acting
+from coopflow._domain.firing import has_ended
 from coopflow._domain.locking import lock_partnership
 from coopflow._domain.lookup import find_programme
 from coopflow._workflow import WorkflowSet
@@ -15,9 +16,10 @@ from coopflow.errors import (
 from coopflow.models import (
     Partnership,
     Programme,
+    Protocol,
     utcnow,
 )
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 
@@ -87,6 +89,12 @@ def migrate_workflow(  # noqa: PLR0912 - partnerships and programmes, each check
                     workflow_version=to_version,
                 ),
             )
+            if has_ended(old, p.state) or has_ended(new, target):  # the protocol's marker
+                session.execute(
+                    update(Protocol)
+                    .where(Protocol.partnership_id == p.id)
+                    .values(ended=has_ended(new, target))
+                )
             p.state, p.workflow_version, p.updated_at = target, to_version, now
             moved.append(reference)
     else:

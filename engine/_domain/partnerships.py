@@ -10,7 +10,7 @@ from typing import Any, cast
 from coopflow import _journal
 from coopflow import _validate as v
 from coopflow._context import Acting, FireContext
-from coopflow._domain import changes
+from coopflow._domain import changes, dialogues
 from coopflow._domain.lookup import find_party
 from coopflow._domain.reading import info
 from coopflow._views import NewPartnership, PartnershipInfo
@@ -303,10 +303,20 @@ def create_many(
     ]
 
 
-def open_partnership(session: Session, workflows: WorkflowSet, **fields: Any) -> PartnershipInfo:
+def open_partnership(
+    session: Session, workflows: WorkflowSet, *, dialogue: str | None = None, **fields: Any
+) -> PartnershipInfo:
     """:func:`create_partnership` as the facade's ``create_partnership`` returns it: a plain
-    value (``fields`` are its keyword arguments)."""
-    return info(create_partnership(session, workflows, **fields))
+    value (``fields`` are its keyword arguments).  A partnership that comes from the thematic
+    dialogue ``dialogue`` says so in its first record and keeps the link."""
+    if dialogue is None:
+        return info(create_partnership(session, workflows, **fields))
+    key = v.key(dialogue, "dialogue")
+    dialogues.find_dialogue(session, key)
+    p = create_partnership(session, workflows, record={"dialogue": key}, **fields)
+    dialogues.lead_to(session, fields["acting"], key, p, [m.party_id for m in p.members])
+    session.flush()
+    return info(p)
 
 
 def renew_partnership(ctx: FireContext, start: dt.date, end: dt.date) -> Partnership:
@@ -334,6 +344,7 @@ def renew_partnership(ctx: FireContext, start: dt.date, end: dt.date) -> Partner
         record={"renews": old.reference},
     )
     new.predecessor_id = old.id
+    new.dialogue_id = old.dialogue_id  # the renewed protocol came from the same dialogue
     proto = ctx.protocol()
     ctx.session.add(
         Protocol(
@@ -347,6 +358,7 @@ def renew_partnership(ctx: FireContext, start: dt.date, end: dt.date) -> Partner
             means=proto.means if proto else "",
             financial_commitments=proto.financial_commitments if proto else None,
             prevailing_language=proto.prevailing_language if proto else "français",
+            notice_months=proto.notice_months if proto else 3,
         )
     )
     before: changes.Entities = {}  # the creation record states an empty protocol

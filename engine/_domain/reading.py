@@ -11,6 +11,7 @@ from typing import Any
 
 from coopflow import _journal, _protections, _registry
 from coopflow import _validate as v
+from coopflow._canonical import iso_date
 from coopflow._checkpoint import CheckpointFile
 from coopflow._documents import DocumentStore
 from coopflow._domain import changes, checkpoints
@@ -20,6 +21,9 @@ from coopflow._vocabulary import SCALES
 from coopflow._workflow import WorkflowSet
 from coopflow.errors import ValidationError
 from coopflow.models import (
+    Amendment,
+    Dialogue,
+    DialogueParticipant,
     JournalRecord,
     Partnership,
     PartnershipParty,
@@ -138,11 +142,57 @@ def detail(session: Session, documents: DocumentStore, reference: str) -> dict[s
     result["approved_document_sha256"] = proto.approved_document_sha256 if proto else None
     result["signed_document_sha256"] = proto.signed_document_sha256 if proto else None
     result["programmes"] = programmes
+    result["avenants"] = avenants(session, p)
+    # The thematic dialogue it came from, and those it takes part in (revision 0009).
+    result["dialogue"] = (
+        session.scalar(select(Dialogue.key).where(Dialogue.id == p.dialogue_id))
+        if p.dialogue_id is not None
+        else None
+    )
+    result["dialogues"] = sorted(
+        session.scalars(
+            select(Dialogue.key)
+            .join(DialogueParticipant, DialogueParticipant.dialogue_id == Dialogue.id)
+            .where(DialogueParticipant.partnership_id == p.id)
+        )
+    )
     result["signatories"] = [  # with the registered login of each (who signs as them)
         {**e["key"], **e["values"]}
         for _, e in sorted(changes.entities(session, p, "signatories").items())
     ]
     return result
+
+
+#: An avenant's status, as ``detail`` shows it.
+AVENANT_STATUSES = ("en cours", "approuvé", "signé", "retiré")
+
+
+def avenants(session: Session, p: Partnership) -> list[dict[str, Any]]:
+    """Every avenant of ``p`` with its status: ``en cours`` (drafted, or before the legal
+    department), ``approuvé`` (its document approved, before the councils), ``signé`` or
+    ``retiré`` (withdrawn: when and why)."""
+    rows = session.scalars(
+        select(Amendment).where(Amendment.partnership_id == p.id).order_by(Amendment.number)
+    )
+    return [
+        {
+            "number": a.number,
+            "subject": a.subject,
+            "status": "retiré"
+            if a.withdrawn_on is not None
+            else "signé"
+            if a.signed_on is not None
+            else "approuvé"
+            if a.approved_document_sha256 is not None
+            else "en cours",
+            "approved_document_sha256": a.approved_document_sha256,
+            "signed_on": iso_date(a.signed_on),
+            "signed_document_sha256": a.signed_document_sha256,
+            "withdrawn_on": iso_date(a.withdrawn_on),
+            "withdrawal_reason": a.withdrawal_reason,
+        }
+        for a in rows
+    ]
 
 
 def history(session: Session, reference: str) -> list[JournalEntry]:

@@ -75,6 +75,7 @@ def commands() -> click.Group:
         _actors,
         _content,
         _demo,
+        _dialogues,
         _documents,
         _due,
         _evidence,

@@ -123,7 +123,7 @@ def actor_list(ctx: click.Context, as_json: bool) -> None:
 @actor.command("history")
 @click.option(
     "--registry",
-    type=click.Choice(["actors", "parties"]),
+    type=click.Choice(["actors", "parties", "dialogues"]),
     default="actors",
     show_default=True,
     help="Which registry's journal.",
@@ -131,7 +131,8 @@ def actor_list(ctx: click.Context, as_json: bool) -> None:
 @json_option
 @click.pass_context
 def actor_history(ctx: click.Context, registry: str, as_json: bool) -> None:
-    """Every change to the registry of actors (or of parties): by whom, when, what changed."""
+    """Every change to the registry of actors (or of parties, or of thematic dialogues): by
+    whom, when, what changed."""
     records = open_coopflow(ctx).registry_history(registry)
     if as_json:
         print_json(records)

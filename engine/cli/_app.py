@@ -28,6 +28,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_DB = "sqlite:///coopflow.db"
 TRACEBACK_ENV = "COOPFLOW_TRACEBACK"
 WORKFLOWS_ENV = "COOPFLOW_WORKFLOWS"
+#: The seconds one document may take to render (``Coopflow(render_timeout=...)``).
+RENDER_TIMEOUT_ENV = "COOPFLOW_RENDER_TIMEOUT"
 
 
 @dataclass
@@ -177,6 +179,9 @@ def cli(ctx: click.Context, db: str, schema: str | None, workflows_dir: Path | N
     Register parties and partnerships, enter what dialogue and drafting produce, fire the
     lifecycle's events, render and export the protocol documents, and check the journal.
 
+    A document that takes longer than COOPFLOW_RENDER_TIMEOUT seconds to render (120 if
+    unset) is refused.
+
     Exit codes: 0 done; 1 refused (guard, transition, role, concurrent change, not found,
     schema to upgrade); 2 usage error or invalid input."""
     source = ctx.get_parameter_source("db")
@@ -203,9 +208,26 @@ def bad_url(url: str) -> Iterator[None]:
         raise click.BadParameter(f"{display_url(url)}: {exc}", param_hint="--db") from None
 
 
+def render_timeout() -> float | None:
+    """``COOPFLOW_RENDER_TIMEOUT``, the seconds one document may take to render (unset or
+    empty: coopflow's default, 120); anything but a number of seconds from 0 to a day is an
+    invalid input naming the variable."""
+    value = os.environ.get(RENDER_TIMEOUT_ENV, "").strip()
+    if not value:
+        return None
+    from coopflow._documents import check_render_timeout
+
+    try:
+        seconds: object = float(value)
+    except ValueError:
+        seconds = value
+    return check_render_timeout(seconds, RENDER_TIMEOUT_ENV)
+
+
 def open_coopflow(ctx: click.Context) -> Coopflow:
     """The Coopflow of the command's database, checked to be at the current schema, with the
-    host's workflows (``--workflows``) loaded besides the built-in ones."""
+    host's workflows (``--workflows``) loaded besides the built-in ones and the render time
+    limit of ``COOPFLOW_RENDER_TIMEOUT``, if set."""
     from coopflow import Coopflow
     from sqlalchemy.engine import make_url
 
@@ -225,6 +247,7 @@ def open_coopflow(ctx: click.Context) -> Coopflow:
                 settings.db,
                 schema=settings.schema,
                 workflows_dir=settings.workflows,
+                render_timeout=render_timeout(),
                 checkpoints=CheckpointSettings.from_environment(),
             )
         ctx.call_on_close(settings.cf.close)

@@ -170,6 +170,11 @@ def protocol() -> None:
     "--prevailing-language",
     help="With a foreign authority, the version that prevails (default: français).",
 )
+@click.option(
+    "--notice-months",
+    type=int,
+    help="The notice of a unilateral termination, in months (default: 3).",
+)
 @actor_options
 @click.pass_context
 def protocol_set(

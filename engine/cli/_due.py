@@ -25,16 +25,24 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt
 @json_option
 @click.pass_context
 def due(ctx: click.Context, days: int, today: dt.date | None, as_json: bool) -> None:
-    """List what falls due within DAYS, and what is overdue.
+    """List what falls due within DAYS, and what is overdue, with how each date is computed.
 
-    Protocols ending, programmes awaiting COPIL approval, délibérations not yet exécutoire,
-    milestones past their date."""
+    Protocols ending (protocol_end; protocol_end_renewing when a renewal is under way),
+    protocol years short of their COPIL meetings (annual_copil), parties that have not
+    deliberated (deliberation_missing, with the days waited), délibérations not yet exécutoire
+    (deliberation), programmes still in preparation (programme_draft) or awaiting COPIL
+    approval (copil_approval), milestones past their date (milestone).  Nothing of a
+    partnership that has ended.  --json gives each deadline's data (party, programme,
+    days_waited...)."""
     deadlines = open_coopflow(ctx).due(within_days=days, today=today)
     if as_json:
         print_json(deadlines)
         return
     now = today or dt.date.today()
     table(
-        ["Due", "", "Reference", "Kind", "What"],
-        [(d.due, "overdue" if d.due < now else "", d.reference, d.kind, d.what) for d in deadlines],
+        ["Due", "", "Reference", "Kind", "What", "Basis"],
+        [
+            (d.due, "overdue" if d.due < now else "", d.reference, d.kind, d.what, d.basis)
+            for d in deadlines
+        ],
     )

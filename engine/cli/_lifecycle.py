@@ -115,8 +115,11 @@ def fire(
 def history(ctx: click.Context, reference: str, as_json: bool) -> None:
     """Show the journal of partnership REFERENCE, oldest first: each event with its states,
     each data change with what changed (before -> after), each with who did it and how they
-    were identified."""
-    entries = open_coopflow(ctx).history(reference)
+    were identified; then the exchanges of the thematic dialogues it takes part in (journaled
+    in the dialogues' chain)."""
+    cf = open_coopflow(ctx)
+    entries = cf.history(reference)
+    shared = cf.dialogue_exchanges(reference)
     if as_json:
         print_json([{**jsonable(e), "summary": e.summary} for e in entries])
         return
@@ -138,6 +141,13 @@ def history(ctx: click.Context, reference: str, as_json: bool) -> None:
             for e in entries
         ],
     )
+    if shared:
+        table(
+            ["Dialogue", "N°", "Date", "Kind", "Summary", "Logged by"],
+            [(x.dialogue, x.number, x.date, x.kind, x.summary, x.logged_by) for x in shared],
+            title="Exchanges of the thematic dialogues it takes part in",
+            section=True,
+        )
 
 
 @cli.command()

@@ -39,8 +39,16 @@ def cell(value: object) -> str:
     return str(value)
 
 
-def table(columns: Sequence[str], rows: Iterable[Sequence[object]], title: str = "") -> None:
-    """A table: rich on a terminal; aligned columns (one row a line) otherwise."""
+def table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    title: str = "",
+    *,
+    section: bool = False,
+) -> None:
+    """A table: rich on a terminal; aligned columns (one row a line) otherwise.  A ``section``
+    (one of several tables a command prints) says its title in plain text too, after a blank
+    line."""
     cells = [[cell(c) for c in row] for row in rows]
     if is_terminal():
         from rich.console import Console
@@ -54,6 +62,8 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[object]], title: str =
             drawn.add_row(*(Text(c) for c in row))
         Console().print(drawn)
         return
+    if section and title:
+        click.echo(f"\n{title}")
     flat = [[c.replace("\n", "; ") for c in row] for row in cells]
     widths = [max(len(r[i]) for r in [list(columns), *flat]) for i in range(len(columns))]
     for row in [list(columns), *flat]:

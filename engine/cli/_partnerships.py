@@ -29,6 +29,10 @@ def partnership() -> None:
 @click.option("--responsible", help="Who follows it (default: the actor).")
 @click.option("--reference", help="An explicit reference (default: COOP-<year>-<number>).")
 @click.option("--workflow", default="cooperation", show_default=True)
+@click.option(
+    "--workflow-version", type=int, help="A version of the workflow (default: the latest)."
+)
+@click.option("--dialogue", help="The key of the thematic dialogue it comes from.")
 @actor_options
 @json_option
 @click.pass_context
@@ -42,6 +46,8 @@ def partnership_create(
     responsible: str | None,
     reference: str | None,
     workflow: str,
+    workflow_version: int | None,
+    dialogue: str | None,
     actor: str | None,
     role: str | None,
     as_json: bool,
@@ -58,6 +64,8 @@ def partnership_create(
         actor=who,
         reference=reference,
         workflow=workflow,
+        workflow_version=workflow_version,
+        dialogue=dialogue,
     )
     if as_json:
         print_json(info)
@@ -110,6 +118,10 @@ def partnership_show(ctx: click.Context, reference: str, as_json: bool) -> None:
         ("responsible", detail["responsible"]),
         ("version", detail["version"]),
     ]
+    if detail["dialogue"]:
+        pairs.append(("from the thematic dialogue", detail["dialogue"]))
+    if detail["dialogues"]:
+        pairs.append(("takes part in the thematic dialogues", ", ".join(detail["dialogues"])))
     proto = detail["protocol"]
     if proto is not None:
         period = proto["period"]

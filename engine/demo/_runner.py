@@ -43,6 +43,19 @@ DEMO_EXPORT = "export"
 DEMO_ACTOR = Actor("coopflow-demo", "staff")
 DEMO_ADMIN = Actor("coopflow-demo", "admin")
 
+#: How the demo moves the partnerships its script opens under version 1 of the cooperation
+#: workflow to version 2, as ``coopflow workflow migrate cooperation --from 1 --to 2 --map
+#: contractualisation.avenant.deliberations=contractualisation.avenant.revue_juridique`` does,
+#: as an admin, one journal record each: an avenant that went to the councils under version 1,
+#: which has no legal review of avenants, goes back to the legal department (every other state
+#: of version 1 is one of version 2's, kept).
+DEMO_MIGRATION = {
+    "contractualisation.avenant.deliberations": "contractualisation.avenant.revue_juridique",
+}
+#: The partnerships the demo script opens under version 1 (``workflow_version = 1``): the only
+#: ones it moves (a database of the host's keeps its own where they are).
+DEMO_V1 = ("COOP-2026-0002", "COOP-2026-0003", "COOP-2026-0004")
+
 #: The people the demo script names (fictitious logins of real roles), with their roles.
 DEMO_PEOPLE = {
     "marie.dupont": ("Marie Dupont", ("staff",)),  # chargée de coopération territoriale
@@ -62,6 +75,7 @@ class DemoResult:
     partnerships: tuple[PartnershipInfo, ...]
     documents: dict[str, tuple[str, ...]]  # reference -> "kind subject vN status", current ones
     files: tuple[Path, ...]  # every PDF and manifest written, in export order
+    migrated: tuple[str, ...] = ()  # the partnerships this run moved to version 2 (DEMO_MIGRATION)
 
     @property
     def exports(self) -> dict[str, Path]:
@@ -166,7 +180,8 @@ def register_people(cf: Coopflow) -> None:
 
 
 def _populate(cf: Coopflow, out: OutputFolder, say: Callable[[str], object]) -> DemoResult:
-    """Apply the demo script, render what has no document yet, export.  Idempotent."""
+    """Apply the demo script, move its version 1 partnerships to version 2, render what has no
+    document yet, export.  Idempotent."""
     script = importlib.resources.files("coopflow").joinpath(DEMO_SCRIPT)
     report = apply_script(
         cf,
@@ -174,6 +189,8 @@ def _populate(cf: Coopflow, out: OutputFolder, say: Callable[[str], object]) -> 
         source=f"coopflow/{DEMO_SCRIPT}",
         progress=lambda o: say(f"{o.subject} {o.item}"),
     )
+    say("migrating to workflow version 2")
+    migrated = migrate_to_v2(cf)
     partnerships = tuple(cf.partnerships())
     files: list[Path] = []
     documents: dict[str, tuple[str, ...]] = {}
@@ -198,7 +215,23 @@ def _populate(cf: Coopflow, out: OutputFolder, say: Callable[[str], object]) -> 
     for reference in rendered:
         say(f"exporting {reference}")
         files += _export(cf, out, reference)
-    return DemoResult(display_url(cf.engine.url), report, partnerships, documents, tuple(files))
+    return DemoResult(
+        display_url(cf.engine.url), report, partnerships, documents, tuple(files), tuple(migrated)
+    )
+
+
+def migrate_to_v2(cf: Coopflow) -> list[str]:
+    """Move the demo's partnerships still on version 1 of the cooperation workflow
+    (:data:`DEMO_V1`) to version 2, as :data:`DEMO_MIGRATION` says, as the demo's admin; the
+    references moved (none once done: running it again moves nothing)."""
+    return cf.migrate_workflow(
+        "cooperation",
+        from_version=1,
+        to_version=2,
+        mapping=DEMO_MIGRATION,
+        references=list(DEMO_V1),
+        actor=DEMO_ADMIN,
+    )
 
 
 def _checkpoint(cf: Coopflow, out: OutputFolder, say: Callable[[str], object]) -> None:

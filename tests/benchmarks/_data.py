@@ -3,16 +3,35 @@
 :func:`populate` migrates a database with coopflow's own migrations, then writes ``size``
 partnerships straight into the tables (``executemany`` on SQLite, ``COPY`` on PostgreSQL, in
 chunks): parties, partnerships with their members and journal, and, depending on each one's
-state, a protocol, délibérations, an axis, annual programmes, actions and milestones.  Every row
-is valid for the schema (foreign keys and checks on) and every journal chain is valid: hashes are
-computed with :func:`coopflow._journal.record_hash`, so ``Coopflow.verify`` passes.
+state, a protocol (with its ``ended`` marker, as coopflow keeps it), délibérations, an axis,
+avenants, annual programmes, actions and milestones.  Every row is valid for the schema
+(foreign keys and checks on) and every journal chain is valid: hashes are computed with
+:func:`coopflow._journal.record_hash`, so ``Coopflow.verify`` passes.
 
-The state of partnership ``i`` follows a fixed mix (:data:`STATE_MIX`, by ``i % 100``).  The
-deadlines are laid out so that **the same deadlines fall due at every size**: only the first
-:data:`NEAR` partnerships have something due within :data:`WITHIN_DAYS` days of :data:`TODAY`;
-the others add history (closed programmes, done milestones, ended protocols, exécutoire
-délibérations) and deadlines beyond the horizon.  So the deadlines query costs the same at
-1,000 and 100,000 partnerships if, and only if, indexes keep the history out of its way.
+The population, realistic and the same at every size where it matters:
+
+* **The live contracts: the first** :data:`LIVE` **partnerships, at every size**, in the mix
+  :data:`LIVE_MIX` (by ``i % 15``): protocols being drafted (one in two renewing a protocol in
+  force, one with no protocol yet but a programme drafted), in legal review, at the councils
+  (approved some weeks ago: a délibération recorded, not yet exécutoire, and parties that have
+  not deliberated), in force (protocols ending within the horizon or overdue, with or without
+  their renewal engaged; protocol years short of a COPIL; the current programme running with
+  milestones overdue, awaiting the COPIL, or still drafted; and the history of each: the
+  closed programmes of earlier years with their done milestones, exécutoire délibérations),
+  amended (an avenant drafted, an avenant at the councils with a party that has not
+  deliberated) and suspended (its milestones still fall due).  Everything ``due()`` lists
+  comes from them: the same deadlines at 1,000 and 100,000 partnerships.
+* **Everyone else** (:data:`REST_MIX`, by ``(i - LIVE) % 100``): most of a large database, as in a
+  metropolis that has welcomed many territories over the years: 45 % in accueil, 20 % in
+  dialogue, and 35 % ended — expired, renewed, terminated (``resilie``) or abandoned — each
+  with its history (protocol, exécutoire délibérations, closed programmes, done milestones)
+  *and what was left open when it ended*: a terminated partnership's programme still running
+  with an overdue milestone and next year's programme still drafted, an expired one's
+  programme awaiting a COPIL that never met, protocol years with no COPIL, an abandoned one's
+  délibération never published and the parties that never deliberated.  None of it may be
+  listed (the partnership has ended), and none of it may be visited by a flat query: the
+  deadlines query costs the same at 1,000 and 100,000 partnerships if, and only if, it is
+  driven from the live contracts.
 """
 
 from __future__ import annotations
@@ -36,30 +55,51 @@ from sqlalchemy.engine import make_url
 
 TODAY = dt.date(2028, 6, 1)
 WITHIN_DAYS = 30
-NEAR = 200
+#: The live contracts: partnerships 0 .. LIVE-1, at every size (the quick run's small database
+#: has 200 partnerships).
+LIVE = 150
 ACTOR = "bench.loader"
 HOME = "bordeaux-metropole"
 CHUNK = 10_000
 _BASE_TIME = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 _SCALES = ("aire_metropolitaine", "espace_regional", "france_europe")
 
-# (upper bound of i % 100, state): 40 % accueil, 15 % dialogue, ... 3 % abandonne.
-STATE_MIX: tuple[tuple[int, str], ...] = (
-    (40, "accueil"),
-    (55, "dialogue"),
-    (60, "contractualisation.redaction"),
-    (62, "contractualisation.revue_juridique"),
-    (65, "contractualisation.deliberations"),
-    (80, "contractualisation.en_vigueur"),
-    (82, "contractualisation.avenant.redaction"),
-    (85, "suspendu"),
-    (90, "expire"),
-    (95, "renouvele"),
-    (97, "resilie"),
+DRAFTING = "contractualisation.redaction"
+REVIEW = "contractualisation.revue_juridique"
+COUNCILS = "contractualisation.deliberations"
+IN_FORCE = "contractualisation.en_vigueur"
+AMENDING = "contractualisation.avenant.redaction"
+AMENDMENT_COUNCILS = "contractualisation.avenant.deliberations"
+SUSPENDED = "suspendu"
+ENDED = ("expire", "renouvele", "resilie", "abandonne")
+
+#: The live contracts' states, by ``i % 15``.
+LIVE_MIX: tuple[str, ...] = (
+    DRAFTING,  # 0: a protocol drafted (every other one renews partnership i - 10)
+    DRAFTING,  # 1: no protocol yet, next year's programme drafted
+    REVIEW,  # 2
+    COUNCILS,  # 3: the home party's délibération not exécutoire, the others missing
+    COUNCILS,  # 4: no délibération yet
+    IN_FORCE,  # 5: the protocol ends within the horizon (or is overdue)
+    IN_FORCE,  # 6: a milestone overdue
+    IN_FORCE,  # 7: approved by the COPIL, a milestone overdue
+    IN_FORCE,  # 8: this year's programme awaits the COPIL
+    IN_FORCE,  # 9: this year's programme still drafted, starting within the horizon
+    IN_FORCE,  # 10: nothing due
+    IN_FORCE,  # 11: two COPIL meetings a year, one held: two protocol years short
+    AMENDING,  # 12: an avenant drafted
+    AMENDMENT_COUNCILS,  # 13: an avenant at the councils, the partner not deliberated
+    SUSPENDED,  # 14: suspended while in force; its overdue milestone still falls due
+)
+#: Everyone else, by ``(i - LIVE) % 100``: (upper bound, state).
+REST_MIX: tuple[tuple[int, str], ...] = (
+    (45, "accueil"),
+    (65, "dialogue"),
+    (75, "expire"),
+    (85, "renouvele"),
+    (93, "resilie"),
     (100, "abandonne"),
 )
-IN_FORCE = ("contractualisation.en_vigueur", "contractualisation.avenant.redaction")
-CLOSED = ("expire", "renouvele", "resilie")
 
 
 def _columns(names: str) -> tuple[str, ...]:
@@ -84,15 +124,16 @@ COLUMNS: dict[str, tuple[str, ...]] = {  # in an order that satisfies the foreig
     ),
     "coopflow_protocol": _columns(
         "id partnership_id period_start period_end preamble governance_copil governance_cotech "
-        "meetings_per_year means"
+        "meetings_per_year means ended"
     ),
+    "coopflow_amendment": _columns("id partnership_id number subject motives changes"),
     "coopflow_deliberation": _columns(
         "id partnership_id party_id amendment number sitting_date sent_to_prefecture published"
     ),
     "coopflow_axis": _columns("id partnership_id number title objectives"),
     "coopflow_programme": _columns(
         "id partnership_id label period_start period_end workflow_name workflow_version state "
-        "created_at"
+        "copil_date created_at"
     ),
     "coopflow_action": _columns(
         "id programme_id number axis_id title objectives lead_party_id partners progress"
@@ -102,9 +143,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {  # in an order that satisfies the foreig
 
 
 def state_of(i: int) -> str:
-    """The state of partnership ``i`` in the realistic mix."""
-    bucket = i % 100
-    return next(state for bound, state in STATE_MIX if bucket < bound)
+    """The state of partnership ``i`` in the population."""
+    if i < LIVE:
+        return LIVE_MIX[i % len(LIVE_MIX)]
+    bucket = (i - LIVE) % 100
+    return next(state for bound, state in REST_MIX if bucket < bound)
 
 
 def reference_of(i: int) -> str:
@@ -123,6 +166,22 @@ def partner_key(k: int) -> str:
 
 def _days(n: int) -> dt.timedelta:
     return dt.timedelta(days=n)
+
+
+def _at(day: dt.date) -> dt.datetime:
+    """A journal record's time on ``day`` (9 a.m. UTC)."""
+    return dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class _Move:
+    """A journal record after the creation: an event from ``source`` to ``target``."""
+
+    event: str
+    source: str
+    target: str
+    at: dt.datetime
+    data: dict[str, Any]
 
 
 class _Rows:
@@ -174,10 +233,12 @@ class _Rows:
             )
 
     def members(self, i: int) -> list[int]:
-        """Party ids of partnership ``i``: the home party, one partner, sometimes a third."""
-        first = i % self.partners
+        """Party ids of partnership ``i``: the home party, one partner, sometimes a third (the
+        live contracts' among the first 20 territories, the same at every size)."""
+        partners = min(self.partners, 20) if i < LIVE else self.partners
+        first = i % partners
         ids = [1, 2 + first]
-        third = (i * 7 + 3) % self.partners
+        third = (i * 7 + 3) % partners
         if i % 10 == 0 and third != first:
             ids.append(2 + third)
         return ids
@@ -191,36 +252,61 @@ class _Rows:
         keys = [HOME] + [partner_key(m - 2) for m in members[1:]]
         scale = _SCALES[i % len(_SCALES)]
         title = f"Coopération Bordeaux Métropole – {keys[1]}"
-        head, seq = self._chain(pid, ref, state, created, title, scale, keys)
+        created_in, moves = self._history(i, state, created)
+        head, seq = self._chain(pid, ref, created_in, created, title, scale, keys, moves)
         version = seq  # one per record, as the ORM counts them (version_id_col)
+        # A renewal engaged: every other protocol drafted renews partnership i - 10, in force.
+        renews = i - 10 + 1 if i < LIVE and i % 30 == 0 and i >= 30 else None
         row = (pid, ref, title, scale, 1, 1, "marie.dupont", "cooperation", 1, state)
         self.tables["coopflow_partnership"].append(
-            (*row, version, seq, head, None, created, created)
+            (*row, version, seq, head, renews, created, created)
         )
         self.tables["coopflow_partnership_party"].extend(
             (pid, party, position) for position, party in enumerate(members)
         )
-        self._contract(i, pid, state, members)
+        if not self.all_accueil:
+            if i < LIVE:
+                self._live(i, pid, members)
+            else:
+                self._rest(i, pid, state, members)
+
+    def _history(self, i: int, state: str, created: dt.datetime) -> tuple[str, list[_Move]]:
+        """The state a partnership was created in, and the records that moved it since."""
+        if self.all_accueil or state in ("accueil", "dialogue"):
+            return state, []
+        if state in (COUNCILS, "abandonne"):
+            approved = _Move("approuver", REVIEW, COUNCILS, _at(TODAY - _days(10 + i % 40)), {})
+            if state == COUNCILS:
+                return REVIEW, [approved]
+            motif = {"motif": "les conseils n'ont pas délibéré"}
+            return REVIEW, [approved, _Move("abandonner", COUNCILS, state, approved.at, motif)]
+        if state == AMENDMENT_COUNCILS:
+            submitted = _at(TODAY - _days(25 + i % 10))
+            return AMENDING, [_Move("soumettre_avenant", AMENDING, state, submitted, {})]
+        if state == SUSPENDED:
+            motif = {"motif": "attente des élections municipales"}
+            return IN_FORCE, [_Move("suspendre", IN_FORCE, state, created + _days(1), motif)]
+        return state, []
 
     def _chain(
         self,
         pid: int,
         ref: str,
-        state: str,
+        created_in: str,
         at: dt.datetime,
         title: str,
         scale: str,
         keys: list[str],
+        moves: list[_Move],
     ) -> tuple[str, int]:
-        """The journal: a creation record, then a suspension for a suspended partnership."""
-        created_in = "accueil" if state == "suspendu" else state
+        """The journal: a creation record, then one record a move."""
         data = {"title": title, "scale": scale, "parties": keys}
         head = self._record(pid, ref, 1, "creation", None, created_in, at, data, GENESIS)
-        if state != "suspendu":
-            return head, 1
-        motif = {"motif": "attente des élections municipales"}
-        head = self._record(pid, ref, 2, "suspendre", "accueil", state, at + _days(1), motif, head)
-        return head, 2
+        for seq, move in enumerate(moves, start=2):
+            head = self._record(
+                pid, ref, seq, move.event, move.source, move.target, move.at, move.data, head
+            )
+        return head, 1 + len(moves)
 
     def _record(
         self,
@@ -277,50 +363,114 @@ class _Rows:
         )
         return digest
 
-    def _contract(self, i: int, pid: int, state: str, members: list[int]) -> None:
-        """Protocol, délibérations and programmes, as the state implies."""
-        near = i < NEAR
-        if state in IN_FORCE:
-            end = TODAY + _days(i % 25) if near else TODAY + _days(120 + i % 1400)
-            self._protocol(pid, dt.date(2026, 1, 1), end)
-            self._deliberations(pid, members, dt.date(2025, 11, 3), executoire=True)
+    # ------------------------------------------------------------------ the live contracts
+
+    def _live(self, i: int, pid: int, members: list[int]) -> None:  # noqa: PLR0912 - the mix
+        """What live contract ``i`` holds (see :data:`LIVE_MIX`)."""
+        k = i % len(LIVE_MIX)
+        state = LIVE_MIX[k]
+        if k == 1:  # no protocol yet; next year's programme drafted, starting soon
             axis = self._add("coopflow_axis", pid, 1, "Mobilités", "[]")
-            self._programme(pid, axis, "2027", "cloture", dt.date(2027, 1, 1), [])
-            self._current_programme(i, pid, axis, near)
-        elif state in CLOSED:
-            self._protocol(pid, dt.date(2019, 1, 1), TODAY - _days(30 + i % 1400))
-            self._deliberations(pid, members, dt.date(2018, 11, 5), executoire=True)
-            axis = self._add("coopflow_axis", pid, 1, "Mobilités", "[]")
-            self._programme(pid, axis, "2020", "cloture", dt.date(2020, 1, 1), [])
-        elif state == "contractualisation.deliberations":
-            self._protocol(pid, dt.date(2027, 1, 1), dt.date(2030, 12, 31))
-            sitting = TODAY - _days(5) if near else TODAY + _days(60 + i % 200)
-            self._deliberations(pid, members, sitting, executoire=False)
-        elif state == "contractualisation.revue_juridique":
-            self._protocol(pid, dt.date(2027, 1, 1), dt.date(2030, 12, 31))
+            self._programme(pid, axis, "2028", "brouillon", TODAY + _days(20), [])
+            return
+        if state in (DRAFTING, REVIEW, COUNCILS):
+            start = dt.date(2028, 9, 1) if k == 0 else dt.date(2029, 1, 1)
+            self._protocol(pid, start, dt.date(2031, 12, 31), meetings=1, ended=False)
+            if k == 0:  # next year's programme drafted, starting beyond the horizon
+                axis = self._add("coopflow_axis", pid, 1, "Mobilités", "[]")
+                self._programme(pid, axis, "2028-2029", "brouillon", dt.date(2028, 9, 1), [])
+            if k == 3:  # the home party's délibération, not exécutoire; the others missing
+                sitting = TODAY - _days(5)
+                self._deliberation(pid, members[0], 0, sitting, sent=True, published=False)
+            return
+        # In force (amended, or suspended): the protocol, its délibérations and its history.
+        end = TODAY + _days(200 + i % 1000)
+        if k == 5:
+            end = TODAY - _days(20) if i % 60 == 5 else TODAY + _days(i % 25)
+        meetings = 2 if k == 11 else 1
+        self._protocol(pid, dt.date(2026, 1, 1), end, meetings=meetings, ended=False)
+        for party in members:
+            self._deliberation(pid, party, 0, dt.date(2025, 11, 3), sent=True, published=True)
+        axis = self._add("coopflow_axis", pid, 1, "Mobilités", "[]")
+        for year in (2026, 2027):  # closed, each approved by that year's COPIL
+            self._programme(
+                pid, axis, str(year), "cloture", dt.date(year, 1, 1), [], dt.date(year, 2, 10)
+            )
+        upcoming = (TODAY + _days(90), False)
+        copil = dt.date(2028, 2, 10)
+        january = dt.date(2028, 1, 1)
+        if k in (6, 14):
+            overdue = (TODAY - _days(10 + k), False)
+            self._programme(pid, axis, "2028", "en_cours", january, [overdue, upcoming], copil)
+        elif k == 7:
+            overdue = (TODAY - _days(3), False)
+            self._programme(
+                pid, axis, "2028", "approuve_copil", january, [overdue, upcoming], copil
+            )
+        elif k == 8:
+            self._programme(pid, axis, "2028", "revu_cotech", TODAY + _days(10), [upcoming])
+        elif k == 9:
+            self._programme(pid, axis, "2028", "brouillon", TODAY + _days(25), [upcoming])
+        else:
+            self._programme(pid, axis, "2028", "en_cours", january, [upcoming], copil)
+        if state in (AMENDING, AMENDMENT_COUNCILS):
+            self._add("coopflow_amendment", pid, 1, "Ajout d'un axe", "", "[]")
+        if state == AMENDMENT_COUNCILS:  # the home party deliberated; the partner has not
+            sitting = TODAY - _days(20)
+            self._deliberation(pid, members[0], 1, sitting, sent=True, published=True)
 
-    def _current_programme(self, i: int, pid: int, axis: int, near: bool) -> None:
-        state = ("en_cours", "approuve_copil", "revu_cotech", "brouillon")[i % 4]
-        start = dt.date(2028, 1, 1)
-        if state == "revu_cotech":
-            start = TODAY + _days(10) if near else TODAY + _days(200)
-        elif state == "brouillon":
-            start = dt.date(2029, 1, 1)
-        overdue = [(TODAY - _days(10), False)] if near else []
-        upcoming = [(TODAY + _days(90), False)]
-        self._programme(pid, axis, "2028", state, start, overdue + upcoming)
+    # ------------------------------------------------------------------ everyone else
 
-    def _protocol(self, pid: int, start: dt.date, end: dt.date) -> None:
-        self._add("coopflow_protocol", pid, start, end, "[]", "COPIL", "COTECH", 2, "")
+    def _rest(self, i: int, pid: int, state: str, members: list[int]) -> None:
+        """History of an ended partnership, and what it left open (see :data:`REST_MIX`)."""
+        if state not in ENDED:
+            return  # accueil, dialogue: a creation record
+        if state == "abandonne":  # at the councils: one délibération never published
+            self._protocol(pid, dt.date(2028, 9, 1), dt.date(2031, 12, 31), meetings=1, ended=True)
+            self._deliberation(pid, members[0], 0, TODAY - _days(5), sent=True, published=False)
+            return
+        if state == "resilie":  # terminated in its third year
+            start, end = dt.date(2026, 1, 1), dt.date(2029, 12, 31)
+        else:
+            start, end = dt.date(2019, 1, 1), TODAY - _days(30 + i % 1400)
+            start = min(start, end - _days(800))
+        self._protocol(pid, start, end, meetings=2, ended=True)  # a COPIL a year held, of 2
+        for party in members:
+            self._deliberation(pid, party, 0, start - _days(60), sent=True, published=True)
+        axis = self._add("coopflow_axis", pid, 1, "Mobilités", "[]")
+        first = start.year
+        self._programme(pid, axis, str(first), "cloture", start, [], start + _days(40))
+        if state == "resilie":  # left running with an overdue milestone, next year drafted
+            overdue = [(TODAY - _days(10), False)]
+            copil = dt.date(2028, 2, 10)
+            self._programme(pid, axis, "2028", "en_cours", dt.date(2028, 1, 1), overdue, copil)
+            self._programme(pid, axis, "2029", "brouillon", TODAY + _days(15), [])
+        elif state == "expire" and i % 2 == 0:  # a programme the COPIL never met on
+            self._programme(pid, axis, str(first + 1), "revu_cotech", TODAY + _days(5), [])
 
-    def _deliberations(
-        self, pid: int, members: list[int], sitting: dt.date, *, executoire: bool
+    # ------------------------------------------------------------------ rows
+
+    def _protocol(
+        self, pid: int, start: dt.date, end: dt.date, *, meetings: int, ended: bool
     ) -> None:
-        for n, party in enumerate(members):
-            sent = sitting + _days(2) if executoire or n == 0 else None
-            published = sitting + _days(3) if executoire else None
-            number = f"{sitting.year}-{pid}-{n}"
-            self._add("coopflow_deliberation", pid, party, 0, number, sitting, sent, published)
+        self._add(
+            "coopflow_protocol", pid, start, end, "[]", "COPIL", "COTECH", meetings, "", ended
+        )
+
+    def _deliberation(
+        self, pid: int, party: int, amendment: int, sitting: dt.date, *, sent: bool, published: bool
+    ) -> None:
+        number = f"{sitting.year}-{pid}-{party}-{amendment}"
+        self._add(
+            "coopflow_deliberation",
+            pid,
+            party,
+            amendment,
+            number,
+            sitting,
+            sitting + _days(2) if sent else None,
+            sitting + _days(3) if published else None,
+        )
 
     def _programme(
         self,
@@ -330,6 +480,7 @@ class _Rows:
         state: str,
         start: dt.date,
         pending: list[tuple[dt.date, bool]],
+        copil: dt.date | None = None,
     ) -> None:
         """A programme with one action: two milestones done early on, and ``pending`` ones."""
         end = start + _days(364)
@@ -342,6 +493,7 @@ class _Rows:
             "programme",
             1,
             state,
+            copil,
             _BASE_TIME,
         )
         action = self._add(
@@ -390,29 +542,6 @@ def _write_postgres(connection: Any, tables: dict[str, list[tuple[Any, ...]]]) -
                     for row in rows:
                         copy.write_row(row)
     connection.commit()
-
-
-def _copy_protocol_ends(connection: Any, postgres: bool) -> None:
-    """If the schema keeps a copy of the protocol's end on the partnership row (a proposed
-    denormalisation for the deadlines query), fill it as coopflow would have."""
-    cursor = connection.cursor()
-    if postgres:
-        cursor.execute(
-            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
-            "AND table_name = 'coopflow_partnership' AND column_name = 'protocol_end'"
-        )
-        present = cursor.fetchone() is not None
-    else:
-        cursor.execute("PRAGMA table_info(coopflow_partnership)")
-        present = any(row[1] == "protocol_end" for row in cursor.fetchall())
-    if present:
-        cursor.execute(
-            "UPDATE coopflow_partnership SET protocol_end = (SELECT period_end FROM "
-            "coopflow_protocol WHERE coopflow_protocol.partnership_id = coopflow_partnership.id)"
-        )
-    cursor.close()
-    if postgres:
-        connection.commit()
 
 
 def _finish_postgres(connection: Any) -> None:
@@ -488,7 +617,6 @@ def populate(url: str, size: int, *, all_accueil: bool = False) -> Built:
             tables = rows.take()
             written += sum(len(t) for t in tables.values())
             write(connection, tables)
-        _copy_protocol_ends(connection, postgres)
         if postgres:
             _finish_postgres(connection)
         raw.close()

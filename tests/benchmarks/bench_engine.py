@@ -10,11 +10,12 @@ Run through ``tests/benchmarks/run.py``, which prints them all in one table.
 2. Scale: ``cf.fire`` with 100,000 partnerships in the database against 1,000 (same batches,
    interleaved); and the resident memory of a fresh process after 100,000 fires on 100,000
    different partnerships, against its memory at start.
-3. Queries staff use: ``cf.due()`` at 100,000 partnerships against 1,000 (the same deadlines
-   are due at both sizes: see :mod:`._data`); the first page of ``cf.partnerships(state=...)``,
-   ``scale=`` and ``party=`` at both sizes (informative: the query plans are checked by
-   ``tests/test_query_plans.py``); the resident memory of a fresh process while it iterates
-   over every partnership.
+3. Queries staff use: ``cf.due()`` at 100,000 partnerships against 1,000 (the same live
+   contracts, so the same deadlines, at both sizes, among 99,850 or 850 partnerships in
+   accueil, in dialogue or ended with what they left open: see :mod:`._data`); the first
+   page of ``cf.partnerships(state=...)``, ``scale=`` and ``party=`` at both sizes
+   (informative: the query plans are checked by ``tests/test_query_plans.py``); the resident
+   memory of a fresh process while it iterates over every partnership.
 
 Memory is measured in worker processes started with ``spawn``, so that nothing else the
 benchmark did (building databases, other measures) is in the figures.
@@ -41,7 +42,7 @@ MEMORY_BUDGET = 50 * 1024 * 1024
 FIRE_TARGETS = {"sqlite": 1.5, "postgresql": 1.3}
 NAIVE_TARGET = 3.0  # the naive baseline's time over coopflow's: at least 3x
 SCALE_TARGET = 1.2
-DUE_TARGET = 3.0
+DUE_TARGET = 1.5
 
 FireFunction = Callable[[str, str, Mapping[str, object]], object]
 
@@ -266,9 +267,14 @@ def queries(lab: Lab, backend: str) -> list[Row]:
         def due(cf: Coopflow) -> Callable[[], int]:
             return lambda: len(cf.due(within_days=_data.WITHIN_DAYS, today=_data.TODAY))
 
-        found = (due(few)(), due(many)())
-        if found[0] != found[1]:
-            raise AssertionError(f"the same deadlines should be due at both sizes: {found}")
+        listed = [cf.due(within_days=_data.WITHIN_DAYS, today=_data.TODAY) for cf in (few, many)]
+        if listed[0] != listed[1]:
+            extra = [d for d in listed[1] if d not in listed[0]][:3]
+            raise AssertionError(
+                f"the same deadlines should be due at both sizes ({len(listed[0])} and "
+                f"{len(listed[1])}); at {big.size:,}, for instance: {extra}"
+            )
+        found = (len(listed[0]), len(listed[1]))
         base, cand = interleaved_medians(due(few), due(many), sizes.query_repeat)
         rows.append(
             overhead(

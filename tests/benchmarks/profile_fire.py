@@ -136,7 +136,9 @@ def measure(url: str, fires: int, pyinstrument: bool) -> tuple[float, float, dic
     """(floor seconds per fire, coopflow seconds per fire, coopflow's phases per fire), the
     floor's batches and coopflow's taking turns."""
     batch = 10
-    ring = Ring([_data.reference_of(i) for i in range(PARTNERSHIPS) if i % 100 < 40])
+    ring = Ring(
+        [_data.reference_of(i) for i in range(PARTNERSHIPS) if _data.state_of(i) == "accueil"]
+    )
     turns = max(1, fires // (2 * batch))
     phases = Phases()
     with Coopflow(url) as cf:

@@ -14,7 +14,7 @@ machines are noisy: no absolute time is a target).  Measures (``--only`` names):
 ``memory``       resident memory after 100,000 fires on 100,000 different partnerships, minus
                  at start, in a fresh process (SQLite; PostgreSQL too with ``--quick``).
                  Target: < 50 MB.
-``queries``      ``cf.due()`` at 100,000 partnerships against 1,000 (target: 3x); first pages of
+``queries``      ``cf.due()`` at 100,000 partnerships against 1,000 (target: 1.5x); first pages of
                  ``cf.partnerships(state=/scale=/party=)``; memory while listing them all.
 ``concurrency``  PostgreSQL: 8 processes against 1 on different partnerships (target: 2x); 8
                  processes on one partnership with ``expected_version``: share refused, nothing

@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 from coopflow import Coopflow
 from coopflow._script import apply_script
 from coopflow.cli import DEMO_SCRIPT, cli
-from coopflow.demo._runner import DEMO_PEOPLE
+from coopflow.demo._runner import DEMO_PEOPLE, migrate_to_v2
 from coopflow.demo._runner import register_people as register_demo_people
 from sqlalchemy import create_engine, select
 
@@ -95,13 +95,15 @@ def invoke_bare() -> Callable[..., Run]:
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite database with the demo script applied (built once for the session)."""
+    """A SQLite database with the demo script applied and its version 1 partnerships moved to
+    version 2, as the demo does (built once for the session)."""
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     url = f"sqlite:///{path}"
     coopflow.migrate(url)
     with Coopflow(url) as cf:
         register_demo_people(cf)
         apply_script(cf, DEMO_FILE)
+        migrate_to_v2(cf)
     return path
 
 

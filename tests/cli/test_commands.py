@@ -249,7 +249,7 @@ def test_a_whole_lifecycle_at_the_command_line(invoke: Invoke, tmp_path: Path) -
                 "signer",
                 *ELECTED,
                 "--data",
-                "date_signature=2026-03-27",
+                "date_signature=2026-04-03",
                 "--comment",
                 "Séminaire annuel",
                 "--json",
@@ -669,7 +669,9 @@ def test_diagram_needs_no_database(invoke_bare: Invoke, chdir: Path) -> None:
         in ok(invoke_bare("diagram", "--workflow", "programme")).out
     )
     as_json = json.loads(ok(invoke_bare("diagram", "--json")).out)
-    assert (as_json["workflow"], as_json["version"], as_json["mermaid"]) == ("cooperation", 1, text)
+    assert (as_json["workflow"], as_json["version"], as_json["mermaid"]) == ("cooperation", 2, text)
+    review, councils = "contractualisation__avenant__revue_juridique", "deliberations"
+    assert f"{review} --> contractualisation__avenant__{councils}: approuver_avenant" in text
     one_error(invoke_bare("diagram", "--workflow", "nope"), 2, "unknown workflow 'nope'")
     assert not (chdir / "coopflow.db").exists()
 
@@ -689,7 +691,11 @@ def test_read_commands_on_the_demo(invoke: Invoke, demo_url: str) -> None:
     assert "overdue" in table
     with Coopflow(demo_url) as cf:
         count = len(cf.history("COOP-2026-0001"))
-    assert len(ok(invoke("history", "COOP-2026-0001", db=demo_url)).out.splitlines()) == count + 1
+    journal, shared = ok(invoke("history", "COOP-2026-0001", db=demo_url)).out.split("\n\n")
+    assert len(journal.splitlines()) == count + 1
+    # Then the exchanges of the thematic dialogue La Cali takes part in through it.
+    assert shared.splitlines()[0] == "Exchanges of the thematic dialogues it takes part in"
+    assert len(shared.splitlines()) == 2 + 2
     history = ok(invoke("history", "COOP-2026-0001", "--json", db=demo_url)).out
     assert "script:bordeaux-demo#signature" in {e["idempotency_key"] for e in json.loads(history)}
 

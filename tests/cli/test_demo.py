@@ -14,6 +14,7 @@ import pytest
 from coopflow import Coopflow, OutputError, ValidationError
 from coopflow._validate import siren
 from coopflow.demo import DEMO_DB, DemoResult, run_demo
+from coopflow.demo._runner import DEMO_V1
 
 from tests import scenario
 from tests.conftest import new_database
@@ -45,7 +46,7 @@ def test_demo_as_a_user_runs_it(tmp_path: Path) -> None:
     lines = run.out.splitlines()
     assert lines[0].split()[:4] == ["Reference", "Title", "Scale", "State"]
     references = [line.split()[0] for line in lines if line.startswith("COOP-")]
-    assert references == [f"COOP-2026-000{i}" for i in range(1, 8)]
+    assert references == [f"COOP-2026-000{i}" for i in range(1, 9)]
     assert f"database: sqlite:///{database}" in lines
     written = [Path(line.removeprefix("wrote ")) for line in lines if line.startswith("wrote ")]
     pdfs = [tmp_path / p for p in written if p.suffix == ".pdf"]
@@ -53,6 +54,7 @@ def test_demo_as_a_user_runs_it(tmp_path: Path) -> None:
     assert len(manifests) == 3  # the two signed protocols and the one approved by legal
     assert all(p.read_bytes().startswith(b"%PDF-") for p in pdfs)
     assert any(p.name == "COOP-2026-0001-avenant-1-v2-final.pdf" for p in pdfs)
+    assert any(p.name == "COOP-2026-0002-avenant-1-v1-draft.pdf" for p in pdfs)
     manifest = json.loads(manifests[0].read_text("utf-8"))
     exported = json.loads((manifests[0].parent / manifest["evidence"]["export"]).read_text("utf-8"))
     assert exported["verified"] is True
@@ -73,6 +75,7 @@ def test_demo_content_follows_the_brief(demo_url: str) -> None:
         details = {p.reference: cf.detail(p.reference) for p in items}
         parties = {p.key: p for p in cf.parties()}
         documents = {p.reference: cf.documents_of(p.reference) for p in items}
+        cf_history = {p.reference: cf.history(p.reference) for p in items}
         assert cf.verify().ok
     levels = {p.state.split(".")[0] for p in items}
     assert levels == {"accueil", "dialogue", "contractualisation"}
@@ -83,7 +86,7 @@ def test_demo_content_follows_the_brief(demo_url: str) -> None:
     foreign = [p for p in parties.values() if p.nature == "ETRANGER"]
     assert foreign and all(p.siren is None for p in foreign)
 
-    signed = [p for p in items if p.state in IN_FORCE]
+    signed = [p for p in items if p.state.startswith(IN_FORCE)]
     assert len(signed) >= 2
     for p in signed:
         proto = details[p.reference]["protocol"]
@@ -129,6 +132,29 @@ def test_demo_content_follows_the_brief(demo_url: str) -> None:
     assert {c["operation"] for c in changes} >= {"rediger", "completer"}
     assert all(c["article"] for c in changes)
     assert any(d.kind == "consolide" and d.status == "final" for d in documents[three[0].reference])
+    # The avenant went through the legal department (workflow version 2), which approved its
+    # exact document before the councils deliberated on it.
+    (reviewed,) = details[three[0].reference]["avenants"]
+    assert reviewed["status"] == "signé" and reviewed["approved_document_sha256"]
+    journal = cf_history[three[0].reference]
+    approval = next(e for e in journal if e.event == "approuver_avenant")
+    assert (approval.actor, approval.role) == ("claire.martin", "legal")
+    assert approval.document_sha256 == reviewed["approved_document_sha256"]
+    assert {
+        e.document_sha256 for e in journal if e.event == "deliberation" and e.data["amendment"]
+    } == {reviewed["approved_document_sha256"]}
+    # The versioning path, for real: three partnerships opened under version 1, moved to
+    # version 2 by an admin, one journal record each; the avenant that went to the councils
+    # under version 1 is back with the legal department.
+    assert {p.workflow_version for p in items} == {2}
+    for reference in DEMO_V1:
+        moves = [e for e in cf_history[reference] if e.event == "migration"]
+        assert [(e.actor, e.role, e.data) for e in moves] == [
+            ("coopflow-demo", "admin", {"from_version": 1, "to_version": 2})
+        ]
+    migrated = next(p for p in items if p.reference == "COOP-2026-0002")
+    assert migrated.state == "contractualisation.avenant.revue_juridique"
+    assert [a["status"] for a in details[migrated.reference]["avenants"]] == ["en cours"]
     # The demo signs only lawful commitments: no geographic preference in procurement.
     texts = [
         c["text"]
@@ -149,7 +175,8 @@ def test_demo_on_a_database_where_it_was_applied(
     result = json.loads(first.out)
     assert result["database"] == demo_url and result["report"]["ok"] is True
     assert not (tmp_path / "out" / "coopflow-demo.db").exists()
-    assert len(result["files"]) == 14 and all(Path(f).is_file() for f in result["files"])
+    assert len(result["files"]) == 15 and all(Path(f).is_file() for f in result["files"])
+    assert result["migrated"] == []  # the demo database's partnerships were moved already
     assert result["documents"]["COOP-2026-0001"] == [
         "avenant 1 v2 final",
         "consolide 1 v1 final",  # the protocol as avenant n° 1 amended it
@@ -180,7 +207,7 @@ def test_demo_on_postgresql_twice(tmp_path: Path, request: pytest.FixtureRequest
     with Coopflow(url) as cf:
         assert {p.reference: len(cf.history(p.reference)) for p in cf.partnerships()} == lengths
         assert cf.verify().ok
-    assert len(lengths) == 7
+    assert len(lengths) == 8
 
 
 def test_run_demo_from_python_on_a_database_where_it_was_applied(
@@ -191,9 +218,19 @@ def test_run_demo_from_python_on_a_database_where_it_was_applied(
     result = run_demo(out, db=demo_url, progress=said.append)
     assert isinstance(result, DemoResult)
     assert result.database == demo_url and result.report.ok
-    assert [p.reference for p in result.partnerships] == [f"COOP-2026-000{i}" for i in range(1, 8)]
+    assert [p.reference for p in result.partnerships] == [f"COOP-2026-000{i}" for i in range(1, 9)]
+    with Coopflow(demo_url) as cf:  # the thematic dialogue and the partnership it led to
+        dialogue = cf.dialogue("alimentation-2026")
+        assert dialogue.partnerships == ("COOP-2026-0008",)
+        assert len(dialogue.participants) == 4 and len(dialogue.exchanges) == 2
+        assert cf.partnership("COOP-2026-0008").state == "dialogue"
+        assert [e.dialogue for e in cf.dialogue_exchanges("COOP-2026-0002")] == [
+            "alimentation-2026",
+            "alimentation-2026",
+        ]
     assert not (out / DEMO_DB).exists()  # the given database is used, none is created
-    assert len(result.files) == 14 and all(f.is_file() for f in result.files)
+    assert len(result.files) == 15 and all(f.is_file() for f in result.files)
+    assert result.migrated == ()  # moved when the demo database was made
     assert len(result.exports) == 3
     assert result.exports["COOP-2026-0001"] == out / "export" / "COOP-2026-0001"
     assert result.documents["COOP-2026-0001"][3] == "programme 2027 v1 draft"
@@ -221,5 +258,6 @@ def test_run_demo_from_python_deletes_only_its_own_database(tmp_path: Path) -> N
     assert (out / DEMO_DB).is_file() and not (out / DEMO_DB).is_symlink()
     assert result.database == f"sqlite:///{out.resolve() / DEMO_DB}"
     assert set(result.exports) == {"COOP-2026-0001", "COOP-2026-0002", "COOP-2026-0003"}
+    assert result.migrated == DEMO_V1  # a fresh database: moved by this run
     with Coopflow(result.database) as cf:
-        assert len(list(cf.partnerships())) == 7 and cf.verify().ok
+        assert len(list(cf.partnerships())) == 8 and cf.verify().ok

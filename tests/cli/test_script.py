@@ -96,7 +96,7 @@ id = "signature"
 event = "signer"
 actor = "jean-marc.lacoste"
 role = "elected"
-data = { date_signature = 2026-03-27, lieu = "Libourne" }
+data = { date_signature = 2026-04-03, lieu = "Libourne" }
 
 [[partnerships.steps.deliberations]]
 party = "bordeaux-metropole"
@@ -486,7 +486,7 @@ BAD = [
         id="bad-date",
     ),
     pytest.param(
-        _mutate("date_signature = 2026-03-27", 'date_signature = "2026-3-27"'),
+        _mutate("date_signature = 2026-04-03", 'date_signature = "2026-3-27"'),
         2,
         _at('"2026-3-27"'),
         "steps[5].data.date_signature: '2026-3-27' is not a date written YYYY-MM-DD",
@@ -630,13 +630,14 @@ def test_the_readme_example_applies(sqlite_url: str) -> None:
     example = Path(__file__).with_name("example_script.toml")
     with Coopflow(sqlite_url) as cf:
         report = apply_script(cf, example)
-        assert report.ok and report.count("done") == 16  # 2 parties, creation, data, 12 steps
+        assert report.ok and report.count("done") == 17  # 2 parties, creation, data, 13 steps
         detail = cf.detail("COOP-2026-0101")
         finals = [
             (d.kind, d.subject) for d in cf.documents_of("COOP-2026-0101") if d.status == "final"
         ]
     assert detail["state"] == "contractualisation.en_vigueur"
     assert [a["number"] for a in detail["protocol"]["amendments"]] == [1]
+    assert [(a["number"], a["status"]) for a in detail["avenants"]] == [(1, "signé")]
     assert [(g["label"], g["state"]) for g in detail["programmes"]] == [
         ("2026", "en_cours"),
         ("2027", "revu_cotech"),

@@ -15,8 +15,8 @@ from .conftest import Invoke
 from .test_commands import REF, STAFF, add_parties, create, ok, one_error
 
 ADMIN = ("--actor", "alice.admin", "--role", "admin")
-V2_TITLE = "Coopération, version de l'hôte"
-V2_STATE = """
+V3_TITLE = "Coopération, version de l'hôte"
+V3_STATE = """
 [states.en_veille]
 label = "En veille"
 
@@ -34,13 +34,14 @@ roles = ["staff", "admin"]
 """
 
 
-def cooperation_v2(extra: str = V2_STATE) -> str:
-    """The built-in cooperation definition as a version 2: its own title, one state more."""
-    v1 = (BUILTIN_DIR / "cooperation.v1.toml").read_text(encoding="utf-8")
-    assert v1.count("\nversion = 1\n") == 1
-    v2 = v1.replace("\nversion = 1\n", "\nversion = 2\n")
-    v2 = re.sub(r"^title = .*$", f'title = "{V2_TITLE}"', v2, count=1, flags=re.M)
-    return v2 + extra
+def cooperation_v3(extra: str = V3_STATE) -> str:
+    """The latest built-in cooperation definition (version 2) as a version 3: its own title,
+    one state more."""
+    v2 = (BUILTIN_DIR / "cooperation.v2.toml").read_text(encoding="utf-8")
+    assert v2.count("\nversion = 2\n") == 1
+    v3 = v2.replace("\nversion = 2\n", "\nversion = 3\n")
+    v3 = re.sub(r"^title = .*$", f'title = "{V3_TITLE}"', v3, count=1, flags=re.M)
+    return v3 + extra
 
 
 @pytest.fixture
@@ -62,10 +63,10 @@ def alice(invoke: Invoke) -> None:
 
 @pytest.fixture
 def host_dir(tmp_path: Path) -> Path:
-    """A host's folder of definitions holding cooperation v2."""
+    """A host's folder of definitions holding cooperation v3."""
     folder = tmp_path / "host-workflows"
     folder.mkdir()
-    (folder / "cooperation.v2.toml").write_text(cooperation_v2(), encoding="utf-8")
+    (folder / "cooperation.v3.toml").write_text(cooperation_v3(), encoding="utf-8")
     return folder
 
 
@@ -77,22 +78,28 @@ def test_workflow_list_shows_the_built_in_and_the_host_definitions(
     invoke: Invoke, host_dir: Path
 ) -> None:
     alone = listed(ok(invoke("workflow", "list", "--json")).out)
-    assert set(alone) == {("cooperation", 1), ("programme", 1)}
+    assert set(alone) == {("cooperation", 1), ("cooperation", 2), ("programme", 1)}
     assert alone["cooperation", 1]["source"] == str(BUILTIN_DIR / "cooperation.v1.toml")
+    assert alone["cooperation", 2]["source"] == str(BUILTIN_DIR / "cooperation.v2.toml")
 
     both = listed(ok(invoke("--workflows", str(host_dir), "workflow", "list", "--json")).out)
-    assert set(both) == {("cooperation", 1), ("cooperation", 2), ("programme", 1)}
-    assert both["cooperation", 2] == {
+    assert set(both) == {
+        ("cooperation", 1),
+        ("cooperation", 2),
+        ("cooperation", 3),
+        ("programme", 1),
+    }
+    assert both["cooperation", 3] == {
         "name": "cooperation",
-        "version": 2,
+        "version": 3,
         "subject": "partnership",
-        "title": V2_TITLE,
-        "source": str(host_dir / "cooperation.v2.toml"),
+        "title": V3_TITLE,
+        "source": str(host_dir / "cooperation.v3.toml"),
     }
     text = ok(invoke("--workflows", str(host_dir), "workflow", "list")).out.splitlines()
     assert text[0].split() == ["Name", "Version", "Subject", "Title", "Source"]
-    row = next(line for line in text if line.endswith(str(host_dir / "cooperation.v2.toml")))
-    assert row.split()[:3] == ["cooperation", "2", "partnership"] and V2_TITLE in row
+    row = next(line for line in text if line.endswith(str(host_dir / "cooperation.v3.toml")))
+    assert row.split()[:3] == ["cooperation", "3", "partnership"] and V3_TITLE in row
 
 
 def test_a_partnership_created_with_host_workflows_starts_on_the_latest_version(
@@ -120,23 +127,23 @@ def test_a_partnership_created_with_host_workflows_starts_on_the_latest_version(
             )
         ).out
     )
-    assert (created["workflow"], created["workflow_version"]) == ("cooperation", 2)
+    assert (created["workflow"], created["workflow_version"]) == ("cooperation", 3)
     events = json.loads(
         ok(
             invoke("--workflows", str(host_dir), "events", created["reference"], *STAFF, "--json")
         ).out
     )
-    assert "mettre_en_veille" in {e["event"] for e in events}  # v2's own event
+    assert "mettre_en_veille" in {e["event"] for e in events}  # v3's own event
 
 
 def test_workflow_migrate_moves_a_v1_partnership_and_journals_it(
     invoke: Invoke, host_dir: Path, alice: None
 ) -> None:
-    create(invoke)  # on cooperation v1: no --workflows
+    create(invoke)  # on cooperation v2, the latest built-in one: no --workflows
     before = json.loads(ok(invoke("history", REF, "--json")).out)
-    assert json.loads(ok(invoke("partnership", "show", REF, "--json")).out)["workflow_version"] == 1
+    assert json.loads(ok(invoke("partnership", "show", REF, "--json")).out)["workflow_version"] == 2
     host = ("--workflows", str(host_dir))
-    migrate = (*host, "workflow", "migrate", "cooperation", "--from", "1", "--to", "2")
+    migrate = (*host, "workflow", "migrate", "cooperation", "--from", "2", "--to", "3")
     one_error(invoke(*migrate, *STAFF), 1, "marie.dupont", "workflow.migrate", "admin")
     one_error(
         invoke(*migrate, "--actor", "bob.admin", "--role", "admin"),
@@ -146,9 +153,9 @@ def test_workflow_migrate_moves_a_v1_partnership_and_journals_it(
     assert json.loads(ok(invoke("history", REF, "--json")).out) == before
 
     run = ok(
-        invoke(*host, "workflow", "migrate", "cooperation", "--from", "1", "--to", "2", *ADMIN)
+        invoke(*host, "workflow", "migrate", "cooperation", "--from", "2", "--to", "3", *ADMIN)
     )
-    assert run.out.splitlines() == ["cooperation v1 → v2: 1 moved", f"  {REF}"]
+    assert run.out.splitlines() == ["cooperation v2 → v3: 1 moved", f"  {REF}"]
 
     after = json.loads(ok(invoke(*host, "history", REF, "--json")).out)
     assert after[: len(before)] == before and len(after) == len(before) + 1
@@ -159,14 +166,14 @@ def test_workflow_migrate_moves_a_v1_partnership_and_journals_it(
         "accueil",
     )
     assert (record["actor"], record["role"]) == ("alice.admin", "admin")
-    assert record["workflow_version"] == 2
-    assert record["data"] == {"from_version": 1, "to_version": 2}
+    assert record["workflow_version"] == 3
+    assert record["data"] == {"from_version": 2, "to_version": 3}
     table = ok(invoke(*host, "history", REF)).out.splitlines()
     assert "migration" in table[-1].split() and "alice.admin" in table[-1]
     detail = json.loads(ok(invoke(*host, "partnership", "show", REF, "--json")).out)
-    assert (detail["workflow"], detail["workflow_version"]) == ("cooperation", 2)
+    assert (detail["workflow"], detail["workflow_version"]) == ("cooperation", 3)
     fired = json.loads(ok(invoke(*host, "fire", REF, "mettre_en_veille", *STAFF, "--json")).out)
-    assert fired["target_state"] == "en_veille"  # the partnership now follows v2
+    assert fired["target_state"] == "en_veille"  # the partnership now follows v3
     verified = invoke(*host, "verify")
     assert verified.code == 0 and verified.err.startswith("warning: no checkpoint"), verified
 
@@ -178,15 +185,15 @@ def test_workflow_migrate_moves_a_v1_partnership_and_journals_it(
                 "migrate",
                 "cooperation",
                 "--from",
-                "1",
-                "--to",
                 "2",
+                "--to",
+                "3",
                 *ADMIN,
                 "--json",
             )
         ).out
     )
-    assert again == {"workflow": "cooperation", "from_version": 1, "to_version": 2, "moved": []}
+    assert again == {"workflow": "cooperation", "from_version": 2, "to_version": 3, "moved": []}
 
 
 def test_workflow_migrate_with_a_mapping_and_references(
@@ -194,10 +201,10 @@ def test_workflow_migrate_with_a_mapping_and_references(
 ) -> None:
     create(invoke)
     host = ("--workflows", str(host_dir))
-    migrate = (*host, "workflow", "migrate", "cooperation", "--from", "1", "--to", "2")
+    migrate = (*host, "workflow", "migrate", "cooperation", "--from", "2", "--to", "3")
     other = invoke(*migrate, "--reference", "COOP-2099-0001", *ADMIN, "--json")
     assert json.loads(ok(other).out)["moved"] == []  # another partnership only: REF stays
-    assert json.loads(ok(invoke("partnership", "show", REF, "--json")).out)["workflow_version"] == 1
+    assert json.loads(ok(invoke("partnership", "show", REF, "--json")).out)["workflow_version"] == 2
     moved = invoke(*migrate, "--map", "accueil=en_veille", "--reference", REF, *ADMIN, "--json")
     assert json.loads(ok(moved).out)["moved"] == [REF]
     record = json.loads(ok(invoke(*host, "history", REF, "--json")).out)[-1]
@@ -206,22 +213,22 @@ def test_workflow_migrate_with_a_mapping_and_references(
 
 def test_workflows_from_the_environment(invoke: Invoke, host_dir: Path, alice: None) -> None:
     env = {"COOPFLOW_WORKFLOWS": str(host_dir)}
-    assert ("cooperation", 2) in listed(ok(invoke("workflow", "list", "--json", env=env)).out)
+    assert ("cooperation", 3) in listed(ok(invoke("workflow", "list", "--json", env=env)).out)
     create(invoke)
-    run = invoke("workflow", "migrate", "cooperation", "--from", "1", "--to", "2", *ADMIN, env=env)
+    run = invoke("workflow", "migrate", "cooperation", "--from", "2", "--to", "3", *ADMIN, env=env)
     assert ok(run).out.splitlines()[-1] == f"  {REF}"
     assert json.loads(ok(invoke("history", REF, "--json", env=env)).out)[-1]["event"] == "migration"
     mermaid = json.loads(ok(invoke("diagram", "--json", env=env)).out)
     assert (
-        mermaid["version"] == 2 and "accueil --> en_veille: mettre_en_veille" in mermaid["mermaid"]
+        mermaid["version"] == 3 and "accueil --> en_veille: mettre_en_veille" in mermaid["mermaid"]
     )
 
 
 def test_diagram_reads_the_host_definitions(invoke_bare: Invoke, host_dir: Path) -> None:
     builtin = json.loads(ok(invoke_bare("diagram", "--json")).out)
-    assert builtin["version"] == 1 and "en_veille" not in builtin["mermaid"]
+    assert builtin["version"] == 2 and "en_veille" not in builtin["mermaid"]
     hosted = json.loads(ok(invoke_bare("--workflows", str(host_dir), "diagram", "--json")).out)
-    assert hosted["version"] == 2 and "en_veille --> accueil: sortir_de_veille" in hosted["mermaid"]
+    assert hosted["version"] == 3 and "en_veille --> accueil: sortir_de_veille" in hosted["mermaid"]
 
 
 @pytest.mark.parametrize(
@@ -234,8 +241,8 @@ def test_an_invalid_host_definition_is_one_error_line(
 ) -> None:
     folder = tmp_path / "bad"
     folder.mkdir()
-    bad = folder / "cooperation.v2.toml"
-    text = cooperation_v2().replace("\n[workflow]\n", '\n[workflow]\ncolour = "red"\n', 1)
+    bad = folder / "cooperation.v3.toml"
+    text = cooperation_v3().replace("\n[workflow]\n", '\n[workflow]\ncolour = "red"\n', 1)
     bad.write_text(text, encoding="utf-8")
     run = invoke("--workflows", str(folder), *command)
     one_error(run, 2, str(bad), "workflow.colour", "unknown key")
@@ -294,9 +301,9 @@ def test_bad_map_syntax_is_a_usage_error(
         "migrate",
         "cooperation",
         "--from",
-        "1",
-        "--to",
         "2",
+        "--to",
+        "3",
         *items,
         *ADMIN,
     )
@@ -312,9 +319,23 @@ def test_a_map_to_a_state_the_new_version_lacks_is_refused(
     run = invoke(
         "--workflows",
         str(host_dir),
-        *("workflow", "migrate", "cooperation", "--from", "1", "--to", "2"),
+        *("workflow", "migrate", "cooperation", "--from", "2", "--to", "3"),
         *("--map", "accueil=nulle_part"),
         *ADMIN,
     )
     one_error(run, 2, "no leaf state 'nulle_part'")
-    assert json.loads(ok(invoke("partnership", "show", REF, "--json")).out)["workflow_version"] == 1
+    assert json.loads(ok(invoke("partnership", "show", REF, "--json")).out)["workflow_version"] == 2
+
+
+def test_a_partnership_can_be_opened_on_an_older_version(invoke: Invoke) -> None:
+    add_parties(invoke)
+    args = ["partnership", "create", "Sur la version 1", "--scale", "espace_regional"]
+    args += ["--party", "bordeaux-metropole", "--party", "la-cali"]
+    opened = invoke(*args, "--workflow-version", "1", "--json")
+    assert opened.code == 0, opened.err
+    assert json.loads(opened.out)["workflow_version"] == 1
+    latest = invoke(*args, "--json")
+    assert json.loads(latest.out)["workflow_version"] == 2
+    unknown = invoke(*args, "--workflow-version", "9")
+    assert unknown.code == 2
+    assert "unknown workflow cooperation v9" in unknown.err

@@ -332,3 +332,17 @@ def test_a_delegation_from_an_executive_whose_civility_nobody_gave(renderer: Ren
     assert "agissant par délégation du Maire en vertu de l'arrêté n° A-7" in text
     assert "Pour le Maire et par délégation, l'Adjointe au maire," in text
     assert "de maire" not in text
+
+
+def test_the_termination_clause_states_the_protocols_notice(renderer: Renderer) -> None:
+    default = text_of(renderer, samples.protocol())
+    assert "moyennant un préavis de trois mois" in re.sub(r"\s+", " ", default)
+    snapshot = samples.protocol()
+    snapshot["notice_months"] = 6
+    six = re.sub(r"\s+", " ", text_of(renderer, snapshot))
+    assert "moyennant un préavis de six mois" in six
+    assert "préavis de trois mois" not in six
+    snapshot["notice_months"] = 0
+    with pytest.raises(ValidationError, match="not 1 to 12 months") as refused:
+        renderer.render(snapshot, produced_at=samples.MOMENT)
+    assert refused.value.field == "notice_months"

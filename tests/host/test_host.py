@@ -182,10 +182,10 @@ def test_custom_workflow_versions_side_by_side_and_migration(host_engine: Engine
     mine.guard("crm_has_contact")(crm_has_contact)
     staff = Actor("marie.dupont", "staff")
     with Coopflow(host_engine) as v1_only:
-        old = scenario.in_dialogue(v1_only)  # started on the built-in v1
-        still_v1 = scenario.in_accueil(v1_only, partner="ville-de-saintes")
+        old = scenario.in_dialogue(v1_only, workflow_version=1)  # started on the built-in v1
+        still_v1 = scenario.in_accueil(v1_only, partner="ville-de-saintes", workflow_version=1)
     with Coopflow(host_engine, workflows_dir=HERE / "workflows", registry=mine) as cf:
-        assert cf.workflows.get("cooperation").version == 2
+        assert cf.workflows.get("cooperation").version == 3  # the host's, after the built-ins
         new = cf.create_partnership(
             "Nouvelle",
             scale="aire_metropolitaine",
@@ -194,7 +194,7 @@ def test_custom_workflow_versions_side_by_side_and_migration(host_engine: Engine
             responsible="x",
             actor=staff,
         )
-        assert (new.workflow_version, new.state) == (2, "prospection")
+        assert (new.workflow_version, new.state) == (3, "prospection")
         assert cf.partnership(old).workflow_version == 1
         # the host's own guard speaks through coopflow's refusal
         with pytest.raises(GuardFailed, match="no CRM contact"):
@@ -204,31 +204,31 @@ def test_custom_workflow_versions_side_by_side_and_migration(host_engine: Engine
         cf.fire(new.reference, "engager_contractualisation", staff)
         # v1 partnerships still run on v1
         cf.fire(old, "revenir_accueil", staff)
-        # an explicit, journaled migration, by an admin, moves in-flight partnerships to v2
+        # an explicit, journaled migration, by an admin, moves in-flight partnerships to v3
         mapping = {"accueil": "prospection", "dialogue": "prospection"}
         with pytest.raises(coopflow.PermissionDenied, match=r"workflow\.migrate"):
             cf.migrate_workflow(
-                "cooperation", from_version=1, to_version=2, actor=staff, mapping=mapping
+                "cooperation", from_version=1, to_version=3, actor=staff, mapping=mapping
             )
         with pytest.raises(coopflow.ValidationError, match="map it"):
-            cf.migrate_workflow("cooperation", from_version=1, to_version=2, actor=scenario.ADMIN)
+            cf.migrate_workflow("cooperation", from_version=1, to_version=3, actor=scenario.ADMIN)
         moved = cf.migrate_workflow(
             "cooperation",
             from_version=1,
-            to_version=2,
+            to_version=3,
             actor=scenario.ADMIN,
             mapping=mapping,
         )
         assert sorted(moved) == sorted([old, still_v1])
         assert cf.partnership(old).state == "prospection"
-        assert cf.partnership(old).workflow_version == 2
+        assert cf.partnership(old).workflow_version == 3
         last = cf.history(old)[-1]
         assert (last.event, last.source_state, last.target_state) == (
             "migration",
             "accueil",
             "prospection",
         )
-        assert last.data == {"from_version": 1, "to_version": 2}
+        assert last.data == {"from_version": 1, "to_version": 3}
         assert (last.actor, last.role) == (scenario.ADMIN.id, "admin")
         assert cf.verify().ok
 

@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 ENGLISH = Path(__file__).parent / "workflows_en"
 # Words that are state names of the built-in workflows and also have another meaning the
 # engine legitimately names: a document kind, and the key of délibérations in snapshots/scripts.
-OTHER_MEANINGS = {"avenant", "deliberations"}
+#: Words that are also state names but mean something else in the code: a thematic
+#: ``dialogue`` (revision 0009) is the field and the key of a dialogue, not the state.
+OTHER_MEANINGS = {"avenant", "deliberations", "dialogue"}
 
 
 def _builtin_state_names() -> set[str]:
@@ -143,9 +145,20 @@ def test_a_host_workflow_with_other_state_names_runs_the_whole_lifecycle(
     with pytest.raises(ValidationError, match="can no longer change"):
         cf.add_action(ref, label, axis=1, title="Trop tard", lead="bordeaux-metropole", actor=STAFF)
 
-    # Deadlines: the running programme's overdue milestone, and the protocol's end.
+    # Deadlines: the running programme's overdue milestone, the protocol's end, and the
+    # protocol years short of their two COPIL meetings.
     late = cf.due(today=dt.date(2029, 12, 15), within_days=30)
-    assert {(d.reference, d.kind) for d in late} == {(ref, "milestone"), (ref, "protocol_end")}
+    assert {(d.reference, d.kind) for d in late} == {
+        (ref, "milestone"),
+        (ref, "protocol_end"),
+        (ref, "annual_copil"),
+    }
+    assert [d.protocol_year for d in late if d.kind == "annual_copil"] == [1, 2, 3]
+
+    # Expired: a state declaring "ended" (not final): nothing of it falls due any more.
+    expired = cf.fire(ref, "expire", STAFF, data={"bilan": "Done."}, today=dt.date(2030, 1, 2))
+    assert expired.target_state == "expired"
+    assert cf.due(today=dt.date(2030, 1, 2), within_days=30) == []
 
     # A renewal opens its successor in the state that declares "drafting".
     renewed = cf.fire(ref, "renew", STAFF, data={"debut": "2030-01-01", "fin": "2033-12-31"})

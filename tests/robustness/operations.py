@@ -114,6 +114,7 @@ def _sign(cf: Coopflow, ref: str) -> None:
         "signer",
         scenario.ELECTED,
         data={"date_signature": scenario.SIGNED_ON, "lieu": "Libourne"},
+        today=scenario.TODAY,  # also in a child process, which the suite's fixtures do not reach
     )
 
 

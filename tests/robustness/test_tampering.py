@@ -133,7 +133,7 @@ EDITS: dict[str, Any] = {
     "at": lambda at: at + dt.timedelta(microseconds=1),
     "comment": "ajouté après coup",
     "data": '{"motif":"autre"}',
-    "workflow_version": 2,
+    "workflow_version": lambda version: version + 1,
     "document_sha256": "f" * 64,
     "hash": "0" * 64,
 }
