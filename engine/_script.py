@@ -559,20 +559,24 @@ def _entries(r: _Reader, numbers: _Numbers) -> tuple[_Entry, ...]:
     return (*_content_entries(r, numbers), *_contract_entries(r, numbers))
 
 
+def _exchange(x: _Reader, log: Callable[..., object]) -> _Entry:
+    """An exchange (date, kind, summary, participants), logged with ``log``: a partnership's
+    own (``log_exchange``) or a thematic dialogue's (``log_dialogue_exchange``)."""
+    date = x.date("date")
+    run = _call_as(
+        log,
+        date=date,
+        kind=x.text("kind"),
+        summary=x.text("summary"),
+        participants=x.opt_text("participants"),
+    )
+    x.done()
+    return _Entry(f"exchange of {date.isoformat()}", x.line, run)
+
+
 def _content_entries(r: _Reader, numbers: _Numbers) -> list[_Entry]:
     """Exchanges, axes, stakes, commitments and the protocol: what dialogue and drafting set."""
-    entries: list[_Entry] = []
-    for x in r.tables("exchanges"):
-        date = x.date("date")
-        run = _call_as(
-            Coopflow.log_exchange,
-            date=date,
-            kind=x.text("kind"),
-            summary=x.text("summary"),
-            participants=x.opt_text("participants"),
-        )
-        x.done()
-        entries.append(_Entry(f"exchange of {date.isoformat()}", x.line, run))
+    entries = [_exchange(x, Coopflow.log_exchange) for x in r.tables("exchanges")]
     stakes: list[tuple[_Reader, int]] = []
     commitments: list[tuple[_Reader, int]] = []
     for x in r.tables("axes"):
@@ -946,17 +950,7 @@ def _dialogue(r: _Reader) -> _Dialogue:
         )
         x.done()
         entries.append(_Entry(f"stake {title!r} of {party}", x.line, run))
-    for x in r.tables("exchanges"):
-        date = x.date("date")
-        run = _call_as(
-            Coopflow.log_dialogue_exchange,
-            date=date,
-            kind=x.text("kind"),
-            summary=x.text("summary"),
-            participants=x.opt_text("participants"),
-        )
-        x.done()
-        entries.append(_Entry(f"exchange of {date.isoformat()}", x.line, run))
+    entries.extend(_exchange(x, Coopflow.log_dialogue_exchange) for x in r.tables("exchanges"))
     close = r.table("close")
     if close is not None:
         run = _call_as(
