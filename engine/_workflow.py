@@ -197,6 +197,8 @@ POLICY_FILE: Final = "permissions.toml"
 SEPARATIONS: dict[str, str] = {
     "submitter": "whoever fired the event that entered the current state",
     "content_editors": "whoever changed the protocol's content since this event last fired",
+    "amendment_editors": "whoever changed an avenant (its changes, motives) since this event "
+    "last fired",
 }
 
 

@@ -123,6 +123,21 @@ def test_the_submitter_does_not_approve_the_avenant(cf: Coopflow) -> None:
     cf.fire(ref, "approuver_avenant", LEGAL, data={"document_sha256": sha})
 
 
+def test_whoever_wrote_the_avenant_does_not_approve_it(cf: Coopflow) -> None:
+    ref = scenario.signed(cf)
+    writer = Actor("paul.ecrit", "staff")
+    scenario.register(cf, writer, roles=("legal",))
+    cf.fire(ref, "proposer_avenant", STAFF, data={"objet": "Un objectif culturel"})
+    cf.add_amendment_change(ref, "completer", 2, text="Un objectif culturel.", actor=writer)
+    cf.set_amendment_motives(ref, "Le dialogue l'a fait émerger.", actor=STAFF)
+    cf.fire(ref, "soumettre_avenant", STAFF)  # someone else submits it
+    sha = scenario.latest_avenant_sha(cf, ref)
+    with pytest.raises(PermissionDenied, match="wrote changes of the avenant") as refused:
+        cf.fire(ref, "approuver_avenant", Actor(writer.id, "legal"), data={"document_sha256": sha})
+    assert "separation of duties" in str(refused.value)
+    cf.fire(ref, "approuver_avenant", LEGAL, data={"document_sha256": sha})
+
+
 def test_signing_is_refused_once_the_avenant_says_something_else(cf: Coopflow) -> None:
     ref = scenario.signed(cf)
     number = scenario.avenant_for_the_councils(cf, ref)

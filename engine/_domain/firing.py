@@ -230,7 +230,8 @@ def _separate(session: Session, p: Partnership, ev: EventDef, acting: Acting) ->
     if not ev.not_by:
         return
     submitter: tuple[int, str] | None = None
-    editors: dict[str, int] = {}
+    editors: dict[str, int] = {}  # of the protocol's content
+    amenders: dict[str, int] = {}  # of the avenants' (scope "amendments")
     for seq, event, actor, data in session.connection().execute(
         _OWN_RECORDS, {"partnership_id": p.id}
     ):
@@ -238,8 +239,12 @@ def _separate(session: Session, p: Partnership, ev: EventDef, acting: Acting) ->
             break  # the last time it fired: what came before was judged then
         if submitter is None and event not in RECORD_KINDS:
             submitter = (seq, actor)
-        if event == "change" and actor not in editors and "protocol" in json.loads(data)["sha256"]:
-            editors[actor] = seq
+        if event == "change":
+            scopes = json.loads(data)["sha256"]
+            if "protocol" in scopes:
+                editors.setdefault(actor, seq)
+            if "amendments" in scopes:
+                amenders.setdefault(actor, seq)
     if "submitter" in ev.not_by and submitter is not None and submitter[1] == acting.login:
         raise PermissionDenied(
             ev.name,
@@ -258,6 +263,15 @@ def _separate(session: Session, p: Partnership, ev: EventDef, acting: Acting) ->
             reason=f"{acting.login} changed the protocol's content since it was last "
             f"approved (record {editors[acting.login]}): someone else must do it "
             "(separation of duties)",
+        )
+    if "amendment_editors" in ev.not_by and acting.login in amenders:
+        raise PermissionDenied(
+            ev.name,
+            acting.role,
+            ev.roles,
+            actor=acting.login,
+            reason=f"{acting.login} wrote changes of the avenant since it was last approved "
+            f"(record {amenders[acting.login]}): someone else must do it (separation of duties)",
         )
 
 
