@@ -174,16 +174,28 @@ def approves_latest_document(ctx: FireContext) -> Iterable[str]:
     if latest is None:
         yield "no protocol document has been rendered yet"
         return
-    current = ctx.documents.current_content_sha256(ctx.session, ctx.partnership)
+    yield from _latest_reasons(
+        ctx,
+        latest,
+        ctx.documents.current_content_sha256(ctx.session, ctx.partnership),
+        changed=f"the protocol changed after version {latest.version} was rendered: "
+        "render it again and approve the new version",
+        latest_of="protocol version",
+    )
+
+
+def _latest_reasons(
+    ctx: FireContext, latest: Document, current: str, *, changed: str, latest_of: str
+) -> Iterable[str]:
+    """What an approval of ``latest`` (the latest document of the protocol or of an avenant)
+    is refused for: the data says something else now (``changed``), or the SHA-256 given
+    names another document."""
     if latest.content_sha256 != current:
-        yield (
-            f"the protocol changed after version {latest.version} was rendered: "
-            "render it again and approve the new version"
-        )
+        yield changed
     wanted = ctx.data.get("document_sha256")
     if wanted is not None and wanted != latest.sha256:
         yield (
-            f"document {wanted[:12]}… is not the latest protocol version "
+            f"document {wanted[:12]}… is not the latest {latest_of} "
             f"(the latest is version {latest.version}, {latest.sha256})"
         )
 
@@ -450,19 +462,15 @@ def approves_latest_avenant(ctx: FireContext) -> Iterable[str]:
     if latest is None:
         yield f"no document of avenant n° {n} has been rendered yet"
         return
-    current = ctx.documents.current_avenant_content_sha256(ctx.session, ctx.partnership, n)
-    if latest.content_sha256 != current:
-        yield (
-            f"avenant n° {n} changed after version {latest.version} was rendered: render it "
-            f"again (coopflow render {ctx.partnership.reference} --kind avenant --subject {n}) "
-            "and approve the new version"
-        )
-    wanted = ctx.data.get("document_sha256")
-    if wanted is not None and wanted != latest.sha256:
-        yield (
-            f"document {wanted[:12]}… is not the latest version of avenant n° {n} "
-            f"(the latest is version {latest.version}, {latest.sha256})"
-        )
+    yield from _latest_reasons(
+        ctx,
+        latest,
+        ctx.documents.current_avenant_content_sha256(ctx.session, ctx.partnership, n),
+        changed=f"avenant n° {n} changed after version {latest.version} was rendered: render "
+        f"it again (coopflow render {ctx.partnership.reference} --kind avenant --subject {n}) "
+        "and approve the new version",
+        latest_of=f"version of avenant n° {n}",
+    )
 
 
 @registry.effect("approve_amendment")
