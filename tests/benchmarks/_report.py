@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import platform
 import sqlite3
-from collections.abc import Sequence
+import statistics
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy
@@ -148,10 +149,17 @@ def machine_cpu() -> tuple[int, int]:
     return sum(ticks) - idle, sum(ticks)
 
 
-def busy_share(first: tuple[int, int], last: tuple[int, int]) -> float:
-    """The share of the machine's CPU (all cores) busy between two :func:`machine_cpu`."""
-    total = last[1] - first[1]
-    return (last[0] - first[0]) / total if total else 0.0
+def busy_share(first: tuple[int, int], last: tuple[int, int]) -> float | None:
+    """The share of the machine's CPU (all cores) busy between two :func:`machine_cpu`, or
+    None where the counters did not move (a sandboxed kernel may not keep them)."""
+    total, busy = last[1] - first[1], last[0] - first[0]
+    return busy / total if total > 0 and busy > 0 else None
+
+
+def busy_median(shares: Iterable[float | None]) -> str:
+    """The median of the busy shares measured, as a percentage, or "not measured"."""
+    known = [share for share in shares if share is not None]
+    return f"{statistics.median(known):.0%}" if known else "not measured"
 
 
 def mib(value: float) -> str:

@@ -36,7 +36,7 @@ from coopflow._checkpoint import new_key
 
 from . import _checkpointer, _workers
 from ._lab import Lab
-from ._report import Row, busy_share, speedup
+from ._report import Row, busy_median, busy_share, speedup
 
 THROUGHPUT_TARGET = 2.0
 CHECKPOINT_TARGET = 0.95  # throughput while checkpointing, against without
@@ -65,7 +65,7 @@ def _run_workers(target: Callable[..., None], arguments: list[tuple[Any, ...]]) 
     return reported
 
 
-def _throughput(url: str, shares: list[list[str]], loops: int) -> tuple[float, float]:
+def _throughput(url: str, shares: list[list[str]], loops: int) -> tuple[float, float | None]:
     """(fires per second, share of the machine's CPU busy) of one process per share of
     partnerships, all at once."""
     reported = _run_workers(_workers.throughput_worker, [(url, share, loops) for share in shares])
@@ -90,15 +90,21 @@ def throughput(lab: Lab, backend: str = "postgresql") -> list[Row]:
         alone.append(_throughput(built.url, shares[:1], sizes.worker_loops))
         together.append(_throughput(built.url, shares, sizes.worker_loops))
     one, many = (statistics.median(rate for rate, _ in runs) for runs in (alone, together))
-    busy_one, busy_many = (
-        statistics.median(busy for _, busy in runs) for runs in (alone, together)
-    )
     cores = os.cpu_count() or 1
-    lab.notes.append(
-        f"throughput, {backend}: the machine's {cores} cores were {busy_one:.0%} busy with 1 "
-        f"process (client and server), {busy_many:.0%} with {workers}: with the database on the "
-        f"same cores, the speed-up cannot exceed about {1 / busy_one:.1f}x here"
-    )
+    known_one = [busy for _, busy in alone if busy is not None]
+    if known_one:
+        busy_one = statistics.median(known_one)
+        lab.notes.append(
+            f"throughput, {backend}: the machine's {cores} cores were {busy_one:.0%} busy with "
+            f"1 process (client and server), {busy_median(b for _, b in together)} with "
+            f"{workers}: with the database on the same cores, the speed-up cannot exceed "
+            f"about {1 / busy_one:.1f}x here"
+        )
+    else:
+        lab.notes.append(
+            f"throughput, {backend}: the machine's CPU counters (/proc/stat) did not move, so "
+            f"how busy its {cores} cores were is not known"
+        )
     return [
         speedup(
             f"throughput, {workers} processes vs 1, different partnerships, {backend}",
@@ -161,7 +167,7 @@ class _Round:
 
     fires: int
     seconds: float
-    busy: float  # share of the machine's CPU busy
+    busy: float | None  # share of the machine's CPU busy (None: not measured)
     checkpointer: dict[str, Any]
 
     @property
@@ -368,8 +374,8 @@ def checkpointing(lab: Lab, backend: str = "postgresql", pause: float = 0.0) -> 
     summary = (
         f"ratios per pair: {_listed(ratios)}; {', '.join(map(str, taken))} checkpoints of "
         f"{size:,} chains each, {statistics.median(wal):.0%} of the WAL written (median); "
-        f"machine busy {statistics.median(a.busy for a, _ in paired):.0%} without, "
-        f"{statistics.median(b.busy for _, b in paired):.0%} with"
+        f"machine busy {busy_median(a.busy for a, _ in paired)} without, "
+        f"{busy_median(b.busy for _, b in paired)} with"
     )
     if not used:
         lab.notes.append(
