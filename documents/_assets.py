@@ -14,6 +14,7 @@ from collections import deque
 from pathlib import Path
 from typing import Final
 
+from coopflow._i18n import _
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 PACKAGE_DIR: Final = Path(__file__).resolve().parent
@@ -50,7 +51,11 @@ class AssetRefusedError(ValueError):
 
     def __init__(self, url: str) -> None:
         self.url = url
-        super().__init__(f"refused to fetch {url[:200]!r}: only coopflow's own assets are served")
+        super().__init__(
+            _("refused to fetch {url!r}: only coopflow's own assets are served").format(
+                url=url[:200]
+            )
+        )
 
 
 class AssetFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships no type information

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Final
 
 from coopflow import _articles as articles
+from coopflow._i18n import _
 from coopflow.errors import ValidationError
 
 from . import _french as fr
@@ -503,17 +504,17 @@ def _check_parties(parties: Sequence[PartySnapshot]) -> dict[str, PartySnapshot]
     for index, party in enumerate(parties):
         if party["key"] in by_key:
             raise ValidationError(
-                f"duplicate party key {party['key']!r}", field=f"parties[{index}]"
+                _("duplicate party key {key!r}").format(key=party["key"]), field=f"parties[{index}]"
             )
         by_key[party["key"]] = party
     if not by_key:
-        raise ValidationError("a document needs at least one party", field="parties")
+        raise ValidationError(_("a document needs at least one party"), field="parties")
     return by_key
 
 
 def _known(key: str, parties: dict[str, PartySnapshot], where: str) -> None:
     if key not in parties:
-        raise ValidationError(f"unknown party {key!r}", field=where)
+        raise ValidationError(_("unknown party {key!r}").format(key=key), field=where)
 
 
 def _signatories(
@@ -634,7 +635,7 @@ def _period(period: Period, key: str = "period") -> tuple[str, str]:
     start = _date(period["start"], f"{key}.start")
     end = _date(period["end"], f"{key}.end")
     if end < start:
-        raise ValidationError("the period ends before it starts", field=f"{key}.end")
+        raise ValidationError(_("the period ends before it starts"), field=f"{key}.end")
     return period["start"], period["end"]
 
 
@@ -675,7 +676,7 @@ def _articles(foreign: bool, amendments: Sequence[AmendmentSnapshot]) -> list[Ar
     changes = [(a["number"], [dict(c) for c in a["changes"]]) for a in amendments]
     if any(articles.has_free(c) for _, c in changes):
         raise ValidationError(
-            "an avenant written before changes aimed at articles cannot be consolidated",
+            _("an avenant written before changes aimed at articles cannot be consolidated"),
             field="amendments",
         )
     try:
@@ -764,7 +765,7 @@ def build_protocol(
     )
     governance: Governance = snapshot["governance"]
     if governance["meetings_per_year"] < 1:
-        raise ValidationError("the COPIL meets at least once a year", field="governance")
+        raise ValidationError(_("the COPIL meets at least once a year"), field="governance")
     home = next((p for p in party_views if p.is_home), None)
     note = snapshot["financial_note"]
     return ProtocolView(
@@ -862,7 +863,7 @@ def build_avenant(snapshot: AvenantSnapshot, produced_at: _dt.datetime) -> Avena
     years = fr.years_label(start, end)
     amendment = snapshot["amendment"]
     if amendment["number"] < 1:
-        raise ValidationError("an avenant is numbered from 1", field="amendment.number")
+        raise ValidationError(_("an avenant is numbered from 1"), field="amendment.number")
     if amendment["signed_on"] is not None:
         _date(amendment["signed_on"], "amendment.signed_on")
     if snapshot["protocol_signed_on"] is not None:
@@ -912,5 +913,7 @@ def _notice(snapshot: ProtocolSnapshot | ConsolidatedSnapshot) -> int:
     """The months of notice a termination gives (3 unless the snapshot says otherwise)."""
     months = snapshot.get("notice_months", 3)
     if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 12:
-        raise ValidationError(f"{months!r} is not 1 to 12 months", field="notice_months")
+        raise ValidationError(
+            _("{months!r} is not 1 to 12 months").format(months=months), field="notice_months"
+        )
     return months

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pypdf
+from coopflow._i18n import _
 from coopflow.errors import DocumentError
 from pypdf.errors import PyPdfError
 
@@ -23,15 +24,29 @@ def extract_snapshot(pdf: bytes) -> dict[str, Any]:
         reader = pypdf.PdfReader(io.BytesIO(pdf))
         contents = reader.attachments.get(SNAPSHOT_ATTACHMENT)
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as error:
-        raise DocumentError(f"not a readable PDF: {type(error).__name__}: {error}") from None
+        raise DocumentError(
+            _("not a readable PDF: {type}: {error}").format(type=type(error).__name__, error=error)
+        ) from None
     if not contents:
-        raise DocumentError(f"the PDF has no {SNAPSHOT_ATTACHMENT} attachment")
+        raise DocumentError(
+            _("the PDF has no {attachment} attachment").format(attachment=SNAPSHOT_ATTACHMENT)
+        )
     if len(contents) != 1:
-        raise DocumentError(f"the PDF has {len(contents)} {SNAPSHOT_ATTACHMENT} attachments")
+        raise DocumentError(
+            _("the PDF has {n} {attachment} attachments").format(
+                n=len(contents), attachment=SNAPSHOT_ATTACHMENT
+            )
+        )
     try:
         data = json.loads(contents[0].decode())
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise DocumentError(f"{SNAPSHOT_ATTACHMENT} is not valid JSON: {error}") from None
+        raise DocumentError(
+            _("{attachment} is not valid JSON: {error}").format(
+                attachment=SNAPSHOT_ATTACHMENT, error=error
+            )
+        ) from None
     if not isinstance(data, dict):
-        raise DocumentError(f"{SNAPSHOT_ATTACHMENT} does not hold a JSON object")
+        raise DocumentError(
+            _("{attachment} does not hold a JSON object").format(attachment=SNAPSHOT_ATTACHMENT)
+        )
     return data

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from coopflow._i18n import _
 from coopflow.errors import TemplateError, ValidationError
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # no type information
 
@@ -112,7 +113,9 @@ def check_printable(snapshot: Mapping[str, Any]) -> None:
             continue
         missing = [ch for ch in dict.fromkeys(text) if ch not in printable]
         raise ValidationError(
-            f"cannot be printed with the fonts coopflow ships: {_listing(missing)}",
+            _("cannot be printed with the fonts coopflow ships: {listing}").format(
+                listing=_listing(missing)
+            ),
             field=path or "snapshot",
         )
 
@@ -134,14 +137,18 @@ def check_embedded_fonts(fonts: Iterable[Any], template_name: str) -> None:
             characters = [chr(code) for code in sorted(font.missing)]
             raise TemplateError(
                 template_name,
-                f"the document prints {_listing(characters)}, which no font has "
-                "(a character written in the template or the stylesheet)",
+                _(
+                    "the document prints {listing}, which no font has (a character written in the "
+                    "template or the stylesheet)"
+                ).format(listing=_listing(characters)),
             )
         digest = hashlib.sha256(get_hb_object_data(font.hb_face)).hexdigest()
         if digest not in shipped:
             raise TemplateError(
                 template_name,
-                f"the document would embed {font.family!r}, a font of this machine, not one "
-                "that coopflow ships: every font stack of the stylesheet must name only "
-                'coopflow\'s faces and end with "Coopflow Symbols"',
+                _(
+                    "the document would embed {family!r}, a font of this machine, not one that "
+                    "coopflow ships: every font stack of the stylesheet must name only coopflow's "
+                    'faces and end with "Coopflow Symbols"'
+                ).format(family=font.family),
             )

@@ -26,6 +26,7 @@ from typing import Final, Literal
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from coopflow import _articles
+from coopflow._i18n import _
 from coopflow._vocabulary import ARTICLE_OF_WORD
 from coopflow.errors import ValidationError
 
@@ -54,7 +55,9 @@ def parse_date(value: str | _dt.date) -> _dt.date:
             return _dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise ValidationError(f"invalid date {value!r}: expected an ISO date such as 2027-03-15")
+    raise ValidationError(
+        _("invalid date {value!r}: expected an ISO date such as 2027-03-15").format(value=value)
+    )
 
 
 def french_date(value: str | _dt.date, *, article: bool = False) -> str:
@@ -74,18 +77,28 @@ def french_date(value: str | _dt.date, *, article: bool = False) -> str:
 def parse_amount(value: str | Decimal | int) -> Decimal:
     """Return an amount in euros as a :class:`~decimal.Decimal` with at most two decimals."""
     if isinstance(value, bool) or not isinstance(value, str | Decimal | int):
-        raise ValidationError(f"invalid amount {value!r}: expected a decimal string like 1234.50")
+        raise ValidationError(
+            _("invalid amount {value!r}: expected a decimal string like 1234.50").format(
+                value=value
+            )
+        )
     try:
         amount = Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation:
         raise ValidationError(
-            f"invalid amount {value!r}: expected a decimal string like 1234.50"
+            _("invalid amount {value!r}: expected a decimal string like 1234.50").format(
+                value=value
+            )
         ) from None
     if not amount.is_finite():
-        raise ValidationError(f"invalid amount {value!r}: not a finite number")
+        raise ValidationError(
+            _("invalid amount {value!r}: not a finite number").format(value=value)
+        )
     if amount != amount.quantize(_CENTS):
         raise ValidationError(
-            f"invalid amount {value!r}: an amount in euros has at most 2 decimals"
+            _("invalid amount {value!r}: an amount in euros has at most 2 decimals").format(
+                value=value
+            )
         )
     return amount
 
@@ -111,13 +124,19 @@ def french_number(value: str | Decimal | int) -> str:
     rounded away.  Not for years or identifiers, which are never grouped.
     """
     if isinstance(value, bool) or not isinstance(value, str | Decimal | int):
-        raise ValidationError(f"invalid number {value!r}: expected a decimal string")
+        raise ValidationError(
+            _("invalid number {value!r}: expected a decimal string").format(value=value)
+        )
     try:
         number = Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation:
-        raise ValidationError(f"invalid number {value!r}: expected a decimal string") from None
+        raise ValidationError(
+            _("invalid number {value!r}: expected a decimal string").format(value=value)
+        ) from None
     if not number.is_finite():
-        raise ValidationError(f"invalid number {value!r}: not a finite number")
+        raise ValidationError(
+            _("invalid number {value!r}: not a finite number").format(value=value)
+        )
     text = format_decimal(number, format="#,##0.###", locale=LOCALE, decimal_quantization=False)
     return _SPACES.sub(NNBSP, text)
 

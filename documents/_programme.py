@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
+from coopflow._i18n import _
 from coopflow.errors import ValidationError
 from markupsafe import Markup
 
@@ -164,7 +165,10 @@ def _action_view(
 ) -> ActionView:
     where = f"actions[{index}]"
     if action["axis_number"] not in axis_titles:
-        raise ValidationError(f"unknown axis {action['axis_number']}", field=f"{where}.axis_number")
+        raise ValidationError(
+            _("unknown axis {axis_number}").format(axis_number=action["axis_number"]),
+            field=f"{where}.axis_number",
+        )
     lead = None
     if action["lead_party_key"] is not None:
         _known(action["lead_party_key"], parties, f"{where}.lead_party_key")
@@ -199,7 +203,7 @@ def _action_view(
         contact=action["contact"],
         pilot=_pilot_view(action["pilot"]),
         partners=list(action["partners"]),
-        milestones=[milestone for _, _, milestone in sorted(dated, key=lambda m: m[:2])],
+        milestones=[milestone for _date, _order, milestone in sorted(dated, key=lambda m: m[:2])],
         budget=budget,
         budget_total=sum((line.amount for line in budget), Decimal("0.00")),
         indicators=indicators,
@@ -289,7 +293,7 @@ def build_programme(snapshot: ProgrammeSnapshot, produced_at: _dt.datetime) -> P
     axes_sorted = sorted(snapshot["axes"], key=lambda axis: axis["number"])
     axis_titles = {axis["number"]: axis["title"] for axis in axes_sorted}
     if len(axis_titles) != len(axes_sorted):
-        raise ValidationError("two axes have the same number", field="axes")
+        raise ValidationError(_("two axes have the same number"), field="axes")
     numbered = sorted(enumerate(snapshot["actions"]), key=lambda item: item[1]["number"])
     actions = [_action_view(action, index, axis_titles, parties) for index, action in numbered]
 
@@ -299,7 +303,7 @@ def build_programme(snapshot: ProgrammeSnapshot, produced_at: _dt.datetime) -> P
     party_funder: dict[str, bool] = {}
     for action in actions:
         for line in action.budget:
-            _, amounts = rows.setdefault(line.funder, (line.funder_name, [zero] * len(columns)))
+            _name, amounts = rows.setdefault(line.funder, (line.funder_name, [zero] * len(columns)))
             amounts[columns[action.axis_number]] += line.amount
             # A funder is a party's row only if every one of its lines says so.
             party_funder[line.funder] = party_funder.get(line.funder, True) and line.party

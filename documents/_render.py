@@ -38,6 +38,7 @@ from typing import Any, Final, Generic, TypeVar, cast
 import jinja2
 import weasyprint
 from coopflow._canonical import canonical_bytes
+from coopflow._i18n import _, ngettext
 from coopflow.errors import CoopflowError, DocumentError, TemplateError, ValidationError
 from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -118,7 +119,9 @@ def snapshot_json(snapshot: Mapping[str, Any]) -> bytes:
     try:
         return canonical_bytes(snapshot)
     except (TypeError, ValueError) as error:
-        raise ValidationError(f"not JSON-serialisable: {error}", field="snapshot") from None
+        raise ValidationError(
+            _("not JSON-serialisable: {error}").format(error=error), field="snapshot"
+        ) from None
 
 
 class _RecordingLoader(jinja2.BaseLoader):
@@ -161,11 +164,15 @@ class _FolderLoader(jinja2.FileSystemLoader):
                 break
             if part.is_symlink():
                 raise jinja2.TemplateError(
-                    f"{template}: a template is read only from a regular file inside the "
-                    f"organisation's folder, not through a link"
+                    _(
+                        "{template}: a template is read only from a regular file inside the "
+                        "organisation's folder, not through a link"
+                    ).format(template=template)
                 )
         if path.exists() and not path.is_file():
-            raise jinja2.TemplateError(f"{template}: not a regular file")
+            raise jinja2.TemplateError(
+                _("{template}: not a regular file").format(template=template)
+            )
         return super().get_source(environment, template)
 
 
@@ -188,7 +195,8 @@ def production_moment(when: _dt.datetime | None = None) -> _dt.datetime:
         when = _dt.datetime.now(_dt.UTC)
     elif not isinstance(when, _dt.datetime) or when.tzinfo is None:
         raise ValidationError(
-            f"{when!r} is not a timezone-aware date and time", field="produced_at"
+            _("{when!r} is not a timezone-aware date and time").format(when=when),
+            field="produced_at",
         )
     return when.astimezone(_dt.UTC).replace(microsecond=0)
 
@@ -219,7 +227,10 @@ class Renderer:
         max_seconds: float = MAX_SECONDS,
     ) -> None:
         if isinstance(max_pages, bool) or not isinstance(max_pages, int) or max_pages < 1:
-            raise ValidationError(f"{max_pages!r} is not a number of pages", field="max_pages")
+            raise ValidationError(
+                _("{max_pages!r} is not a number of pages").format(max_pages=max_pages),
+                field="max_pages",
+            )
         self._max_pages = max_pages
         self._max_seconds = render_seconds(max_seconds, "max_seconds")
         builtin = jinja2.FileSystemLoader(TEMPLATES_DIR)
@@ -229,10 +240,12 @@ class Renderer:
         if template_dir is not None:
             folder = Path(template_dir)
             if not folder.is_dir():
-                raise ValidationError(f"{folder} is not a folder", field="template_dir")
+                raise ValidationError(
+                    _("{folder} is not a folder").format(folder=folder), field="template_dir"
+                )
             self._folders = [folder, TEMPLATES_DIR]
             if (folder / STYLESHEET).is_symlink():
-                raise TemplateError(STYLESHEET, "the stylesheet is a link, not a regular file")
+                raise TemplateError(STYLESHEET, _("the stylesheet is a link, not a regular file"))
             self._loader = _RecordingLoader(jinja2.ChoiceLoader([_FolderLoader(folder), builtin]))
             environment: jinja2.Environment = ImmutableSandboxedEnvironment(
                 loader=self._loader,
@@ -259,7 +272,10 @@ class Renderer:
         try:
             self._css_source = stylesheet.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            raise TemplateError(STYLESHEET, f"cannot read {stylesheet}: {error}") from None
+            raise TemplateError(
+                STYLESHEET,
+                _("cannot read {stylesheet}: {error}").format(stylesheet=stylesheet, error=error),
+            ) from None
         self._fetcher = AssetFetcher()
         self._font_config = FontConfiguration()
         try:
@@ -290,7 +306,10 @@ class Renderer:
         name = TEMPLATE_NAMES.get(kind)
         if name is None:
             known = ", ".join(repr(known) for known in TEMPLATE_NAMES)
-            raise ValidationError(f"unknown document kind {kind!r} (known: {known})", field="kind")
+            raise ValidationError(
+                _("unknown document kind {kind!r} (known: {known})").format(kind=kind, known=known),
+                field="kind",
+            )
         with self._lock:
             return self._template_digest(name)
 
@@ -350,10 +369,15 @@ class Renderer:
         name = TEMPLATE_NAMES.get(kind, "?") if isinstance(kind, str) else "?"
         return TemplateError(
             name,
-            f"the document took longer than {self._max_seconds:g} "
-            f"second{'' if self._max_seconds == 1 else 's'} to render and was stopped (the time "
-            f"allowed: max_seconds of the Renderer, render_timeout of Coopflow, "
-            f"COOPFLOW_RENDER_TIMEOUT on the command line)",
+            ngettext(
+                "the document took longer than {seconds} second to render and was stopped (the "
+                "time allowed: max_seconds of the Renderer, render_timeout of Coopflow, "
+                "COOPFLOW_RENDER_TIMEOUT on the command line)",
+                "the document took longer than {seconds} seconds to render and was stopped (the "
+                "time allowed: max_seconds of the Renderer, render_timeout of Coopflow, "
+                "COOPFLOW_RENDER_TIMEOUT on the command line)",
+                1 if self._max_seconds == 1 else 2,
+            ).format(seconds=f"{self._max_seconds:g}"),
         )
 
     def _render(self, snapshot: Snapshot, when: _dt.datetime) -> RenderedDocument:
@@ -370,8 +394,10 @@ class Renderer:
             if len(document.pages) > self._max_pages:
                 raise TemplateError(
                     template_name,
-                    f"the document would have {len(document.pages)} pages, more than the "
-                    f"{self._max_pages} allowed (max_pages)",
+                    _(
+                        "the document would have {n} pages, more than the {max_pages} allowed "
+                        "(max_pages)"
+                    ).format(n=len(document.pages), max_pages=self._max_pages),
                 )
             metadata = document.metadata
             # The metadata come from the snapshot, whatever a custom template's <head> says.
@@ -407,7 +433,9 @@ class Renderer:
             raise
         except Exception as error:
             raise DocumentError(
-                f"WeasyPrint could not render {template_name}: {type(error).__name__}: {error}"
+                _("WeasyPrint could not render {template_name}: {type}: {error}").format(
+                    template_name=template_name, type=type(error).__name__, error=error
+                )
             ) from error
         return RenderedDocument(
             pdf=pdf,
@@ -431,15 +459,24 @@ class Renderer:
             html = self._written(template, template_name, doc=view, snapshot=checked)
         except jinja2.TemplateSyntaxError as error:
             where = error.name or template_name
-            raise TemplateError(where, f"line {error.lineno}: {error.message}") from None
+            raise TemplateError(
+                where,
+                _("line {lineno}: {message}").format(lineno=error.lineno, message=error.message),
+            ) from None
         except jinja2.TemplateNotFound as error:
-            raise TemplateError(template_name, f"template {error.name!r} not found") from None
+            raise TemplateError(
+                template_name, _("template {name!r} not found").format(name=error.name)
+            ) from None
         except jinja2.TemplateError as error:  # UndefinedError, SecurityError...
-            raise TemplateError(template_name, f"{type(error).__name__}: {error}") from None
+            raise TemplateError(
+                template_name, _("{type}: {error}").format(type=type(error).__name__, error=error)
+            ) from None
         except CoopflowError:
             raise
         except Exception as error:
-            raise TemplateError(template_name, f"{type(error).__name__}: {error}") from error
+            raise TemplateError(
+                template_name, _("{type}: {error}").format(type=type(error).__name__, error=error)
+            ) from error
         return html, view, template_name
 
     def _written(self, template: jinja2.Template, template_name: str, **context: Any) -> str:
@@ -455,8 +492,10 @@ class Renderer:
                 if length > most:
                     raise TemplateError(
                         template_name,
-                        f"the template wrote more than {most:,} characters of HTML, more than "
-                        f"the {self._max_pages} pages allowed (max_pages) would hold",
+                        _(
+                            "the template wrote more than {most:,} characters of HTML, more than "
+                            "the {max_pages} pages allowed (max_pages) would hold"
+                        ).format(most=most, max_pages=self._max_pages),
                     )
                 pieces.append(piece)
         finally:
@@ -484,7 +523,9 @@ class Renderer:
                 dynamic = dynamic or None in referenced
                 pending.extend(ref for ref in referenced if ref)
         except jinja2.TemplateError as error:
-            raise TemplateError(template_name, f"{type(error).__name__}: {error}") from None
+            raise TemplateError(
+                template_name, _("{type}: {error}").format(type=type(error).__name__, error=error)
+            ) from None
         digest = hashlib.sha256()
         if dynamic:
             # Whatever it may include: every file of the folders (the organisation's first).
@@ -509,7 +550,9 @@ def render_seconds(value: object, field: str) -> float:
         or not 0 < value <= LONGEST_RENDER
     ):
         raise ValidationError(
-            f"{value!r} is not a number of seconds more than 0 and at most {LONGEST_RENDER}",
+            _("{value!r} is not a number of seconds more than 0 and at most {limit}").format(
+                value=value, limit=LONGEST_RENDER
+            ),
             field=field,
         )
     return float(value)
@@ -717,12 +760,18 @@ def render_many(
     coopflow error, with a note naming its position.
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValidationError(f"expected a positive integer, got {workers!r}", field="workers")
+        raise ValidationError(
+            _("expected a positive integer, got {workers!r}").format(workers=workers),
+            field="workers",
+        )
     max_seconds = render_seconds(max_seconds, "max_seconds")
     when = production_moment(produced_at)
     items = list(snapshots)
     if template_dir is not None and not Path(template_dir).is_dir():
-        raise ValidationError(f"{template_dir} is not a folder", field="template_dir")
+        raise ValidationError(
+            _("{template_dir} is not a folder").format(template_dir=template_dir),
+            field="template_dir",
+        )
     if workers == 1 or len(items) <= 1:
         renderer = Renderer(template_dir, max_seconds=max_seconds)
         results = []
@@ -745,7 +794,7 @@ def render_many(
             work = [(snapshot, when) for snapshot in items]
             outcomes = list(pool.map(_render_in_worker, work, chunksize=chunk))
     except BrokenProcessPool as error:
-        raise DocumentError(f"a rendering process died: {error}") from error
+        raise DocumentError(_("a rendering process died: {error}").format(error=error)) from error
     rendered: list[RenderedDocument] = []
     for index, outcome in enumerate(outcomes):
         if isinstance(outcome, _Failure):

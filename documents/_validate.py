@@ -14,6 +14,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Final, Literal, cast, get_args, get_origin, get_type_hints, is_typeddict
 
+from coopflow._i18n import _
 from coopflow.errors import ValidationError
 
 from .snapshot import (
@@ -41,9 +42,8 @@ def _describe(expected: Any) -> str:
     if expected is type(None):
         return "null"
     if isinstance(expected, type):
-        return {"str": "a string", "int": "an integer", "bool": "a boolean"}.get(
-            expected.__name__, expected.__name__
-        )
+        names = {"str": _("a string"), "int": _("an integer"), "bool": _("a boolean")}
+        return names.get(expected.__name__, expected.__name__)
     return str(expected)
 
 
@@ -53,19 +53,23 @@ def _where(path: str) -> str:
 
 def _check_typed_dict(expected: Any, value: object, path: str) -> None:
     if not isinstance(value, Mapping):
-        raise ValidationError(f"expected an object, got {type(value).__name__}", field=path)
+        raise ValidationError(
+            _("expected an object, got {type}").format(type=type(value).__name__), field=path
+        )
     required = cast(frozenset[str], expected.__required_keys__)
     for key, hint in _hints(expected).items():
         child = f"{path}.{key}" if path else key
         if key in value:
             _check(hint, value[key], child)
         elif key in required:
-            raise ValidationError("missing key", field=child)
+            raise ValidationError(_("missing key"), field=child)
 
 
 def _check_list(expected: Any, value: object, path: str) -> None:
     if not isinstance(value, list | tuple):
-        raise ValidationError(f"expected a list, got {type(value).__name__}", field=path)
+        raise ValidationError(
+            _("expected a list, got {type}").format(type=type(value).__name__), field=path
+        )
     (item_type,) = get_args(expected)
     for index, item in enumerate(value):
         _check(item_type, item, f"{path}[{index}]")
@@ -79,24 +83,32 @@ def _check_union(expected: Any, value: object, path: str) -> None:
     if len(others) == 1:
         _check(others[0], value, path)
     elif not any(_matches(arm, value) for arm in others):
-        names = " or ".join(_describe(arm) for arm in arms)
-        raise ValidationError(f"expected {names}", field=_where(path))
+        names = _(" or ").join(_describe(arm) for arm in arms)
+        raise ValidationError(_("expected {names}").format(names=names), field=_where(path))
 
 
 def _check_literal(expected: Any, value: object, path: str) -> None:
     allowed = get_args(expected)
     if value not in allowed:
         choices = ", ".join(repr(choice) for choice in allowed)
-        raise ValidationError(f"{value!r} is not one of {choices}", field=_where(path))
+        raise ValidationError(
+            _("{value!r} is not one of {choices}").format(value=value, choices=choices),
+            field=_where(path),
+        )
 
 
 def _check_scalar(expected: Any, value: object, path: str) -> None:
     # bool is an int to Python, never to a snapshot.
     if expected is int and isinstance(value, bool):
-        raise ValidationError(f"expected an integer, got {value!r}", field=path)
+        raise ValidationError(
+            _("expected an integer, got {value!r}").format(value=value), field=path
+        )
     if not isinstance(value, expected):
         shown = repr(value) if expected is int else type(value).__name__
-        raise ValidationError(f"expected {_describe(expected)}, got {shown}", field=path)
+        raise ValidationError(
+            _("expected {expected}, got {shown}").format(expected=_describe(expected), shown=shown),
+            field=path,
+        )
 
 
 def _check(expected: Any, value: object, path: str) -> None:
@@ -130,14 +142,18 @@ def validate_snapshot(snapshot: object) -> Snapshot:
     """
     if not isinstance(snapshot, Mapping):
         raise ValidationError(
-            f"a snapshot is a mapping, got {type(snapshot).__name__}", field="snapshot"
+            _("a snapshot is a mapping, got {type}").format(type=type(snapshot).__name__),
+            field="snapshot",
         )
     if "kind" not in snapshot:
-        raise ValidationError("missing key", field="kind")
+        raise ValidationError(_("missing key"), field="kind")
     kind = snapshot["kind"]
     expected = SNAPSHOT_TYPES.get(kind) if isinstance(kind, str) else None
     if expected is None:
         known = ", ".join(repr(name) for name in SNAPSHOT_TYPES)
-        raise ValidationError(f"unknown document kind {kind!r} (known: {known})", field="kind")
+        raise ValidationError(
+            _("unknown document kind {kind!r} (known: {known})").format(kind=kind, known=known),
+            field="kind",
+        )
     _check(expected, snapshot, "")
     return cast(Snapshot, snapshot)

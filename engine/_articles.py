@@ -20,14 +20,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from ._i18n import N_, _
 from .errors import ValidationError
 
 #: The operations of a change, with what each needs besides its article.
 OPERATIONS: Final = {
-    "rediger": "rewrites the article (text; optional title)",
-    "completer": "adds a paragraph at the end of the article (text)",
-    "inserer": "inserts a new article after it (title and text)",
-    "abroger": "repeals the article",
+    "rediger": N_("rewrites the article (text; optional title)"),
+    "completer": N_("adds a paragraph at the end of the article (text)"),
+    "inserer": N_("inserts a new article after it (title and text)"),
+    "abroger": N_("repeals the article"),
 }
 #: A change written before revision 0008, as one free paragraph: printed, never applied.
 FREE: Final = "libre"
@@ -75,18 +76,24 @@ def sort_key(number: str) -> tuple[int, int]:
     """``"4-1"`` sorts after ``"4"`` and before ``"5"``."""
     match = _NUMBER.fullmatch(number)
     if match is None:
-        raise ValidationError(f"{number!r} is not an article number (7, 4-1)", field="article")
+        raise ValidationError(
+            _("{value!r} is not an article number (7, 4-1)").format(value=number), field="article"
+        )
     return int(match[1]), int(match[2] or 0)
 
 
 def article_number(value: object, where: str = "article") -> str:
     """An article number as staff type it (``7``, ``"4-1"``, ``"article 4-1"``), checked."""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValidationError(f"expected an article number, got {value!r}", field=where)
+        raise ValidationError(
+            _("expected an article number, got {value!r}").format(value=value), field=where
+        )
     text = str(value).strip()
     text = re.sub(r"^(?:l'\s*)?article\s+", "", text, flags=re.IGNORECASE)
     if _NUMBER.fullmatch(text) is None:
-        raise ValidationError(f"{value!r} is not an article number (7, 4-1)", field=where)
+        raise ValidationError(
+            _("{value!r} is not an article number (7, 4-1)").format(value=value), field=where
+        )
     return text
 
 
@@ -126,13 +133,18 @@ def _find(articles: Sequence[ArticleState], number: str, where: str) -> ArticleS
             if article.repealed:
                 by = ", ".join(f"n° {n}" for n in article.amended_by)
                 raise ValidationError(
-                    f"article {number} was repealed (avenant {by}): a change cannot aim at it",
+                    _(
+                        "article {number} was repealed (avenant {avenants}): a change cannot aim "
+                        "at it"
+                    ).format(number=number, avenants=by),
                     field=where,
                 )
             return article
     numbers = [a.number for a in articles if not a.repealed]
     raise ValidationError(
-        f"the protocol has no article {number} (its articles: {', '.join(numbers)})",
+        _("the protocol has no article {number} (its articles: {articles})").format(
+            number=number, articles=", ".join(numbers)
+        ),
         field=where,
     )
 
@@ -170,7 +182,10 @@ def apply_change(
     if operation not in OPERATIONS:
         known = ", ".join(OPERATIONS)
         raise ValidationError(
-            f"unknown operation {operation!r} (known: {known})", field=_field(where, "operation")
+            _("unknown operation {operation!r} (known: {known})").format(
+                operation=operation, known=known
+            ),
+            field=_field(where, "operation"),
         )
     number = str(change.get("article"))
     text = change.get("text")
@@ -179,8 +194,10 @@ def apply_change(
         anchor, new = insertion_point(articles, number, _field(where, "article"))
         if number != anchor or change.get("new_article") not in (None, new):
             raise ValidationError(
-                f"the article inserted after article {number} is numbered {new}, after article "
-                f"{anchor}: aim the insertion at article {anchor}",
+                _(
+                    "the article inserted after article {number} is numbered {new}, after "
+                    "article {anchor}: aim the insertion at article {anchor}"
+                ).format(number=number, new=new, anchor=anchor),
                 field=_field(where, "article"),
             )
         inserted = ArticleState(new, None, str(change.get("title") or ""), texts)
@@ -192,14 +209,17 @@ def apply_change(
     target = _find(articles, number, _field(where, "article"))
     if number in touched:
         raise ValidationError(
-            f"avenant n° {avenant} already changes article {number}: one change an article "
-            "(write it whole with rediger)",
+            _(
+                "avenant n° {avenant} already changes article {number}: one change an article "
+                "(write it whole with rediger)"
+            ).format(avenant=avenant, number=number),
             field=_field(where, "article"),
         )
     touched.add(number)
     if operation != "abroger" and not texts:
         raise ValidationError(
-            f"a change that {operation}s needs a text", field=_field(where, "text")
+            _("a change that {operation}s needs a text").format(operation=operation),
+            field=_field(where, "text"),
         )
     if operation == "abroger":
         target.repealed = True

@@ -36,6 +36,7 @@ from coopflow._db import (
     translated_errors,
 )
 from coopflow._documents import DocumentInfo
+from coopflow._i18n import _
 from coopflow._migrate import check_schema, display_url, head_revision, upgrade
 from coopflow._protections import require as require_protections
 from coopflow._views import FinalDocument
@@ -130,8 +131,10 @@ class Binding:
             # migrate on a connection of coopflow's own, before the Session begins.
             if self.session.in_transaction():
                 raise CoopflowError(
-                    "on SQLite, migrate before the Session begins a transaction "
-                    "(or call coopflow.migrate(engine))"
+                    _(
+                        "on SQLite, migrate before the Session begins a transaction (or call "
+                        "coopflow.migrate(engine))"
+                    )
                 )
             with translated_errors():
                 upgrade(self.engine, "head", self.schema)

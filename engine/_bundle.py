@@ -33,6 +33,7 @@ from . import _checkpoint
 from ._canonical import canonical_json, sha256_hex, utc_iso
 from ._checkpoint import PARTNERSHIP, CheckpointFile, Leaf
 from ._files import OutputFolder, is_safe_component
+from ._i18n import N_, _, ngettext
 from ._journal import expected_statuses, record_hash
 from ._views import RECORD_FIELDS
 from .errors import CoopflowError, EvidenceError
@@ -93,7 +94,8 @@ def proof_json(checkpoint: CheckpointFile, reference: str) -> bytes:
 @dataclass
 class BundleReport:
     """What :func:`verify_bundle` checked (``checked``) and found wrong (``problems``), each a
-    sentence naming its file, in French: the report is for a court clerk or an archivist."""
+    sentence naming its file, in the language of the moment (French by default: the report is
+    for a court clerk or an archivist)."""
 
     folder: Path
     reference: str | None = None
@@ -110,45 +112,60 @@ class BundleReport:
 
     def lines(self) -> list[str]:
         """The report, as printed."""
-        title = f"Dossier de preuve {self.reference or '?'} ({self.folder})"
+        title = _("Evidence bundle {reference} ({folder})").format(
+            reference=self.reference or "?", folder=self.folder
+        )
         out = [title, "=" * len(title), ""]
         if self.database:
-            out += [f"Base de données : {self.database}", ""]
-        out += [f"[OK] {line}" for line in self.checked]
-        out += [f"[ÉCHEC] {line}" for line in self.problems]
-        out += [f"[ATTENTION] {line}" for line in self.warnings]
+            out += [_("Database: {database}").format(database=self.database), ""]
+        out += [_("[OK] {line}").format(line=line) for line in self.checked]
+        out += [_("[FAILED] {line}").format(line=line) for line in self.problems]
+        out += [_("[WARNING] {line}").format(line=line) for line in self.warnings]
         out.append("")
-        if self.ok:
-            if self.anchored_records and self.anchored_at is not None:
-                sealed = (
-                    f" jusqu'à l'enregistrement {self.anchored_records}, scellé par un point "
-                    f"de contrôle signé et horodaté le {self.anchored_at:%d/%m/%Y à %H:%M:%S} "
-                    "UTC."
-                )
-            elif self.anchored_records:
-                sealed = (
-                    f" jusqu'à l'enregistrement {self.anchored_records}, scellé par un point "
-                    "de contrôle signé mais non horodaté (sa date n'est pas prouvée)."
-                )
-            else:
-                sealed = None
+        if not self.ok:
             out.append(
-                "Conclusion : le dossier est intègre. Les documents sont ceux que le journal "
-                "nomme, le journal n'a été ni modifié ni tronqué" + sealed
-                if sealed is not None
-                else "Conclusion : le dossier est cohérent (les documents sont ceux que le "
-                "journal nomme, chaque empreinte se recalcule), mais aucun point de contrôle ne "
-                "prouve que le journal n'a pas été réécrit en entier."
+                ngettext(
+                    "Conclusion: the bundle is NOT intact ({n} problem above).",
+                    "Conclusion: the bundle is NOT intact ({n} problems above).",
+                    len(self.problems),
+                ).format(n=len(self.problems))
+            )
+        elif self.anchored_records and self.anchored_at is not None:
+            out.append(
+                _(
+                    "Conclusion: the bundle is intact. The documents are those the journal "
+                    "names, the journal was neither changed nor cut short up to record "
+                    "{records}, sealed by a checkpoint signed and timestamped on {date} at "
+                    "{time} UTC."
+                ).format(
+                    records=self.anchored_records,
+                    date=f"{self.anchored_at:%d/%m/%Y}",
+                    time=f"{self.anchored_at:%H:%M:%S}",
+                )
+            )
+        elif self.anchored_records:
+            out.append(
+                _(
+                    "Conclusion: the bundle is intact. The documents are those the journal "
+                    "names, the journal was neither changed nor cut short up to record "
+                    "{records}, sealed by a checkpoint signed but not timestamped (its date is "
+                    "not proven)."
+                ).format(records=self.anchored_records)
             )
         else:
             out.append(
-                f"Conclusion : le dossier n'est PAS intègre ({len(self.problems)} "
-                "anomalie(s) ci-dessus)."
+                _(
+                    "Conclusion: the bundle is consistent (the documents are those the journal "
+                    "names, every hash recomputes), but no checkpoint proves that the journal "
+                    "was not rewritten whole."
+                )
             )
         out.append(
-            "Ce que cela ne prouve pas : l'identité des personnes au-delà de ce que le journal "
-            "enregistre, ni que la clé de signature est bien celle du service juridique si "
-            "son empreinte n'a pas été comparée à celle qu'il publie."
+            _(
+                "What this does not prove: who the people were beyond what the journal "
+                "records, nor that the signing key is the legal department's unless its "
+                "fingerprint was compared with the one it publishes."
+            )
         )
         return out
 
@@ -170,15 +187,17 @@ def _json(folder: OutputFolder, name: str, report: BundleReport) -> Any:
     try:
         raw = folder.read(name)
     except CoopflowError as exc:
-        report.problems.append(f"{name} : illisible ({exc.message})")
+        report.problems.append(
+            _("{file}: unreadable ({error})").format(file=name, error=exc.message)
+        )
         return None
     if raw is None:
-        report.problems.append(f"{name} : fichier manquant")
+        report.problems.append(_("{file}: file missing").format(file=name))
         return None
     try:
         return json.loads(raw)
     except ValueError:
-        report.problems.append(f"{name} : ce n'est pas du JSON valide")
+        report.problems.append(_("{file}: not valid JSON").format(file=name))
         return None
 
 
@@ -201,13 +220,15 @@ def verify_bundle(
     try:
         folder = OutputFolder(path, create=False)
     except CoopflowError as exc:
-        report.problems.append(f"{path} : {exc.message}")
+        report.problems.append(_("{file}: {error}").format(file=path, error=exc.message))
         return report
     with folder:
         manifests = sorted(name for name in _names(folder) if name.endswith("-manifest.json"))
         if len(manifests) != 1:
             report.problems.append(
-                f"{path} : {len(manifests)} manifestes (*-manifest.json) au lieu d'un seul"
+                _("{file}: {n} manifests (*-manifest.json) instead of one").format(
+                    file=path, n=len(manifests)
+                )
             )
             return report
         manifest = _json(folder, manifests[0], report)
@@ -215,12 +236,16 @@ def verify_bundle(
             return report
         if (folder.read(manifests[0]) or b"").decode("utf-8", "replace") != manifest_text(manifest):
             report.problems.append(
-                f"{manifests[0]} : son texte n'est pas celui que coopflow a écrit"
+                _("{file}: its text is not the one coopflow wrote").format(file=manifests[0])
             )
         try:
             records = _verify(folder, manifests[0], manifest, report, trusted_keys, tsa_roots)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            report.problems.append(f"{manifests[0]} : structure inattendue ({exc!r})")
+            report.problems.append(
+                _("{file}: unexpected structure ({error})").format(
+                    file=manifests[0], error=repr(exc)
+                )
+            )
             return report
         if published is not None:
             _reaches(published, str(manifest["reference"]), records, report, trusted_keys)
@@ -235,29 +260,43 @@ def _reaches(
     trusted_keys: Sequence[str],
 ) -> None:
     """Whether the bundle's journal holds what ``published`` sealed of its chain."""
-    where = f"point de contrôle publié n° {published.seq}"
+    seq = published.seq
     try:
         if len(published.leaves) != published.tree_size:
             raise EvidenceError(
-                "il ne contient pas ses feuilles : donnez le fichier publié "
-                "(coopflow-checkpoint-NNNNNN.json)"
+                _(
+                    "it does not hold its leaves: give the published file "
+                    "(coopflow-checkpoint-NNNNNN.json)"
+                )
             )
         published.check(trusted_keys=trusted_keys)
     except EvidenceError as exc:
-        report.problems.append(f"{where} : {exc.message}")
+        report.problems.append(
+            _("published checkpoint no. {seq}: {error}").format(seq=seq, error=exc.message)
+        )
         return
     leaf = next((x for x in published.leaves if x.chain == f"{PARTNERSHIP}{reference}"), None)
     if leaf is None:
-        report.warnings.append(f"{where} : ne connaît pas {reference} (antérieur au partenariat)")
+        report.warnings.append(
+            _(
+                "published checkpoint no. {seq}: does not know {reference} (older than the "
+                "partnership)"
+            ).format(seq=seq, reference=reference)
+        )
     elif leaf.seq > len(records) or records[leaf.seq - 1]["hash"] != leaf.head:
         report.problems.append(
-            f"{where} : il a scellé le journal de {reference} jusqu'à l'enregistrement "
-            f"{leaf.seq}, que le dossier ne contient pas tel quel (dossier tronqué ou réécrit)"
+            _(
+                "published checkpoint no. {seq}: it sealed the journal of {reference} up to "
+                "record {record}, which the bundle does not hold as it was (bundle cut short "
+                "or rewritten)"
+            ).format(seq=seq, reference=reference, record=leaf.seq)
         )
     else:
         report.checked.append(
-            f"{where} : le journal du dossier contient les enregistrements 1 à {leaf.seq} qu'il "
-            "a scellés"
+            _(
+                "published checkpoint no. {seq}: the bundle's journal holds the records 1 to "
+                "{record} it sealed"
+            ).format(seq=seq, record=leaf.seq)
         )
 
 
@@ -283,8 +322,9 @@ def _verify(
         name = evidence.get(key)
         if name is not None and name not in listed:
             report.problems.append(
-                f"{manifest_name} : le fichier de preuve {name} n'est pas dans la liste des "
-                "fichiers"
+                _("{file}: the evidence file {name} is not in the list of files").format(
+                    file=manifest_name, name=name
+                )
             )
     records = _journal_records(contents, str(evidence["journal"]), reference, manifest, report)
     if not records:
@@ -297,9 +337,9 @@ def _verify(
     _compare(manifest_name, manifest, derived, report)
     checkpoint_name = evidence.get("checkpoint")
     if checkpoint_name is None:
-        missing = (
-            "aucun point de contrôle ne scelle ce journal hors de la base : il prouve sa "
-            "cohérence, pas qu'il n'a pas été réécrit en entier"
+        missing = _(
+            "no checkpoint seals this journal outside the database: it proves its "
+            "consistency, not that it was not rewritten whole"
         )
         # With the legal department's key given, a seal is what is asked for.
         (report.problems if trusted_keys else report.warnings).append(missing)
@@ -327,27 +367,40 @@ def _listed_files(
     contents: dict[str, bytes] = {}
     for name, expected in sorted(listed.items()):
         if not is_safe_component(name):
-            report.problems.append(f"{manifest_name} : nom de fichier refusé {name!r}")
+            report.problems.append(
+                _("{file}: file name refused {name!r}").format(file=manifest_name, name=name)
+            )
             continue
         try:
             data = folder.read(name)
         except CoopflowError as exc:
-            report.problems.append(f"{name} : illisible ({exc.message})")
+            report.problems.append(
+                _("{file}: unreadable ({error})").format(file=name, error=exc.message)
+            )
             continue
         if data is None:
-            report.problems.append(f"{name} : fichier manquant")
+            report.problems.append(_("{file}: file missing").format(file=name))
         elif sha256_hex(data) != expected:
             report.problems.append(
-                f"{name} : son contenu a changé (SHA-256 {sha256_hex(data)[:16]}…, le "
-                f"manifeste dit {expected[:16]}…)"
+                _(
+                    "{file}: its content changed (SHA-256 {sha256}…, the manifest says {expected}…)"
+                ).format(file=name, sha256=sha256_hex(data)[:16], expected=expected[:16])
             )
         else:
             contents[name] = data
     if len(contents) == len(listed):
-        report.checked.append(f"{len(listed)} fichiers présents, chacun avec son empreinte SHA-256")
+        report.checked.append(
+            ngettext(
+                "{n} file present, with its SHA-256 hash",
+                "{n} files present, each with its SHA-256 hash",
+                len(listed),
+            ).format(n=len(listed))
+        )
     for name in _names(folder):
         if name not in listed and name != manifest_name:
-            report.warnings.append(f"{name} : fichier que le manifeste ne mentionne pas")
+            report.warnings.append(
+                _("{file}: a file the manifest does not mention").format(file=name)
+            )
     return contents, listed
 
 
@@ -361,22 +414,28 @@ def _journal_records(
     """The journal's records, every hash recomputed from the first; [] (and the problem
     named) if it is missing, empty or broken."""
     if name not in contents:
-        report.problems.append(f"{name} : le journal manque, rien ne peut être prouvé sans lui")
+        report.problems.append(
+            _("{file}: the journal is missing, nothing can be proven without it").format(file=name)
+        )
         return []
     journal = json.loads(contents[name])
     records = list(journal["records"])
     if journal.get("reference") != reference or not records:
-        report.problems.append(f"{name} : ce n'est pas le journal de {reference}")
+        report.problems.append(
+            _("{file}: this is not the journal of {reference}").format(
+                file=name, reference=reference
+            )
+        )
         return []
     prev = GENESIS
     for expected_seq, rec in enumerate(records, start=1):
         broken = None
         if set(rec) != set(_RECORD_FIELDS):
-            broken = f"l'enregistrement {expected_seq} n'a pas les champs attendus"
+            broken = _("{file}: record {seq} does not have the expected fields")
         elif rec["seq"] != expected_seq:
-            broken = f"l'enregistrement {expected_seq} manque"
+            broken = _("{file}: record {seq} is missing")
         elif rec["prev_hash"] != prev:
-            broken = f"l'enregistrement {expected_seq} ne suit pas le précédent"
+            broken = _("{file}: record {seq} does not follow the previous one")
         elif (
             record_hash(
                 reference=reference,
@@ -385,21 +444,25 @@ def _journal_records(
             )
             != rec["hash"]
         ):
-            broken = f"l'enregistrement {expected_seq} a été modifié"
+            broken = _("{file}: record {seq} was changed")
         if broken:
-            report.problems.append(f"{name} : {broken}")
+            report.problems.append(broken.format(file=name, seq=expected_seq))
             return []
         prev = rec["hash"]
     head = manifest["journal"]
     if len(records) != head["records"] or prev != head["head"]:
         report.problems.append(
-            f"{name} : le journal s'arrête à l'enregistrement {len(records)}, le manifeste en "
-            f"annonce {head['records']}"
+            _(
+                "{file}: the journal stops at record {seq}, the manifest announces {expected}"
+            ).format(file=name, seq=len(records), expected=head["records"])
         )
         return []
     report.checked.append(
-        f"{name} : chaîne de {len(records)} enregistrements, chaque empreinte recalculée "
-        "depuis le premier"
+        ngettext(
+            "{file}: a chain of {n} record, its hash recomputed",
+            "{file}: a chain of {n} records, every hash recomputed from the first",
+            len(records),
+        ).format(file=name, n=len(records))
     )
     return records
 
@@ -419,38 +482,62 @@ def _documents(
     for doc in manifest["documents"]:
         name = str(doc["file"])
         if name not in contents:
-            report.problems.append(f"{name} : document annoncé mais absent ou non vérifié")
+            report.problems.append(
+                _("{file}: document announced but missing or not verified").format(file=name)
+            )
             continue
         pdf = contents[name]
         if sha256_hex(pdf) != doc["sha256"]:
-            report.problems.append(f"{name} : ce n'est pas le document que le manifeste décrit")
+            report.problems.append(
+                _("{file}: this is not the document the manifest describes").format(file=name)
+            )
             continue
         if doc["sha256"] not in named:
-            report.problems.append(f"{name} : aucun enregistrement du journal ne nomme ce document")
+            report.problems.append(
+                _("{file}: no journal record names this document").format(file=name)
+            )
             continue
         try:
             snapshot = extract_snapshot(pdf)
         except CoopflowError as exc:
-            report.problems.append(f"{name} : instantané joint illisible ({exc.message})")
+            report.problems.append(
+                _("{file}: attached snapshot unreadable ({error})").format(
+                    file=name, error=exc.message
+                )
+            )
             continue
         if sha256_hex(canonical_json(snapshot)) != doc["snapshot_sha256"]:
-            report.problems.append(f"{name} : l'instantané joint au PDF a changé")
+            report.problems.append(
+                _("{file}: the snapshot attached to the PDF changed").format(file=name)
+            )
             continue
         snapshots[name] = snapshot
+        status = _STATUS.get(doc["status"])
         report.checked.append(
-            f"{name} : {doc['kind']} v{doc['version']} ({_STATUS.get(doc['status'], '?')}), "
-            "nommé par le journal, instantané joint intact"
+            _(
+                "{file}: {kind} v{version} ({status}), named by the journal, attached snapshot "
+                "intact"
+            ).format(
+                file=name,
+                kind=doc["kind"],
+                version=doc["version"],
+                status=_(status) if status is not None else "?",
+            )
         )
     for sha in sorted(named - {str(doc["sha256"]) for doc in manifest["documents"]}):
         seqs = [str(r["seq"]) for r in records if r["document_sha256"] == sha]
         report.problems.append(
-            f"le journal nomme le document {sha[:16]}… (enregistrement {', '.join(seqs)}), "
-            "absent du dossier"
+            ngettext(
+                "the journal names document {sha256}… (record {records}), missing from the bundle",
+                "the journal names document {sha256}… (records {records}), missing from the bundle",
+                len(seqs),
+            ).format(sha256=sha[:16], records=", ".join(seqs))
         )
     return snapshots
 
 
-_STATUS: Final = {"draft": "projet", "final": "définitif", "superseded": "remplacé"}
+#: A document's status as the report says it (translated where shown).
+_STATUS: Final = {"draft": N_("draft"), "final": N_("final"), "superseded": N_("superseded")}
 
 
 def _derived(
@@ -545,12 +632,16 @@ def _compare(
         wrong.extend(f"documents[{i}].{key}" for key in sorted(set(doc) - set(made)))
     if wrong:
         report.problems.append(
-            f"{name} : ne dit pas ce que disent le journal et les documents ({', '.join(wrong)})"
+            _("{file}: does not say what the journal and the documents say ({fields})").format(
+                file=name, fields=", ".join(wrong)
+            )
         )
     else:
         report.checked.append(
-            f"{name} : chaque indication (référence, intitulé, état, documents, statuts) est "
-            "celle du journal et des documents"
+            _(
+                "{file}: every statement (reference, title, state, documents, statuses) is the "
+                "journal's and the documents'"
+            ).format(file=name)
         )
 
 
@@ -569,43 +660,76 @@ def _verify_anchor(
         checkpoint = _checkpoint.parse(json.loads(contents[checkpoint_name]), checkpoint_name)
         checked = checkpoint.check(trusted_keys=trusted_keys, tsa_roots=tsa_roots)
     except (EvidenceError, ValueError) as exc:
-        report.problems.append(f"{checkpoint_name} : {getattr(exc, 'message', exc)}")
+        report.problems.append(
+            _("{file}: {error}").format(file=checkpoint_name, error=getattr(exc, "message", exc))
+        )
         return
     report.database = str(checkpoint.statement.get("database"))
     if manifest.get("database") != report.database:
         report.problems.append(
-            f"{checkpoint_name} : point de contrôle d'une autre base ({report.database}) que "
-            f"celle du dossier ({manifest.get('database')})"
+            _(
+                "{file}: a checkpoint of another database ({database}) than the bundle's "
+                "({expected})"
+            ).format(
+                file=checkpoint_name, database=report.database, expected=manifest.get("database")
+            )
         )
         return
-    who = "une clé de confiance fournie" if checked.key_trusted else "la clé qu'il contient"
     report.checked.append(
-        f"{checkpoint_name} : point de contrôle n° {checkpoint.seq}, signature "
-        f"{checkpoint.algorithm} valide, vérifiée avec {who} (empreinte "
-        f"{checkpoint.key_id[:16]}…)"
+        (
+            _(
+                "{file}: checkpoint no. {seq}, valid {algorithm} signature, checked with a "
+                "trusted key given (fingerprint {key}…)"
+            )
+            if checked.key_trusted
+            else _(
+                "{file}: checkpoint no. {seq}, valid {algorithm} signature, checked with the "
+                "key it holds (fingerprint {key}…)"
+            )
+        ).format(
+            file=checkpoint_name,
+            seq=checkpoint.seq,
+            algorithm=checkpoint.algorithm,
+            key=checkpoint.key_id[:16],
+        )
     )
     if not checked.key_trusted:
         report.warnings.append(
-            f"{checkpoint_name} : comparez l'empreinte de la clé ({checkpoint.key_id}) à celle "
-            "que publie le service juridique, ou donnez sa clé publique (--key)"
+            _(
+                "{file}: compare the key's fingerprint ({key}) with the one the legal "
+                "department publishes, or give its public key (--key)"
+            ).format(file=checkpoint_name, key=checkpoint.key_id)
         )
     if checked.timestamp is None:
         # With the TSA's root given, a timestamp is what is asked for.
         (report.problems if tsa_roots else report.warnings).append(
-            f"{checkpoint_name} : aucun jeton d'horodatage"
+            _("{file}: no timestamp token").format(file=checkpoint_name)
         )
     else:
-        report.anchored_at = checked.timestamp.gen_time
-        rooted = "une autorité racine fournie" if checked.tsa_rooted else "son propre certificat"
+        report.anchored_at = at = checked.timestamp.gen_time
         report.checked.append(
-            f"{checkpoint_name} : horodatage RFC 3161 du "
-            f"{checked.timestamp.gen_time:%d/%m/%Y à %H:%M:%S} UTC par {checked.timestamp.tsa}, "
-            f"vérifié avec {rooted}"
+            (
+                _(
+                    "{file}: RFC 3161 timestamp of {date} at {time} UTC by {tsa}, checked with "
+                    "a root authority given"
+                )
+                if checked.tsa_rooted
+                else _(
+                    "{file}: RFC 3161 timestamp of {date} at {time} UTC by {tsa}, checked with "
+                    "its own certificate"
+                )
+            ).format(
+                file=checkpoint_name,
+                date=f"{at:%d/%m/%Y}",
+                time=f"{at:%H:%M:%S}",
+                tsa=checked.timestamp.tsa,
+            )
         )
         if not checked.tsa_rooted:
             report.warnings.append(
-                f"{checkpoint_name} : le jeton d'horodatage n'a pas été rattaché à une autorité "
-                "de confiance (--tsa-root)"
+                _(
+                    "{file}: the timestamp token was not tied to a trusted authority (--tsa-root)"
+                ).format(file=checkpoint_name)
             )
     try:
         proof = json.loads(contents[proof_name])
@@ -613,27 +737,40 @@ def _verify_anchor(
         path = [bytes.fromhex(h) for h in proof["path"]]
         index, size = int(proof["index"]), int(proof["tree_size"])
     except (EvidenceError, KeyError, TypeError, ValueError) as exc:
-        report.problems.append(f"{proof_name} : preuve mal formée ({exc!r})")
+        report.problems.append(
+            _("{file}: malformed proof ({error})").format(file=proof_name, error=repr(exc))
+        )
         return
     if leaf.chain != f"{PARTNERSHIP}{reference}" or size != checkpoint.tree_size:
-        report.problems.append(f"{proof_name} : la preuve ne concerne pas ce partenariat")
+        report.problems.append(
+            _("{file}: the proof is not about this partnership").format(file=proof_name)
+        )
         return
     root = _checkpoint.root_from_path(index, size, leaf.hash(), path)
     if root is None or root.hex() != checkpoint.root:
         report.problems.append(
-            f"{proof_name} : la preuve ne mène pas à la racine signée du point de contrôle"
+            _("{file}: the proof does not lead to the checkpoint's signed root").format(
+                file=proof_name
+            )
         )
         return
     if leaf.seq > len(records) or (leaf.seq and records[leaf.seq - 1]["hash"] != leaf.head):
         report.problems.append(
-            f"{proof_name} : le journal ne contient pas l'enregistrement {leaf.seq} que le point "
-            "de contrôle a scellé (journal réécrit ou tronqué)"
+            _(
+                "{file}: the journal does not hold record {seq} that the checkpoint sealed "
+                "(journal rewritten or cut short)"
+            ).format(file=proof_name, seq=leaf.seq)
         )
         return
     report.anchored_records = leaf.seq
     report.checked.append(
-        f"{proof_name} : les enregistrements 1 à {leaf.seq} du journal sont ceux que le point "
-        f"de contrôle a scellés (preuve d'inclusion RFC 9162, {len(path)} empreintes)"
+        ngettext(
+            "{file}: records 1 to {seq} of the journal are those the checkpoint sealed (RFC "
+            "9162 inclusion proof, {n} hash)",
+            "{file}: records 1 to {seq} of the journal are those the checkpoint sealed (RFC "
+            "9162 inclusion proof, {n} hashes)",
+            len(path),
+        ).format(file=proof_name, seq=leaf.seq, n=len(path))
     )
     if leaf.seq < len(records):
         sealed = {r["document_sha256"] for r in records[: leaf.seq] if r["document_sha256"]}
@@ -641,7 +778,15 @@ def _verify_anchor(
             str(doc["file"]) for doc in manifest["documents"] if doc["sha256"] not in sealed
         )
         report.warnings.append(
-            f"les enregistrements {leaf.seq + 1} à {len(records)} sont postérieurs au point de "
-            "contrôle : cohérents, mais pas encore scellés"
-            + (f" (eux seuls nomment {', '.join(later)})" if later else "")
+            (
+                _(
+                    "records {first} to {last} are later than the checkpoint: consistent, but "
+                    "not sealed yet (they alone name {documents})"
+                )
+                if later
+                else _(
+                    "records {first} to {last} are later than the checkpoint: consistent, but "
+                    "not sealed yet"
+                )
+            ).format(first=leaf.seq + 1, last=len(records), documents=", ".join(later))
         )

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from ._canonical import canonical_bytes, sha256_hex
+from ._i18n import _
 from .errors import EvidenceError
 
 if TYPE_CHECKING:
@@ -153,7 +154,9 @@ class Leaf:
             or not isinstance(value[1], int)
             or not isinstance(value[2], str)
         ):
-            raise EvidenceError(f"a checkpoint leaf must be [chain, seq, head], not {value!r}")
+            raise EvidenceError(
+                _("a checkpoint leaf must be [chain, seq, head], not {value!r}").format(value=value)
+            )
         return cls(value[0], value[1], value[2])
 
 
@@ -175,7 +178,9 @@ def _load_pem_certificate(pem: bytes, what: str) -> Any:
     try:
         return x509.load_pem_x509_certificate(pem)
     except ValueError as exc:
-        raise EvidenceError(f"{what} is not a PEM X.509 certificate: {exc}") from exc
+        raise EvidenceError(
+            _("{what} is not a PEM X.509 certificate: {error}").format(what=what, error=exc)
+        ) from exc
 
 
 def _algorithm_of(public: Any) -> str:
@@ -188,7 +193,9 @@ def _algorithm_of(public: Any) -> str:
     if isinstance(public, rsa.RSAPublicKey):
         return "rsa-pkcs1v15-sha256"
     raise EvidenceError(
-        f"unsupported key type {type(public).__name__}: use an Ed25519, ECDSA or RSA key"
+        _("unsupported key type {type}: use an Ed25519, ECDSA or RSA key").format(
+            type=type(public).__name__
+        )
     )
 
 
@@ -196,7 +203,7 @@ def public_key_id(public_pem: str) -> str:
     """A public key's identifier: the SHA-256 of its DER SubjectPublicKeyInfo."""
     from cryptography.hazmat.primitives import serialization
 
-    key = load_public_key(public_pem.encode(), "the public key")
+    key = load_public_key(public_pem.encode(), _("the public key"))
     der = key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -214,7 +221,9 @@ def load_public_key(pem: bytes, what: str) -> Any:
             return x509.load_pem_x509_certificate(pem).public_key()
         return serialization.load_pem_public_key(pem)
     except (ValueError, UnsupportedAlgorithm) as exc:
-        raise EvidenceError(f"{what} is not a PEM public key or certificate: {exc}") from exc
+        raise EvidenceError(
+            _("{what} is not a PEM public key or certificate: {error}").format(what=what, error=exc)
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -236,15 +245,21 @@ class SigningKey:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise EvidenceError(f"cannot read the checkpoint key {path}: {exc.strerror}") from exc
+            raise EvidenceError(
+                _("cannot read the checkpoint key {path}: {error}").format(
+                    path=path, error=exc.strerror
+                )
+            ) from exc
         try:
             private = serialization.load_pem_private_key(
                 data, password=password.encode() if password else None
             )
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise EvidenceError(
-                f"{path} is not a PEM private key coopflow can use ({exc}); a password-"
-                "protected key needs COOPFLOW_CHECKPOINT_KEY_PASSWORD"
+                _(
+                    "{path} is not a PEM private key coopflow can use ({error}); a "
+                    "password-protected key needs COOPFLOW_CHECKPOINT_KEY_PASSWORD"
+                ).format(path=path, error=exc)
             ) from exc
         public = private.public_key()
         algorithm = _algorithm_of(public)
@@ -257,14 +272,20 @@ class SigningKey:
                 raw = certificate.read_bytes()
             except OSError as exc:
                 raise EvidenceError(
-                    f"cannot read the checkpoint certificate {certificate}: {exc.strerror}"
+                    _("cannot read the checkpoint certificate {path}: {error}").format(
+                        path=certificate, error=exc.strerror
+                    )
                 ) from exc
             cert = _load_pem_certificate(raw, str(certificate))
             cert_public = cert.public_key().public_bytes(
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
             )
             if cert_public.decode() != public_pem:
-                raise EvidenceError(f"the certificate {certificate} is not the key {path}'s")
+                raise EvidenceError(
+                    _("the certificate {certificate} is not the key {path}'s").format(
+                        certificate=certificate, path=path
+                    )
+                )
             cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
         return cls(private, algorithm, public_pem, cert_pem)
 
@@ -296,9 +317,13 @@ def new_key(path: Path) -> str:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     except FileExistsError as exc:
-        raise EvidenceError(f"{path} exists: coopflow does not overwrite a key") from exc
+        raise EvidenceError(
+            _("{path} exists: coopflow does not overwrite a key").format(path=path)
+        ) from exc
     except OSError as exc:
-        raise EvidenceError(f"cannot create {path}: {exc.strerror}") from exc
+        raise EvidenceError(
+            _("cannot create {path}: {error}").format(path=path, error=exc.strerror)
+        ) from exc
     with os.fdopen(fd, "wb") as file:
         file.write(pem)
     return (
@@ -314,7 +339,7 @@ def signature_valid(algorithm: str, public_pem: str, signature: bytes, data: byt
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-    key = load_public_key(public_pem.encode(), "the checkpoint's public key")
+    key = load_public_key(public_pem.encode(), _("the checkpoint's public key"))
     if _algorithm_of(key) != algorithm:
         return False
     try:
@@ -380,7 +405,11 @@ class CheckpointSettings:
             try:
                 roots.append(path.read_bytes())
             except OSError as exc:
-                raise EvidenceError(f"cannot read the TSA root {path}: {exc.strerror}") from exc
+                raise EvidenceError(
+                    _("cannot read the TSA root {path}: {error}").format(
+                        path=path, error=exc.strerror
+                    )
+                ) from exc
         return roots
 
 
@@ -459,19 +488,27 @@ class CheckpointFile:
         """Check the signature (against ``trusted_keys``, PEM public keys or certificates, when
         given), the timestamp token (against ``tsa_roots`` when given) and, if the leaves are
         here, that they make the signed root.  Raises EvidenceError naming what fails."""
-        where = f"checkpoint {self.statement.get('seq', '?')}"
+        seq = self.statement.get("seq", "?")
         if self.statement.get("format") != FORMAT:
-            raise EvidenceError(f"{where}: unknown format {self.statement.get('format')!r}")
+            raise EvidenceError(
+                _("checkpoint {seq}: unknown format {format!r}").format(
+                    seq=seq, format=self.statement.get("format")
+                )
+            )
         if not signature_valid(
             self.algorithm, self.public_key, self.signature, self.statement_bytes
         ):
-            raise EvidenceError(f"{where}: the signature does not match the statement")
+            raise EvidenceError(
+                _("checkpoint {seq}: the signature does not match the statement").format(seq=seq)
+            )
         trusted = None
         if trusted_keys:
             ids = {public_key_id(_public_pem(key)) for key in trusted_keys}
             if self.key_id not in ids:
                 raise EvidenceError(
-                    f"{where}: signed by key {self.key_id[:16]}…, which is not a trusted key"
+                    _("checkpoint {seq}: signed by key {key}…, which is not a trusted key").format(
+                        seq=seq, key=self.key_id[:16]
+                    )
                 )
             trusted = True
         from . import _timestamp
@@ -482,19 +519,25 @@ class CheckpointFile:
         if self.leaves:
             if len(self.leaves) != self.tree_size:
                 raise EvidenceError(
-                    f"{where}: {len(self.leaves)} leaves, the statement says {self.tree_size}"
+                    _("checkpoint {seq}: {n} leaves, the statement says {size}").format(
+                        seq=seq, n=len(self.leaves), size=self.tree_size
+                    )
                 )
             if list(self.leaves) != sorted(self.leaves, key=lambda leaf: leaf.chain):
-                raise EvidenceError(f"{where}: the leaves are not in order")
+                raise EvidenceError(
+                    _("checkpoint {seq}: the leaves are not in order").format(seq=seq)
+                )
             if tree_root([leaf.hash() for leaf in self.leaves]).hex() != self.root:
-                raise EvidenceError(f"{where}: the leaves do not make the signed root")
+                raise EvidenceError(
+                    _("checkpoint {seq}: the leaves do not make the signed root").format(seq=seq)
+                )
         return CheckedCheckpoint(self, trusted, stamp, bool(tsa_roots))
 
 
 def _public_pem(key: str) -> str:
     from cryptography.hazmat.primitives import serialization
 
-    public = load_public_key(key.encode(), "a trusted key")
+    public = load_public_key(key.encode(), _("a trusted key"))
     return str(
         public.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -568,7 +611,11 @@ def parse(value: Any, source: str) -> CheckpointFile:
     """A checkpoint from its JSON (as :meth:`CheckpointFile.as_json` writes it)."""
     try:
         if value.get("format") != FORMAT:
-            raise EvidenceError(f"{source}: not a coopflow checkpoint ({FORMAT})")
+            raise EvidenceError(
+                _("{source}: not a coopflow checkpoint ({format})").format(
+                    source=source, format=FORMAT
+                )
+            )
         sig = value["signature"]
         stamp = value.get("timestamp")
         found = CheckpointFile(
@@ -584,9 +631,15 @@ def parse(value: Any, source: str) -> CheckpointFile:
     except EvidenceError:
         raise
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        raise EvidenceError(f"{source}: not a well-formed checkpoint ({exc!r})") from exc
+        raise EvidenceError(
+            _("{source}: not a well-formed checkpoint ({error})").format(
+                source=source, error=repr(exc)
+            )
+        ) from exc
     if value.get("statement_sha256") not in (None, found.sha256):
-        raise EvidenceError(f"{source}: statement_sha256 is not the statement's hash")
+        raise EvidenceError(
+            _("{source}: statement_sha256 is not the statement's hash").format(source=source)
+        )
     return found
 
 
@@ -595,9 +648,11 @@ def read_file(path: Path) -> CheckpointFile:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise EvidenceError(f"cannot read the checkpoint {path}: {exc.strerror}") from exc
+        raise EvidenceError(
+            _("cannot read the checkpoint {path}: {error}").format(path=path, error=exc.strerror)
+        ) from exc
     try:
         value = json.loads(raw)
     except ValueError as exc:
-        raise EvidenceError(f"{path} is not JSON: {exc}") from exc
+        raise EvidenceError(_("{path} is not JSON: {error}").format(path=path, error=exc)) from exc
     return parse(value, str(path))

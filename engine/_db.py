@@ -29,6 +29,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
+from ._i18n import _
 from .errors import (
     ConcurrentModificationError,
     CoopflowError,
@@ -121,7 +122,8 @@ def create_owned_engine(
         or not 0 < lock_timeout <= 86_400
     ):
         raise ValidationError(
-            f"{lock_timeout!r} is not a number of seconds from 0 to 86400", field="lock_timeout"
+            _("{value!r} is not a number of seconds from 0 to 86400").format(value=lock_timeout),
+            field="lock_timeout",
         )
     engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
@@ -147,14 +149,18 @@ def check_schema_name(backend: str, schema: str | None) -> None:
         return
     if backend != "postgresql":
         raise ValidationError(
-            f"a schema is a PostgreSQL option; on {backend} coopflow's tables are kept apart "
-            "by their coopflow_ prefix",
+            _(
+                "a schema is a PostgreSQL option; on {backend} coopflow's tables are kept "
+                "apart by their coopflow_ prefix"
+            ).format(backend=backend),
             field="schema",
         )
     if not _SCHEMA_NAME.fullmatch(schema):
         raise ValidationError(
-            f"{schema!r} is not a schema name coopflow accepts: lower-case letters, digits and "
-            "underscores, not starting with a digit, at most 63 characters",
+            _(
+                "{schema!r} is not a schema name coopflow accepts: lower-case letters, digits "
+                "and underscores, not starting with a digit, at most 63 characters"
+            ).format(schema=schema),
             field="schema",
         )
 
@@ -225,35 +231,48 @@ def translated_errors(reference: str | None = None) -> Iterator[None]:
     except CoopflowError:
         raise
     except StaleDataError as exc:
-        raise ConcurrentModificationError(reference or "?", "its version changed") from exc
+        raise ConcurrentModificationError(reference or "?", _("its version changed")) from exc
     except IntegrityError as exc:
         text = str(exc.orig)
         if "coopflow_journal" in text and ("seq" in text or "prev_hash" in text):
-            raise ConcurrentModificationError(reference or "?", "journal race") from exc
-        raise ValidationError(f"the database refused the change: {_first_line(text)}") from exc
+            raise ConcurrentModificationError(reference or "?", _("journal race")) from exc
+        raise ValidationError(
+            _("the database refused the change: {error}").format(error=_first_line(text))
+        ) from exc
     except OperationalError as exc:
         if _is_lock_error(exc):
             raise ConcurrentModificationError(
-                reference or "?", "the database is busy with another writer"
+                reference or "?", _("the database is busy with another writer")
             ) from exc
         if "readonly" in str(exc.orig).lower():
             raise CoopflowError(
-                "the database is read-only (opened with mode=ro, or on read-only media): "
-                "it can be read, verified and exported, not changed"
+                _(
+                    "the database is read-only (opened with mode=ro, or on read-only media): it "
+                    "can be read, verified and exported, not changed"
+                )
             ) from exc
-        raise CoopflowError(f"database error: {_first_line(str(exc.orig))}") from exc
+        raise CoopflowError(
+            _("database error: {error}").format(error=_first_line(str(exc.orig)))
+        ) from exc
     except DBAPIError as exc:
         if _is_lock_error(exc):
-            raise ConcurrentModificationError(reference or "?", "lock conflict") from exc
+            raise ConcurrentModificationError(reference or "?", _("lock conflict")) from exc
         if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
             # The database's own refusal: coopflow_check_author, or a right not granted.
             message = _first_line(str(exc.orig)).removeprefix("coopflow: ")
             raise PermissionDenied(
-                "write", "", (), reason=f"the database refused it ({message})"
+                "write",
+                "",
+                (),
+                reason=_("the database refused it ({message})").format(message=message),
             ) from exc
-        raise CoopflowError(f"database error: {_first_line(str(exc.orig))}") from exc
+        raise CoopflowError(
+            _("database error: {error}").format(error=_first_line(str(exc.orig)))
+        ) from exc
     except SQLAlchemyError as exc:
-        raise CoopflowError(f"database error: {_first_line(str(exc))}") from exc
+        raise CoopflowError(
+            _("database error: {error}").format(error=_first_line(str(exc)))
+        ) from exc
 
 
 def _first_line(text: str) -> str:

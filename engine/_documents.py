@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from . import _articles as articles
 from . import _visas as visas
 from ._canonical import canonical_json, iso_date, sha256_hex
+from ._i18n import _
 from ._validate import positive_int
 from ._vocabulary import NATURES, SCALES, Kind
 from .errors import NotFoundError, ValidationError
@@ -166,7 +167,9 @@ def check_render_timeout(value: object, field: str = "render_timeout") -> float:
         or not 0 < value <= LONGEST_RENDER_S
     ):
         raise ValidationError(
-            f"{value!r} is not a number of seconds more than 0 and at most {LONGEST_RENDER_S}",
+            _("{value!r} is not a number of seconds more than 0 and at most {limit}").format(
+                value=value, limit=LONGEST_RENDER_S
+            ),
             field=field,
         )
     return float(value)
@@ -410,12 +413,14 @@ class DocumentStore:
         snapshot), not the signatories named since for an avenant."""
         amendments = self.signed_amendments(session, p, through=through)
         if not any(a["number"] == through for a in amendments):
-            raise NotFoundError("signed avenant", f"n° {through} of {p.reference}")
+            raise NotFoundError("signed avenant", through, within=p.reference)
         free = [a["number"] for a in amendments if articles.has_free(a["changes"])]
         if free:
             raise ValidationError(
-                f"avenant n° {free[0]} was written before changes aimed at articles (revision "
-                "0008): the protocol it amended cannot be consolidated",
+                _(
+                    "avenant n° {number} was written before changes aimed at articles (revision "
+                    "0008): the protocol it amended cannot be consolidated"
+                ).format(number=free[0]),
                 field="subject",
             )
         protocol = self.protocol_snapshot(session, p, final=final, version=version)
@@ -469,12 +474,17 @@ class DocumentStore:
             select(Amendment).where(Amendment.partnership_id == p.id, Amendment.number == number)
         ).one_or_none()
         if amendment is None:
-            raise NotFoundError("avenant", f"n° {number} of {p.reference}")
+            raise NotFoundError("avenant", number, within=p.reference)
         if amendment.withdrawn_on is not None:
             raise ValidationError(
-                f"avenant n° {number} of {p.reference} was withdrawn on "
-                f"{amendment.withdrawn_on.isoformat()}: it is not rendered again (its documents "
-                "are kept)",
+                _(
+                    "avenant n° {number} of {reference} was withdrawn on {date}: it is not "
+                    "rendered again (its documents are kept)"
+                ).format(
+                    number=number,
+                    reference=p.reference,
+                    date=amendment.withdrawn_on.isoformat(),
+                ),
                 field="subject",
             )
         return {
@@ -610,7 +620,7 @@ class DocumentStore:
             select(Programme).where(Programme.partnership_id == p.id, Programme.label == subject)
         ).one_or_none()
         if prog is None:
-            raise NotFoundError("programme", f"{subject} of {p.reference}")
+            raise NotFoundError("programme", subject, within=p.reference)
         return self.programme_snapshot(session, p, prog, final=final, version=version)
 
     def latest(self, session: Session, p: Partnership, kind: str, subject: str) -> Document | None:
@@ -758,7 +768,9 @@ def normal_subject(kind: str, subject: str) -> str:
         return subject
     text = str(subject).strip()
     if not text.isascii() or not text.isdigit():
-        raise ValidationError(f"{subject!r} is not an avenant's number", field="subject")
+        raise ValidationError(
+            _("{subject!r} is not an avenant's number").format(subject=subject), field="subject"
+        )
     return str(positive_int(text, "subject", maximum=999))
 
 
@@ -766,7 +778,9 @@ def _protocol(session: Session, p: Partnership) -> Protocol:
     proto = session.scalars(select(Protocol).where(Protocol.partnership_id == p.id)).one_or_none()
     if proto is None:
         raise ValidationError(
-            f"{p.reference} has no protocol yet: set its period first (coopflow protocol set)",
+            _(
+                "{reference} has no protocol yet: set its period first (coopflow protocol set)"
+            ).format(reference=p.reference),
             field="protocol",
         )
     return proto

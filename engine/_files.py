@@ -61,6 +61,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from coopflow._i18n import N_, _
 from coopflow.errors import OutputError, ValidationError
 
 __all__ = [
@@ -110,11 +111,11 @@ _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS})
 _CHUNK = 1 << 20
 
-_LINK = (
+_LINK = N_(
     "is a symbolic link: coopflow does not follow links in an output folder; remove it or "
     "choose another folder"
 )
-_OTHER_CONTENT = "exists with other content: choose an empty folder or remove it"
+_OTHER_CONTENT = N_("exists with other content: choose an empty folder or remove it")
 
 
 def _transliterate(ch: str) -> str:
@@ -144,7 +145,10 @@ def safe_name(text: str, *, what: str, max_length: int = MAX_NAME_LENGTH) -> str
     if not name:
         shown = nfc if len(nfc) <= 40 else nfc[:40] + "…"
         raise ValidationError(
-            f"{shown!r} cannot be used in a file name: no letter or digit remains", field=what
+            _("{shown!r} cannot be used in a file name: no letter or digit remains").format(
+                shown=shown
+            ),
+            field=what,
         )
     if len(name) > max_length:
         digest = hashlib.sha256(nfc.encode("utf-8", "surrogatepass")).hexdigest()[:12]
@@ -176,10 +180,10 @@ def _kind(mode: int) -> str | None:
     if stat.S_ISREG(mode):
         return None
     if stat.S_ISLNK(mode):
-        return _LINK
+        return _(_LINK)
     if stat.S_ISDIR(mode):
-        return "is a folder: choose another folder or remove it"
-    return "exists and is not a regular file: choose another folder or remove it"
+        return _("is a folder: choose another folder or remove it")
+    return _("exists and is not a regular file: choose another folder or remove it")
 
 
 class OutputFolder:
@@ -210,18 +214,24 @@ class OutputFolder:
             return os.open(self.path, _DIR_FLAGS)
         except FileNotFoundError:
             if not create:
-                raise OutputError(where, "does not exist") from None
+                raise OutputError(where, _("does not exist")) from None
         except NotADirectoryError:
-            raise OutputError(where, "exists and is not a folder") from None
+            raise OutputError(where, _("exists and is not a folder")) from None
         except OSError as exc:
-            raise OutputError(where, f"cannot be opened: {_reason(exc)}") from None
+            raise OutputError(
+                where, _("cannot be opened: {reason}").format(reason=_reason(exc))
+            ) from None
         try:
             os.makedirs(self.path, exist_ok=True)
             return os.open(self.path, _DIR_FLAGS)
         except (FileExistsError, NotADirectoryError):
-            raise OutputError(where, "exists and is not a folder (or is a broken link)") from None
+            raise OutputError(
+                where, _("exists and is not a folder (or is a broken link)")
+            ) from None
         except OSError as exc:
-            raise OutputError(where, f"cannot be created: {_reason(exc)}") from None
+            raise OutputError(
+                where, _("cannot be created: {reason}").format(reason=_reason(exc))
+            ) from None
 
     # ------------------------------------------------------------------ the folder itself
 
@@ -267,19 +277,23 @@ class OutputFolder:
             except FileExistsError:
                 pass
             except OSError as exc:
-                raise OutputError(where, f"cannot be created: {_reason(exc)}") from None
+                raise OutputError(
+                    where, _("cannot be created: {reason}").format(reason=_reason(exc))
+                ) from None
         try:
             sub = os.open(name, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
         except FileNotFoundError:
-            raise OutputError(where, "does not exist") from None
+            raise OutputError(where, _("does not exist")) from None
         except OSError as exc:
             entry = self.stat(name)
             if entry is None or stat.S_ISDIR(entry.st_mode):
-                raise OutputError(where, f"cannot be opened: {_reason(exc)}") from None
+                raise OutputError(
+                    where, _("cannot be opened: {reason}").format(reason=_reason(exc))
+                ) from None
             if stat.S_ISLNK(entry.st_mode):
-                raise OutputError(where, _LINK) from None
+                raise OutputError(where, _(_LINK)) from None
             raise OutputError(
-                where, "exists and is not a folder: remove it or choose another folder"
+                where, _("exists and is not a folder: remove it or choose another folder")
             ) from None
         return self._adopt(self.path / name, sub)
 
@@ -293,7 +307,9 @@ class OutputFolder:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise OutputError(str(self.path / name), f"cannot be read: {_reason(exc)}") from None
+            raise OutputError(
+                str(self.path / name), _("cannot be read: {reason}").format(reason=_reason(exc))
+            ) from None
 
     def read(self, name: str) -> bytes | None:
         """The bytes of the regular file ``name``, or None if there is no such entry; a link, a
@@ -322,7 +338,9 @@ class OutputFolder:
         except FileNotFoundError:
             return False
         except OSError as exc:
-            raise OutputError(where, f"cannot be removed: {_reason(exc)}") from None
+            raise OutputError(
+                where, _("cannot be removed: {reason}").format(reason=_reason(exc))
+            ) from None
         return True
 
     def write_all(self, files: Mapping[str, bytes]) -> list[Path]:
@@ -357,10 +375,14 @@ class OutputFolder:
         except FileExistsError:
             # Created by someone else since the check: the same rules apply to it.
             if not self._holds(name, data):
-                raise OutputError(str(target), "changed while being written: try again") from None
+                raise OutputError(
+                    str(target), _("changed while being written: try again")
+                ) from None
         except OSError as exc:
             if exc.errno not in _NO_HARD_LINKS:
-                raise OutputError(str(target), f"cannot be written: {_reason(exc)}") from None
+                raise OutputError(
+                    str(target), _("cannot be written: {reason}").format(reason=_reason(exc))
+                ) from None
             self._write_in_place(name, data)
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -380,14 +402,16 @@ class OutputFolder:
             fd = os.open(name, _READ_FLAGS, dir_fd=self.fileno())
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                raise OutputError(where, _LINK) from None
-            raise OutputError(where, f"cannot be read: {_reason(exc)}") from None
+                raise OutputError(where, _(_LINK)) from None
+            raise OutputError(
+                where, _("cannot be read: {reason}").format(reason=_reason(exc))
+            ) from None
         opened = os.fstat(fd)
         if (opened.st_dev, opened.st_ino) != (entry.st_dev, entry.st_ino) or not stat.S_ISREG(
             opened.st_mode
         ):
             os.close(fd)
-            raise OutputError(where, "changed while being read: try again")
+            raise OutputError(where, _("changed while being read: try again"))
         return fd
 
     def _holds(self, name: str, data: bytes) -> bool:
@@ -400,15 +424,15 @@ class OutputFolder:
         fd = self._open_regular(name, entry)
         with os.fdopen(fd, "rb") as file:
             if os.fstat(file.fileno()).st_size != len(data):
-                raise OutputError(where, _OTHER_CONTENT)
+                raise OutputError(where, _(_OTHER_CONTENT))
             view = memoryview(data)
             offset = 0
             while chunk := file.read(_CHUNK):
                 if chunk != view[offset : offset + len(chunk)]:
-                    raise OutputError(where, _OTHER_CONTENT)
+                    raise OutputError(where, _(_OTHER_CONTENT))
                 offset += len(chunk)
             if offset != len(data):
-                raise OutputError(where, _OTHER_CONTENT)
+                raise OutputError(where, _(_OTHER_CONTENT))
         return True
 
     def _temporary(self, data: bytes) -> str:
@@ -421,15 +445,19 @@ class OutputFolder:
             except FileExistsError:
                 continue
             except OSError as exc:
-                raise OutputError(str(self.path), f"cannot be written: {_reason(exc)}") from None
+                raise OutputError(
+                    str(self.path), _("cannot be written: {reason}").format(reason=_reason(exc))
+                ) from None
             try:
                 self._fill(fd, data)
             except OSError as exc:
                 with contextlib.suppress(OSError):
                     os.unlink(name, dir_fd=dir_fd)
-                raise OutputError(str(self.path), f"cannot be written: {_reason(exc)}") from None
+                raise OutputError(
+                    str(self.path), _("cannot be written: {reason}").format(reason=_reason(exc))
+                ) from None
             return name
-        raise OutputError(str(self.path), "cannot create a temporary file")  # pragma: no cover
+        raise OutputError(str(self.path), _("cannot create a temporary file"))  # pragma: no cover
 
     def _write_in_place(self, name: str, data: bytes) -> None:
         """The fallback without hard links: create ``name`` exclusively and write into it."""
@@ -439,10 +467,12 @@ class OutputFolder:
             fd = os.open(name, _NEW_FILE_FLAGS, 0o644, dir_fd=dir_fd)
         except FileExistsError:
             if not self._holds(name, data):
-                raise OutputError(where, "changed while being written: try again") from None
+                raise OutputError(where, _("changed while being written: try again")) from None
             return
         except OSError as exc:
-            raise OutputError(where, f"cannot be written: {_reason(exc)}") from None
+            raise OutputError(
+                where, _("cannot be written: {reason}").format(reason=_reason(exc))
+            ) from None
         mine = os.fstat(fd)
         try:
             self._fill(fd, data)
@@ -452,7 +482,9 @@ class OutputFolder:
                 now = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
                 if (now.st_dev, now.st_ino) == (mine.st_dev, mine.st_ino):
                     os.unlink(name, dir_fd=dir_fd)
-            raise OutputError(where, f"cannot be written: {_reason(exc)}") from None
+            raise OutputError(
+                where, _("cannot be written: {reason}").format(reason=_reason(exc))
+            ) from None
 
     @staticmethod
     def _fill(fd: int, data: bytes) -> None:
@@ -468,7 +500,9 @@ class OutputFolder:
             os.fsync(self.fileno())
         except OSError as exc:
             if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF):
-                raise OutputError(str(self.path), f"cannot be written: {_reason(exc)}") from None
+                raise OutputError(
+                    str(self.path), _("cannot be written: {reason}").format(reason=_reason(exc))
+                ) from None
 
 
 def safe_database_file(path: str | os.PathLike[str]) -> Path:
@@ -484,17 +518,23 @@ def safe_database_file(path: str | os.PathLike[str]) -> Path:
     except FileNotFoundError:
         return checked
     except OSError as exc:
-        raise OutputError(where, f"cannot be checked: {_reason(exc)}") from None
+        raise OutputError(
+            where, _("cannot be checked: {reason}").format(reason=_reason(exc))
+        ) from None
     if stat.S_ISLNK(entry.st_mode):
         raise OutputError(
             where,
-            "is a symbolic link: coopflow deletes and recreates this database file and does not "
-            "follow links; remove the link, or choose another folder",
+            _(
+                "is a symbolic link: coopflow deletes and recreates this database file and "
+                "does not follow links; remove the link, or choose another folder"
+            ),
         )
     if not stat.S_ISREG(entry.st_mode):
         raise OutputError(
             where,
-            "exists and is not a regular file: coopflow deletes and recreates this database file;"
-            " remove it, or choose another folder",
+            _(
+                "exists and is not a regular file: coopflow deletes and recreates this "
+                "database file; remove it, or choose another folder"
+            ),
         )
     return checked

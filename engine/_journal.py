@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ._canonical import canonical_json, iso_date, sha256_hex, utc_iso
 from ._context import Acting
+from ._i18n import _, ngettext
 from ._views import JournalEntry
 from .errors import ConcurrentModificationError, DocumentError
 from .models import (
@@ -363,10 +364,10 @@ def advance_on(
         marker = {} if ended is None else {"protocol_ended": ended}
         inserted = connection.execute(both, {**changes, **where, **record_values, **marker})
         if inserted.rowcount != 1:
-            raise ConcurrentModificationError(head.reference, "its version changed")
+            raise ConcurrentModificationError(head.reference, _("its version changed"))
     else:
         if connection.execute(advance, {**changes, **where}).rowcount != 1:
-            raise ConcurrentModificationError(head.reference, "its version changed")
+            raise ConcurrentModificationError(head.reference, _("its version changed"))
         connection.execute(record, {"partnership_id": head.id, **values})
         if ended is not None:
             connection.execute(_MARK_ENDED, {"_id": head.id, "protocol_ended": ended})
@@ -407,15 +408,27 @@ def advance(
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing that does not verify."""
+    """One thing that does not verify: where (``reference``, and ``seq``, the journal record,
+    when one is named), what (``code``, stable, for hosts: ``record_edited``,
+    ``document_missing``...; ``subject``, what the problem is about when it is not the record
+    itself: ``protocol v2``, a délibération's number...) and ``message``, in the language of
+    the moment it was found."""
 
     reference: str
     seq: int | None
     message: str
+    #: A stable, machine-readable name of the problem (hosts read it, never the message).
+    code: str = "broken"
+    #: What the problem is about, when it is not the record: a document (``protocol v2``), a
+    #: délibération (its number), a programme (its label)...
+    subject: str | None = None
 
     def __str__(self) -> str:
-        where = f"{self.reference} record {self.seq}" if self.seq else self.reference
-        return f"{where}: {self.message}"
+        if self.seq:
+            return _("{reference} record {seq}: {message}").format(
+                reference=self.reference, seq=self.seq, message=self.message
+            )
+        return _("{reference}: {message}").format(reference=self.reference, message=self.message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,6 +452,41 @@ class VerifyReport:
     def first_broken(self) -> Problem | None:
         return self.problems[0] if self.problems else None
 
+    def summary(self) -> str:
+        """What was verified, in one line, in the current language (``ok: 3 partnerships, 41
+        journal records and 6 documents verified, extending checkpoint 12``); with problems,
+        how many."""
+        if self.problems:
+            return ngettext("{n} problem found", "{n} problems found", len(self.problems)).format(
+                n=len(self.problems)
+            )
+        counts = {
+            "partnerships": ngettext(
+                "{n} partnership", "{n} partnerships", self.partnerships
+            ).format(n=self.partnerships),
+            "records": ngettext("{n} journal record", "{n} journal records", self.records).format(
+                n=self.records
+            ),
+            "documents": ngettext("{n} document", "{n} documents", self.documents).format(
+                n=self.documents
+            ),
+        }
+        if self.checkpoint is not None:
+            return _(
+                "ok: {partnerships}, {records} and {documents} verified, extending checkpoint "
+                "{checkpoint}"
+            ).format(checkpoint=self.checkpoint, **counts)
+        return _("ok: {partnerships}, {records} and {documents} verified").format(**counts)
+
+    def lines(self) -> list[str]:
+        """The report as a person reads it, in the current language: the summary, each
+        problem (``broken: ...``), each warning (``warning: ...``)."""
+        return (
+            [self.summary()]
+            + [_("broken: {problem}").format(problem=problem) for problem in self.problems]
+            + [_("warning: {message}").format(message=warning) for warning in self.warnings]
+        )
+
 
 def verify(
     session: Session,
@@ -456,8 +504,8 @@ def verify(
                 Programme.partnership_id == p.id
             )
         ).all()
-        labels = {pid: label for pid, label, _ in programmes}
-        states = {pid: state for pid, _, state in programmes}
+        labels = {pid: label for pid, label, _state in programmes}
+        states = {pid: state for pid, _label, state in programmes}
         records = list(
             session.scalars(
                 select(JournalRecord)
@@ -488,15 +536,30 @@ def _verify_chain(
     programme_states: dict[int, str] = {}
     for expected_seq, rec in enumerate(records, start=1):
         if rec.seq != expected_seq:
-            yield Problem(p.reference, expected_seq, f"record {expected_seq} is missing")
+            yield Problem(
+                p.reference,
+                expected_seq,
+                _("record {seq} is missing").format(seq=expected_seq),
+                "record_missing",
+            )
             return
         if rec.prev_hash != prev:
-            yield Problem(p.reference, rec.seq, "does not follow the previous record's hash")
+            yield Problem(
+                p.reference,
+                rec.seq,
+                _("does not follow the previous record's hash"),
+                "record_unchained",
+            )
             return
         label = labels.get(rec.programme_id) if rec.programme_id is not None else None
         digest = RecordContent.of_row(rec, label).digest(p.reference, rec.seq, rec.prev_hash)
         if digest != rec.hash:
-            yield Problem(p.reference, rec.seq, "content does not match its hash (edited)")
+            yield Problem(
+                p.reference,
+                rec.seq,
+                _("content does not match its hash (edited)"),
+                "record_edited",
+            )
             return
         prev = rec.hash
         if rec.programme_id is None:
@@ -507,26 +570,42 @@ def _verify_chain(
         yield Problem(
             p.reference,
             p.journal_seq + 1,
-            f"is not in the partnership's chain, which ends at record {p.journal_seq} (added)",
+            _("is not in the partnership's chain, which ends at record {last} (added)").format(
+                last=p.journal_seq
+            ),
+            "record_added",
         )
     elif p.journal_seq != len(records) or p.journal_head != prev:
         yield Problem(
             p.reference,
             len(records) + 1,
-            f"the chain ends at record {len(records)} but the partnership's last record is "
-            f"{p.journal_seq} (records deleted)",
+            _(
+                "the chain ends at record {chain} but the partnership's last record is "
+                "{last} (records deleted)"
+            ).format(chain=len(records), last=p.journal_seq),
+            "records_deleted",
         )
     elif last_state is not None and last_state != p.state:
         yield Problem(
-            p.reference, None, f"state {p.state!r} differs from the journal's {last_state!r}"
+            p.reference,
+            None,
+            _("state {state!r} differs from the journal's {journaled!r}").format(
+                state=p.state, journaled=last_state
+            ),
+            "state_differs",
         )
     for pid, journaled in programme_states.items():
         if states.get(pid) != journaled:
             yield Problem(
                 p.reference,
                 None,
-                f"programme {labels.get(pid, pid)} is in state {states.get(pid)!r}, "
-                f"the journal's is {journaled!r}",
+                _(
+                    "programme {programme} is in state {state!r}, the journal's is {journaled!r}"
+                ).format(
+                    programme=labels.get(pid, pid), state=states.get(pid), journaled=journaled
+                ),
+                "programme_state_differs",
+                str(labels.get(pid, pid)),
             )
 
 
@@ -540,31 +619,63 @@ def _verify_documents(  # noqa: PLR0912 - one check per kind of evidence
         name = f"{doc.kind} v{doc.version}"
         content = doc.content
         if sha256_hex(content) != doc.sha256 or len(content) != doc.size:
-            yield Problem(p.reference, None, f"document {name}: bytes do not match their SHA-256")
+            yield Problem(
+                p.reference,
+                None,
+                _("document {document}: bytes do not match their SHA-256").format(document=name),
+                "document_bytes_changed",
+                name,
+            )
             continue
         if sha256_hex(doc.snapshot) != doc.snapshot_sha256:
-            yield Problem(p.reference, None, f"document {name}: stored snapshot was changed")
+            yield Problem(
+                p.reference,
+                None,
+                _("document {document}: stored snapshot was changed").format(document=name),
+                "document_snapshot_changed",
+                name,
+            )
             continue
         try:
             embedded = canonical_json(extract_snapshot(content))
         except DocumentError as exc:
-            yield Problem(p.reference, None, f"document {name}: unreadable ({exc})")
+            yield Problem(
+                p.reference,
+                None,
+                _("document {document}: unreadable ({error})").format(document=name, error=exc),
+                "document_unreadable",
+                name,
+            )
             continue
         if embedded != doc.snapshot:
-            yield Problem(p.reference, None, f"document {name}: embedded snapshot differs")
+            yield Problem(
+                p.reference,
+                None,
+                _("document {document}: embedded snapshot differs").format(document=name),
+                "document_snapshot_differs",
+                name,
+            )
     named = {rec.document_sha256 for rec in records if rec.document_sha256 is not None}
     for rec in records:
         if rec.document_sha256 is not None and rec.document_sha256 not in by_sha:
             yield Problem(
-                p.reference, rec.seq, f"names document {rec.document_sha256}, which is missing"
+                p.reference,
+                rec.seq,
+                _("names document {sha256}, which is missing").format(sha256=rec.document_sha256),
+                "document_missing",
+                rec.document_sha256,
             )
     for doc in docs:
         if doc.sha256 not in named:
             yield Problem(
                 p.reference,
                 None,
-                f"document {doc.kind} v{doc.version} ({doc.sha256[:12]}…) is named by no "
-                "journal record (added outside coopflow)",
+                _(
+                    "document {document} ({sha256}…) is named by no journal record (added "
+                    "outside coopflow)"
+                ).format(document=f"{doc.kind} v{doc.version}", sha256=doc.sha256[:12]),
+                "document_added",
+                f"{doc.kind} v{doc.version}",
             )
     # Documents the journal does not name take no part in what the others' statuses must be.
     journaled = [
@@ -575,16 +686,34 @@ def _verify_documents(  # noqa: PLR0912 - one check per kind of evidence
             yield Problem(
                 p.reference,
                 None,
-                f"document {doc.kind} v{doc.version} is {doc.status!r}, but its journal makes it "
-                f"{expected!r} (status changed outside coopflow)",
+                _(
+                    "document {document} is {status!r}, but its journal makes it {expected!r} "
+                    "(status changed outside coopflow)"
+                ).format(
+                    document=f"{doc.kind} v{doc.version}", status=doc.status, expected=expected
+                ),
+                "document_status_changed",
+                f"{doc.kind} v{doc.version}",
             )
     proto = session.scalars(select(Protocol).where(Protocol.partnership_id == p.id)).one_or_none()
     if proto is not None and proto.approved_document_sha256 is not None:
         approved = by_sha.get(proto.approved_document_sha256)
         if approved is None:
-            yield Problem(p.reference, None, "the approved protocol document is missing")
+            yield Problem(
+                p.reference,
+                None,
+                _("the approved protocol document is missing"),
+                "approved_document_missing",
+                proto.approved_document_sha256,
+            )
         elif approved.content_sha256 != proto.approved_content_sha256:
-            yield Problem(p.reference, None, "the approved protocol document was swapped")
+            yield Problem(
+                p.reference,
+                None,
+                _("the approved protocol document was swapped"),
+                "approved_document_swapped",
+                f"{approved.kind} v{approved.version}",
+            )
         signing = next(
             (r for r in reversed(records) if "approved_document_sha256" in json.loads(r.data)),
             None,
@@ -597,16 +726,29 @@ def _verify_documents(  # noqa: PLR0912 - one check per kind of evidence
             yield Problem(
                 p.reference,
                 signing.seq,
-                "the protocol's approved or signed document is not the one this signature "
-                "record names",
+                _(
+                    "the protocol's approved or signed document is not the one this signature "
+                    "record names"
+                ),
+                "signature_record_differs",
             )
         if proto.signed_document_sha256 is not None:
             signed = by_sha.get(proto.signed_document_sha256)
             if signed is None:
-                yield Problem(p.reference, None, "the signed protocol document is missing")
+                yield Problem(
+                    p.reference,
+                    None,
+                    _("the signed protocol document is missing"),
+                    "signed_document_missing",
+                    proto.signed_document_sha256,
+                )
             elif signed.content_sha256 != proto.approved_content_sha256:
                 yield Problem(
-                    p.reference, None, "the signed protocol differs from the approved content"
+                    p.reference,
+                    None,
+                    _("the signed protocol differs from the approved content"),
+                    "signed_document_differs",
+                    f"{signed.kind} v{signed.version}",
                 )
             for number, deliberated in session.execute(
                 select(Deliberation.number, Deliberation.document_sha256).where(
@@ -617,8 +759,12 @@ def _verify_documents(  # noqa: PLR0912 - one check per kind of evidence
                     yield Problem(
                         p.reference,
                         None,
-                        f"délibération n° {number} names document {deliberated}, not the "
-                        "approved protocol the parties signed",
+                        _(
+                            "délibération n° {number} names document {sha256}, not the "
+                            "approved protocol the parties signed"
+                        ).format(number=number, sha256=deliberated),
+                        "deliberation_document_differs",
+                        number,
                     )
 
 
@@ -670,7 +816,13 @@ def _verify_deliberations(
         row = rows.get((party, amendment))
         if row is None:
             yield Problem(
-                p.reference, rec.seq, f"délibération n° {data['number']} of {party} is missing"
+                p.reference,
+                rec.seq,
+                _("délibération n° {number} of {party} is missing").format(
+                    number=data["number"], party=party
+                ),
+                "deliberation_missing",
+                str(data["number"]),
             )
             continue
         stored = {
@@ -686,8 +838,11 @@ def _verify_deliberations(
             yield Problem(
                 p.reference,
                 rec.seq,
-                f"délibération n° {row.number} of {party} differs from its journal record "
-                f"({', '.join(changed)})",
+                _(
+                    "délibération n° {number} of {party} differs from its journal record ({fields})"
+                ).format(number=row.number, party=party, fields=", ".join(changed)),
+                "deliberation_differs",
+                row.number,
             )
 
 
@@ -703,7 +858,14 @@ def orphans(session: Session) -> list[Problem]:
     ).all()
     return [
         Problem(
-            f"partnership #{pid}", None, f"{n} journal records whose partnership row is missing"
+            f"partnership #{pid}",
+            None,
+            ngettext(
+                "{n} journal record whose partnership row is missing",
+                "{n} journal records whose partnership row is missing",
+                n,
+            ).format(n=n),
+            "orphan_records",
         )
         for pid, n in found
     ]

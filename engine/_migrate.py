@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._i18n import _
 from .errors import IntegrityError, SchemaOutOfDateError
 
 if TYPE_CHECKING:
@@ -184,7 +185,9 @@ def _run(bind: Engine | Connection, fn: str, revision: str, schema: str | None) 
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
                         raise IntegrityError(
-                            f"migrating to {revision} would break foreign keys: {broken[:5]}"
+                            _("migrating to {revision} would break foreign keys: {broken}").format(
+                                revision=revision, broken=broken[:5]
+                            )
                         )
         finally:
             if sqlite:

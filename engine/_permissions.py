@@ -14,34 +14,35 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from ._i18n import N_, _
 from ._vocabulary import ROLES
 from .errors import InvalidWorkflowError
 
-#: Every write that is not an event, and what it does.
+#: Every write that is not an event, and what it does (shown with ``_()``).
 OPERATIONS: Final[dict[str, str]] = {
-    "party.put": "register or change a party",
-    "partnership.create": "open a partnership",
-    "exchange.log": "log an exchange",
-    "dialogue.manage": "open a thematic dialogue, add its territories, stakes and exchanges",
-    "axis.put": "add or change a cooperation axis",
-    "stake.add": "record a stake",
-    "commitment.add": "record a commitment",
-    "protocol.set": "set the protocol's period and text",
-    "deliberation.record": "record a délibération",
-    "signatory.set": "name a signatory",
-    "amendment.change": "change an avenant",
-    "programme.put": "open or re-date a programme",
-    "action.put": "add or change an action",
-    "action.progress": "record an action's progress",
-    "milestone.add": "add a milestone",
-    "milestone.done": "mark a milestone done",
-    "budget.put": "plan a budget line",
-    "indicator.put": "set an indicator",
-    "document.render": "render a document",
-    "document.export": "export the documents",
-    "workflow.migrate": "move partnerships to another workflow version",
-    "actor.manage": "manage the actors and their roles",
-    "checkpoint.take": "take a signed checkpoint of every chain",
+    "party.put": N_("register or change a party"),
+    "partnership.create": N_("open a partnership"),
+    "exchange.log": N_("log an exchange"),
+    "dialogue.manage": N_("open a thematic dialogue, add its territories, stakes and exchanges"),
+    "axis.put": N_("add or change a cooperation axis"),
+    "stake.add": N_("record a stake"),
+    "commitment.add": N_("record a commitment"),
+    "protocol.set": N_("set the protocol's period and text"),
+    "deliberation.record": N_("record a délibération"),
+    "signatory.set": N_("name a signatory"),
+    "amendment.change": N_("change an avenant"),
+    "programme.put": N_("open or re-date a programme"),
+    "action.put": N_("add or change an action"),
+    "action.progress": N_("record an action's progress"),
+    "milestone.add": N_("add a milestone"),
+    "milestone.done": N_("mark a milestone done"),
+    "budget.put": N_("plan a budget line"),
+    "indicator.put": N_("set an indicator"),
+    "document.render": N_("render a document"),
+    "document.export": N_("export the documents"),
+    "workflow.migrate": N_("move partnerships to another workflow version"),
+    "actor.manage": N_("manage the actors and their roles"),
+    "checkpoint.take": N_("take a signed checkpoint of every chain"),
 }
 
 
@@ -64,23 +65,33 @@ def _read(path: Path) -> dict[str, tuple[str, ...]]:
         raise InvalidWorkflowError(source, "(file)", str(exc)) from None
     unknown = set(raw) - {"operations"}
     if unknown:
-        raise InvalidWorkflowError(source, sorted(unknown)[0], "unknown key (known: operations)")
+        raise InvalidWorkflowError(
+            source, sorted(unknown)[0], _("unknown key (known: {known})").format(known="operations")
+        )
     operations = raw.get("operations", {})
     if not isinstance(operations, dict):
-        raise InvalidWorkflowError(source, "operations", "must be a table")
+        raise InvalidWorkflowError(source, "operations", _("must be a table"))
     found: dict[str, tuple[str, ...]] = {}
     for name, roles in operations.items():
         key = f"operations.{name}"
         if name not in OPERATIONS:
             raise InvalidWorkflowError(
-                source, key, f"unknown operation (operations: {', '.join(OPERATIONS)})"
+                source,
+                key,
+                _("unknown operation (operations: {operations})").format(
+                    operations=", ".join(OPERATIONS)
+                ),
             )
         if not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles):
-            raise InvalidWorkflowError(source, key, "must be a non-empty list of roles")
+            raise InvalidWorkflowError(source, key, _("must be a non-empty list of roles"))
         for i, role in enumerate(roles):
             if role not in ROLES:
                 raise InvalidWorkflowError(
-                    source, f"{key}[{i}]", f"unknown role {role!r} (roles: {', '.join(ROLES)})"
+                    source,
+                    f"{key}[{i}]",
+                    _("unknown role {role!r} (roles: {roles})").format(
+                        role=role, roles=", ".join(ROLES)
+                    ),
                 )
         found[name] = tuple(roles)
     return found
@@ -92,7 +103,9 @@ def load_policy(builtin: Path, host: Path | None = None) -> Policy:
     sources = dict.fromkeys(roles, str(builtin))
     missing = [name for name in OPERATIONS if name not in roles]
     if missing:
-        raise InvalidWorkflowError(str(builtin), f"operations.{missing[0]}", "is not given roles")
+        raise InvalidWorkflowError(
+            str(builtin), f"operations.{missing[0]}", _("is not given roles")
+        )
     if host is not None and host.is_file():
         own = _read(host)
         roles.update(own)

@@ -29,6 +29,7 @@ from typing import Final
 
 from sqlalchemy import Connection, text
 
+from ._i18n import _
 from .errors import ProtectionsOff
 
 #: Connection info: when the protections were last found in place on this connection
@@ -336,8 +337,11 @@ def _pg_problems(connection: Connection) -> list[str]:
     ).scalar_one()
     if replication != "origin":
         found.append(
-            f"session_replication_role is {replication!r}: foreign keys and ordinary triggers "
-            "are off for this login (ALTER ROLE ... RESET session_replication_role)"
+            _(
+                "session_replication_role is {replication!r}: foreign keys and ordinary "
+                "triggers are off for this login (ALTER ROLE ... RESET "
+                "session_replication_role)"
+            ).format(replication=replication)
         )
     triggers = {
         name: (enabled, definition, schema)
@@ -345,14 +349,27 @@ def _pg_problems(connection: Connection) -> list[str]:
     }
     for trigger in PG_TRIGGERS:
         if trigger.name not in triggers:
-            found.append(f"trigger {trigger.name} on {trigger.table} is missing")
+            found.append(
+                _("trigger {name} on {table} is missing").format(
+                    name=trigger.name, table=trigger.table
+                )
+            )
             continue
         enabled, definition, schema = triggers[trigger.name]
         if definition != trigger.definition(f"{schema}.{trigger.table}"):
-            found.append(f"trigger {trigger.name} on {trigger.table} was changed")
+            found.append(
+                _("trigger {name} on {table} was changed").format(
+                    name=trigger.name, table=trigger.table
+                )
+            )
         elif enabled != "A":
-            state = "disabled" if enabled == "D" else "not enabled ALWAYS"
-            found.append(f"trigger {trigger.name} on {trigger.table} is {state}")
+            found.append(
+                (
+                    _("trigger {name} on {table} is disabled")
+                    if enabled == "D"
+                    else _("trigger {name} on {table} is not enabled ALWAYS")
+                ).format(name=trigger.name, table=trigger.table)
+            )
     functions = {
         name: (body, tuple(config or ()), definer)
         for name, body, config, definer in connection.execute(_PG_FUNCTIONS)
@@ -360,14 +377,14 @@ def _pg_problems(connection: Connection) -> list[str]:
     schema = _schema(connection)
     for function in FUNCTIONS:
         if function.name not in functions:
-            found.append(f"function {function.name}() is missing")
+            found.append(_("function {name}() is missing").format(name=function.name))
             continue
         body, config, definer = functions[function.name]
         pinned = (f"search_path={schema}",) if function.pinned else ()
         if body != function.body or config != pinned or definer:
-            found.append(f"function {function.name}() was replaced")
+            found.append(_("function {name}() was replaced").format(name=function.name))
     found.extend(
-        f"rule {rule} rewrites statements on {table}"
+        _("rule {rule} rewrites statements on {table}").format(rule=rule, table=table)
         for table, rule in connection.execute(_PG_RULES)
     )
     return found
@@ -379,9 +396,9 @@ def _sqlite_problems(connection: Connection) -> list[str]:
     found: list[str] = []
     for name, sql in SQLITE_TRIGGERS.items():
         if name not in stored:
-            found.append(f"trigger {name} is missing")
+            found.append(_("trigger {name} is missing").format(name=name))
         elif stored[name] != sql:
-            found.append(f"trigger {name} was changed")
+            found.append(_("trigger {name} was changed").format(name=name))
     return found
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ._canonical import canonical_json, sha256_hex, utc_iso
 from ._context import Acting
+from ._i18n import _
 from ._journal import GENESIS, Problem
 from ._vocabulary import ROLES
 from .models import Chain, Party, RegisteredActor, RegistryRecord, utcnow
@@ -225,13 +226,28 @@ def _walk(chain: str, rows: list[RegistryRecord], head: Chain | None) -> Iterato
     prev = GENESIS
     for expected, rec in enumerate(rows, start=1):
         if rec.seq != expected:
-            yield Problem(f"registry {chain}", expected, f"record {expected} is missing")
+            yield Problem(
+                f"registry {chain}",
+                expected,
+                _("record {seq} is missing").format(seq=expected),
+                "record_missing",
+            )
             return
         if rec.prev_hash != prev:
-            yield Problem(f"registry {chain}", rec.seq, "does not follow the previous record")
+            yield Problem(
+                f"registry {chain}",
+                rec.seq,
+                _("does not follow the previous record"),
+                "record_unchained",
+            )
             return
         if _digest(rec) != rec.hash:
-            yield Problem(f"registry {chain}", rec.seq, "content does not match its hash (edited)")
+            yield Problem(
+                f"registry {chain}",
+                rec.seq,
+                _("content does not match its hash (edited)"),
+                "record_edited",
+            )
             return
         prev = rec.hash
     seq, last = (head.seq, head.head) if head is not None else (0, GENESIS)
@@ -239,7 +255,10 @@ def _walk(chain: str, rows: list[RegistryRecord], head: Chain | None) -> Iterato
         yield Problem(
             f"registry {chain}",
             None,
-            f"the chain ends at record {len(rows)} but its head names record {seq}",
+            _("the chain ends at record {chain} but its head names record {head}").format(
+                chain=len(rows), head=seq
+            ),
+            "records_deleted",
         )
 
 
@@ -277,10 +296,16 @@ def verify(session: Session) -> tuple[int, list[Problem]]:
                     Problem(
                         "registry actors",
                         None,
-                        f"actor {login} is not as the actors' journal last recorded it "
-                        "(changed outside coopflow)"
+                        _(
+                            "actor {login} is not as the actors' journal last recorded it "
+                            "(changed outside coopflow)"
+                        ).format(login=login)
                         if login in journaled
-                        else f"actor {login} has no journal record (added outside coopflow)",
+                        else _(
+                            "actor {login} has no journal record (added outside coopflow)"
+                        ).format(login=login),
+                        "entry_changed" if login in journaled else "entry_added",
+                        login,
                     )
                 )
     if not any(p.reference == "registry parties" for p in problems):
@@ -293,8 +318,12 @@ def verify(session: Session) -> tuple[int, list[Problem]]:
                     Problem(
                         "registry parties",
                         None,
-                        f"party {key} is not as the parties' journal last recorded it "
-                        "(changed outside coopflow)",
+                        _(
+                            "party {party} is not as the parties' journal last recorded it "
+                            "(changed outside coopflow)"
+                        ).format(party=key),
+                        "entry_changed",
+                        key,
                     )
                 )
     if not any(p.reference == "registry dialogues" for p in problems):
@@ -310,16 +339,42 @@ def _compare_dialogues(
     for subject in sorted(set(current) | set(journaled)):
         if current.get(subject) == journaled.get(subject):
             continue
-        key, _, number = subject.partition("~")
-        what = (
-            f"exchange {number} of thematic dialogue {key}"
-            if number
-            else (f"thematic dialogue {key}")
-        )
+        key, _sep, number = subject.partition("~")
         if subject not in journaled:
-            why = "has no journal record (added outside coopflow)"
+            code = "entry_added"
+            message = (
+                _(
+                    "exchange {number} of thematic dialogue {dialogue} has no journal record "
+                    "(added outside coopflow)"
+                )
+                if number
+                else _(
+                    "thematic dialogue {dialogue} has no journal record (added outside coopflow)"
+                )
+            )
         elif subject not in current:
-            why = "is missing (removed outside coopflow)"
+            code = "entry_removed"
+            message = (
+                _(
+                    "exchange {number} of thematic dialogue {dialogue} is missing (removed "
+                    "outside coopflow)"
+                )
+                if number
+                else _("thematic dialogue {dialogue} is missing (removed outside coopflow)")
+            )
         else:
-            why = "is not as the dialogues' journal last recorded it (changed outside coopflow)"
-        yield Problem("registry dialogues", None, f"{what} {why}")
+            code = "entry_changed"
+            message = (
+                _(
+                    "exchange {number} of thematic dialogue {dialogue} is not as the dialogues' "
+                    "journal last recorded it (changed outside coopflow)"
+                )
+                if number
+                else _(
+                    "thematic dialogue {dialogue} is not as the dialogues' journal last "
+                    "recorded it (changed outside coopflow)"
+                )
+            )
+        yield Problem(
+            "registry dialogues", None, message.format(number=number, dialogue=key), code, subject
+        )

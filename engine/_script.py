@@ -70,6 +70,7 @@ from ._api import Coopflow
 from ._articles import OPERATIONS
 from ._context import Actor
 from ._documents import DocumentInfo
+from ._i18n import N_, _
 from ._registry import PARTY_FIELDS_0008
 from ._views import NewPartnership, PartnershipInfo
 from ._vocabulary import CIVILITIES, DEFAULT_WORKFLOW, KINDS, ROLES
@@ -98,6 +99,8 @@ _MAX_TEXT = 5000
 class ScriptError(ValidationError):
     """The script is malformed or invalid (nothing was written)."""
 
+    code = "script_invalid"
+
     def __init__(
         self, message: str, *, source: str, line: int | None = None, path: str | None = None
     ) -> None:
@@ -106,7 +109,10 @@ class ScriptError(ValidationError):
         self.path = path
         where = f"{source}:{line}" if line is not None else source
         CoopflowError.__init__(
-            self, f"{where}: {path}: {message}" if path else f"{where}: {message}"
+            self,
+            _("{where}: {path}: {message}").format(where=where, path=path, message=message)
+            if path
+            else _("{where}: {message}").format(where=where, message=message),
         )
         self.field = path
 
@@ -117,13 +123,19 @@ class ScriptFailed(CoopflowError):
     ``error`` is the refusal (a GuardFailed carries every reason), ``outcome`` the refused item
     and ``report`` everything the script did before it."""
 
+    code = "script_refused"
+
     def __init__(self, report: ApplyReport, outcome: Outcome) -> None:
         assert outcome.error is not None
         self.report = report
         self.outcome = outcome
         self.error = outcome.error
         self.exit_code = outcome.error.exit_code
-        super().__init__(f"{outcome.location(report.source)}: {outcome.detail}")
+        super().__init__(
+            _("{where}: {message}").format(
+                where=outcome.location(report.source), message=outcome.detail
+            )
+        )
 
 
 # ----------------------------------------------------------------------------- report
@@ -144,7 +156,26 @@ class Outcome:
     def location(self, source: str) -> str:
         """``file:line: subject item``, naming the item in the script."""
         where = f"{source}:{self.line}" if self.line is not None else source
-        return f"{where}: {self.subject} {self.item}"
+        return _("{where}: {subject} {item}").format(
+            where=where, subject=self.subject, item=item_label(self.item)
+        )
+
+
+#: What each kind of item is called where a person reads it (``step <id>`` aside).
+_ITEMS = {
+    "party": N_("party"),
+    "partnership": N_("partnership"),
+    "data": N_("data"),
+    "thematic dialogue": N_("thematic dialogue"),
+}
+
+
+def item_label(item: str) -> str:
+    """An :attr:`Outcome.item` as a person reads it, in the current language (the item
+    itself stays a stable identifier: ``party``, ``step s1``...)."""
+    if item.startswith("step "):
+        return _("step {id}").format(id=item.removeprefix("step "))
+    return _(_ITEMS[item]) if item in _ITEMS else item
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,8 +428,14 @@ class _Reader:
             if required:
                 unused = [k for k in self._table if k not in self._used]
                 close = difflib.get_close_matches(key, unused, n=1)
-                found = f" (found {close[0]!r})" if close else ""
-                raise self.error(None, f"missing required key {key!r}{found}")
+                raise self.error(
+                    None,
+                    _("missing required key {key!r} (found {found!r})").format(
+                        key=key, found=close[0]
+                    )
+                    if close
+                    else _("missing required key {key!r}").format(key=key),
+                )
             return None
         return self._table[key]
 
@@ -406,7 +443,7 @@ class _Reader:
         try:
             return check(value, key)
         except ValidationError as exc:
-            raise self.error(key, exc.message.removeprefix(f"{key}: ")) from None
+            raise self.error(key, _detail(exc, key)) from None
 
     def text(self, key: str) -> str:
         return str(self.checked(key, self.raw(key, required=True), _text))
@@ -423,13 +460,13 @@ class _Reader:
         if value is None:
             return []
         if not isinstance(value, list) or (required and not value):
-            raise self.error(key, "must be a list of texts")
+            raise self.error(key, _("must be a list of texts"))
         result = []
         for i, item in enumerate(value, start=1):
             try:
                 result.append(check(item, f"{key}[{i}]"))
             except ValidationError as exc:
-                message = exc.message.removeprefix(f"{key}[{i}]: ")
+                message = _detail(exc, f"{key}[{i}]")
                 raise self.doc.error((*self.path, key, i), message) from None
         return result
 
@@ -472,7 +509,12 @@ class _Reader:
             assert default is not None
             return default
         if value not in choices:
-            raise self.error(key, f"{value!r} is not one of: {', '.join(choices)}")
+            raise self.error(
+                key,
+                _("{value!r} is not one of: {choices}").format(
+                    value=value, choices=", ".join(choices)
+                ),
+            )
         return str(value)
 
     def table(self, key: str) -> _Reader | None:
@@ -480,7 +522,7 @@ class _Reader:
         if value is None:
             return None
         if not isinstance(value, dict):
-            raise self.error(key, "must be a table")
+            raise self.error(key, _("must be a table"))
         return _Reader(self.doc, value, (*self.path, key))
 
     def tables(self, key: str) -> list[_Reader]:
@@ -488,14 +530,23 @@ class _Reader:
         if value is None:
             return []
         if not isinstance(value, list) or not all(isinstance(x, dict) for x in value):
-            raise self.error(key, "must be a list of tables ([[...]] or [{...}, ...])")
+            raise self.error(key, _("must be a list of tables ([[...]] or [{...}, ...])"))
         return [_Reader(self.doc, x, (*self.path, key, i)) for i, x in enumerate(value, start=1)]
 
     def done(self) -> None:
         """Reject the keys nobody asked for, naming the first one's path."""
         unknown = [k for k in self._table if k not in self._used]
         if unknown:
-            raise self.error(unknown[0], "unknown key")
+            raise self.error(unknown[0], _("unknown key"))
+
+
+def _detail(exc: ValidationError, field: str) -> str:
+    """What ``exc`` says of ``field``, without the field's name it starts with (the script's
+    error names the field by its path)."""
+    if exc.field != field:
+        return exc.message
+    prefix = _("{field}: {message}").format(field=field, message="")
+    return exc.message.removeprefix(prefix).removeprefix(f"{field}: ")
 
 
 def _text(value: object, key: str) -> str:
@@ -504,13 +555,15 @@ def _text(value: object, key: str) -> str:
 
 def _integer(value: object, key: str, maximum: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ValidationError("must be a whole number", field=key)
+        raise ValidationError(_("must be a whole number"), field=key)
     return v.positive_int(value, key, maximum=maximum)
 
 
 def _amount(value: object, key: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValidationError("must be an amount (a number or a text such as '1234.50')", field=key)
+        raise ValidationError(
+            _("must be an amount (a number or a text such as '1234.50')"), field=key
+        )
     return v.amount(value, key)
 
 
@@ -518,7 +571,10 @@ def _name(r: _Reader, key: str, value: object) -> str:
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     if not isinstance(text, str) or not _NAME.fullmatch(text):
         raise r.error(
-            key, f"{value!r} is not a name (letters, digits, '.', '_' and '-', at most 64)"
+            key,
+            _("{value!r} is not a name (letters, digits, '.', '_' and '-', at most 64)").format(
+                value=value
+            ),
         )
     return text
 
@@ -571,7 +627,7 @@ def _exchange(x: _Reader, log: Callable[..., object]) -> _Entry:
         participants=x.opt_text("participants"),
     )
     x.done()
-    return _Entry(f"exchange of {date.isoformat()}", x.line, run)
+    return _Entry(_("exchange of {date}").format(date=date.isoformat()), x.line, run)
 
 
 def _content_entries(r: _Reader, numbers: _Numbers) -> list[_Entry]:
@@ -587,7 +643,7 @@ def _content_entries(r: _Reader, numbers: _Numbers) -> list[_Entry]:
         stakes += [(s, number) for s in x.tables("stakes")]
         commitments += [(c, number) for c in x.tables("commitments")]
         x.done()
-        entries.append(_Entry(f"axis {number}", x.line, run))
+        entries.append(_Entry(_("axis {number}").format(number=number), x.line, run))
     stakes += [(s, s.integer("axis", maximum=20)) for s in r.tables("stakes")]
     commitments += [(c, c.integer("axis", maximum=20)) for c in r.tables("commitments")]
     for x, axis in stakes:
@@ -596,12 +652,18 @@ def _content_entries(r: _Reader, numbers: _Numbers) -> list[_Entry]:
             Coopflow.add_stake, axis=axis, title=title, description=x.opt_text("description") or ""
         )
         x.done()
-        entries.append(_Entry(f"stake {title!r} (axis {axis})", x.line, run))
+        entries.append(
+            _Entry(_("stake {title!r} (axis {axis})").format(title=title, axis=axis), x.line, run)
+        )
     for x, axis in commitments:
         party = x.key("party")
         run = _call_as(Coopflow.add_commitment, axis=axis, party=party, text=x.text("text"))
         x.done()
-        entries.append(_Entry(f"commitment of {party} (axis {axis})", x.line, run))
+        entries.append(
+            _Entry(
+                _("commitment of {party} (axis {axis})").format(party=party, axis=axis), x.line, run
+            )
+        )
     proto = r.table("protocol")
     if proto is not None:
         kwargs: dict[str, Any] = {"start": proto.date("start"), "end": proto.date("end")}
@@ -614,7 +676,7 @@ def _content_entries(r: _Reader, numbers: _Numbers) -> list[_Entry]:
         kwargs["notice_months"] = proto.opt_integer("notice_months", maximum=12)
         money = proto.tables("financial_commitments")
         proto.done()
-        entries.append(_Entry("protocol", proto.line, _call_as(Coopflow.set_protocol, **kwargs)))
+        entries.append(_Entry(_("protocol"), proto.line, _call_as(Coopflow.set_protocol, **kwargs)))
         for x in money:
             party = x.key("party")
             run = _call_as(
@@ -624,7 +686,9 @@ def _content_entries(r: _Reader, numbers: _Numbers) -> list[_Entry]:
                 detail=x.opt_text("detail") or "",
             )
             x.done()
-            entries.append(_Entry(f"financial commitment of {party}", x.line, run))
+            entries.append(
+                _Entry(_("financial commitment of {party}").format(party=party), x.line, run)
+            )
     return entries
 
 
@@ -643,7 +707,13 @@ def _contract_entries(r: _Reader, numbers: _Numbers) -> list[_Entry]:
             amendment=x.opt_integer("avenant") or 0,
         )
         x.done()
-        entries.append(_Entry(f"délibération n° {number} of {party}", x.line, run))
+        entries.append(
+            _Entry(
+                _("délibération n° {number} of {party}").format(number=number, party=party),
+                x.line,
+                run,
+            )
+        )
     for x in r.tables("signatories"):
         party = x.key("party")
         run = _call_as(
@@ -658,16 +728,16 @@ def _contract_entries(r: _Reader, numbers: _Numbers) -> list[_Entry]:
             delegation_date=x.opt_date("delegation_date"),
         )
         x.done()
-        entries.append(_Entry(f"signatory of {party}", x.line, run))
+        entries.append(_Entry(_("signatory of {party}").format(party=party), x.line, run))
     motives = r.opt_text("avenant_motives")
     if motives is not None:
         run = _call_as(Coopflow.set_amendment_motives, motives)
-        entries.append(_Entry("avenant motives", r.line_of("avenant_motives"), run))
+        entries.append(_Entry(_("avenant motives"), r.line_of("avenant_motives"), run))
     for x in _changes(r):
         operation = x.choice("operation", tuple(OPERATIONS))
         article = x.raw("article", required=True)
         if isinstance(article, bool) or not isinstance(article, int | str):
-            raise x.error("article", 'must be an article number (7, or a text such as "4-1")')
+            raise x.error("article", _('must be an article number (7, or a text such as "4-1")'))
         run = _call_as(
             Coopflow.add_amendment_change,
             operation,
@@ -676,7 +746,15 @@ def _contract_entries(r: _Reader, numbers: _Numbers) -> list[_Entry]:
             title=x.opt_text("title"),
         )
         x.done()
-        entries.append(_Entry(f"avenant change ({operation} article {article})", x.line, run))
+        entries.append(
+            _Entry(
+                _("avenant change ({operation} article {article})").format(
+                    operation=operation, article=article
+                ),
+                x.line,
+                run,
+            )
+        )
     for x in r.tables("programmes"):
         entries += _programme(x, numbers)
     for x in r.tables("indicators"):
@@ -696,10 +774,11 @@ def _changes(r: _Reader) -> list[_Reader]:
     if isinstance(value, list) and any(isinstance(x, str) for x in value):
         raise r.error(
             "avenant_changes",
-            "each change aims at an article of the protocol: "
-            '{ operation = "rediger", article = 7, text = "..." } (operations: '
-            + ", ".join(OPERATIONS)
-            + ")",
+            _(
+                "each change aims at an article of the protocol: "
+                '{{ operation = "rediger", article = 7, text = "..." }} (operations: '
+                "{operations})"
+            ).format(operations=", ".join(OPERATIONS)),
         )
     return r.tables("avenant_changes")
 
@@ -707,7 +786,7 @@ def _changes(r: _Reader) -> list[_Reader]:
 def _programme(x: _Reader, numbers: _Numbers) -> list[_Entry]:
     label = x.text("label")
     run = _call_as(Coopflow.add_programme, label, start=x.date("start"), end=x.date("end"))
-    entries = [_Entry(f"programme {label}", x.line, run)]
+    entries = [_Entry(_("programme {label}").format(label=label), x.line, run)]
     for a in x.tables("actions"):
         number = numbers.action(label, a.opt_integer("number"))
         run = _call_as(
@@ -724,21 +803,31 @@ def _programme(x: _Reader, numbers: _Numbers) -> list[_Entry]:
             pilot_function=a.opt_text("pilot_function"),
             pilot_email=a.opt_text("pilot_email"),
         )
-        entries.append(_Entry(f"action {number} of programme {label}", a.line, run))
+        entries.append(
+            _Entry(
+                _("action {number} of programme {label}").format(number=number, label=label),
+                a.line,
+                run,
+            )
+        )
         of = f"action {number}, programme {label}"
         for m in a.tables("milestones"):
             run = _call_as(
                 Coopflow.add_milestone, label, number, date=m.date("date"), label=m.text("label")
             )
             m.done()
-            entries.append(_Entry(f"milestone ({of})", m.line, run))
+            entries.append(_Entry(_("milestone ({of})").format(of=of), m.line, run))
         for b in a.tables("budget"):
             funder = b.text("funder")
             run = _call_as(
                 Coopflow.add_budget_line, label, number, funder=funder, amount=b.amount("amount")
             )
             b.done()
-            entries.append(_Entry(f"budget line of {funder} ({of})", b.line, run))
+            entries.append(
+                _Entry(
+                    _("budget line of {funder} ({of})").format(funder=funder, of=of), b.line, run
+                )
+            )
         entries += [_indicator(i, label, number) for i in a.tables("indicators")]
         a.done()
     x.done()
@@ -757,7 +846,13 @@ def _indicator(x: _Reader, programme: str, action: int) -> _Entry:
         actual=x.opt_amount("actual"),
     )
     x.done()
-    return _Entry(f"indicator {name!r} (action {action}, programme {programme})", x.line, run)
+    return _Entry(
+        _("indicator {name!r} (action {action}, programme {programme})").format(
+            name=name, action=action, programme=programme
+        ),
+        x.line,
+        run,
+    )
 
 
 # ----------------------------------------------------------------------------- loading
@@ -789,7 +884,7 @@ _PARTY_OPTIONS = PARTY_FIELDS_0008
 
 def _siren_text(value: object, key: str) -> str | None:
     if value is not None and not isinstance(value, str):
-        raise ValidationError('must be a text such as "243300316" (quoted)', field=key)
+        raise ValidationError(_('must be a text such as "243300316" (quoted)'), field=key)
     return value
 
 
@@ -798,10 +893,12 @@ def _actor(r: _Reader, default: Actor | None) -> Actor:
     default the script's, else the first the actor holds that may do each thing)."""
     actor_id = r.opt_text("actor") or (default.id if default else None)
     if actor_id is None:
-        raise r.error(None, "missing required key 'actor'")
+        raise r.error(None, _("missing required key 'actor'"))
     role = r.raw("role")
     if role is not None and role not in ROLES:
-        raise r.error("role", f"{role!r} is not one of: {', '.join(ROLES)}")
+        raise r.error(
+            "role", _("{role!r} is not one of: {roles}").format(role=role, roles=", ".join(ROLES))
+        )
     chosen = str(role) if role is not None else (default.role if default else None)
     return Actor(actor_id, chosen, "script")
 
@@ -817,12 +914,20 @@ def _event_def(
             wf = workflows.programmes_of(wf)
     except ValidationError as exc:
         raise r.error("event", exc.message) from None
-    ev = wf.events.get(event)
+    from coopflow._domain.firing import find_event
+    from coopflow._domain.lookup import closest
+
+    ev = find_event(wf, event)  # in any case, as `coopflow fire` finds it
     if ev is None:
-        raise r.error(
-            "event",
-            f"unknown event {event!r} in workflow {wf.name} (known: {', '.join(wf.events)})",
+        message = _("unknown event {event!r} in workflow {name} (known: {events})").format(
+            event=event, name=wf.name, events=", ".join(wf.events)
         )
+        near = closest(event, wf.events)
+        if near:
+            message = _("{message}; did you mean {choices}?").format(
+                message=message, choices=", ".join(near)
+            )
+        raise r.error("event", message)
     return ev
 
 
@@ -839,20 +944,29 @@ def _step_data(r: _Reader, ev: EventDef) -> dict[str, object]:
         if spec is None:
             raise r.doc.error(
                 (*r.path, *where),
-                f"{ev.name} takes no input {name!r} (inputs: {', '.join(inputs) or 'none'})",
+                _("{event} takes no input {input!r} (inputs: {inputs})").format(
+                    event=ev.name, input=name, inputs=", ".join(inputs) or _("none")
+                ),
             )
         if value == LATEST:
             if spec.type != "sha256":
-                raise r.doc.error((*r.path, *where), f"{LATEST} stands for a SHA-256 only")
+                raise r.doc.error(
+                    (*r.path, *where), _("{latest} stands for a SHA-256 only").format(latest=LATEST)
+                )
             continue
         try:
             spec.parse(value)
         except ValidationError as exc:
-            message = exc.message.removeprefix(f"data.{name}: ")
+            message = _detail(exc, f"data.{name}")
             raise r.doc.error((*r.path, *where), message) from None
     for spec in ev.inputs:
         if spec.required and spec.name not in raw:
-            raise r.error("data", f"{ev.name} needs input {spec.name!r} ({spec.label})")
+            raise r.error(
+                "data",
+                _("{event} needs input {input!r} ({label})").format(
+                    event=ev.name, input=spec.name, label=spec.label
+                ),
+            )
     return raw
 
 
@@ -874,9 +988,9 @@ def _step(
     if event is None:
         for key in ("programme", "comment", "data"):
             if r.has(key):
-                raise r.error(key, "only a step with an event takes it")
+                raise r.error(key, _("only a step with an event takes it"))
         if not entries:
-            raise r.error(None, "a step has an event or data to enter (or both)")
+            raise r.error(None, _("a step has an event or data to enter (or both)"))
     else:
         ev = _event_def(r, workflows, workflow, event, programme=programme is not None)
         data = _step_data(r, ev)
@@ -912,7 +1026,9 @@ def _partnership(r: _Reader, workflows: WorkflowSet, default: Actor) -> _Partner
         if step.id in seen:
             raise r.doc.error(
                 (*r.path, "steps", step.index, "id"),
-                f"step id {step.id!r} is also the id of step {seen[step.id]}",
+                _("step id {id!r} is also the id of step {other}").format(
+                    id=step.id, other=seen[step.id]
+                ),
             )
         seen[step.id] = step.index
     r.done()
@@ -925,13 +1041,15 @@ def _dialogue(r: _Reader) -> _Dialogue:
     participants: list[str | tuple[str, str | None]] = []
     raw = r.raw("participants", required=True)
     if not isinstance(raw, list):
-        raise r.error("participants", "must be a list of parties")
+        raise r.error("participants", _("must be a list of parties"))
     for i, item in enumerate(raw):
         if isinstance(item, str):
             participants.append(str(r.checked("participants", item, v.key)))
             continue
         if not isinstance(item, dict):
-            raise r.error("participants", f"item {i + 1} is not a party key or a table")
+            raise r.error(
+                "participants", _("item {i} is not a party key or a table").format(i=i + 1)
+            )
         x = _Reader(r.doc, item, (*r.path, "participants", i))
         participants.append((x.key("party"), x.opt_text("partnership")))
         x.done()
@@ -949,7 +1067,9 @@ def _dialogue(r: _Reader) -> _Dialogue:
             Coopflow.add_dialogue_stake, party, title, description=x.opt_text("description") or ""
         )
         x.done()
-        entries.append(_Entry(f"stake {title!r} of {party}", x.line, run))
+        entries.append(
+            _Entry(_("stake {title!r} of {party}").format(title=title, party=party), x.line, run)
+        )
     entries.extend(_exchange(x, Coopflow.log_dialogue_exchange) for x in r.tables("exchanges"))
     close = r.table("close")
     if close is not None:
@@ -957,7 +1077,7 @@ def _dialogue(r: _Reader) -> _Dialogue:
             Coopflow.close_dialogue, date=close.date("date"), conclusion=close.text("conclusion")
         )
         close.done()
-        entries.append(_Entry("closure", close.line, run))
+        entries.append(_Entry(_("closure"), close.line, run))
     key = r.key("key")
     r.done()
     return _Dialogue(r.line, key, fields, tuple(entries))
@@ -968,7 +1088,9 @@ MAX_SCRIPT_BYTES = 64 * 1024 * 1024  # about 500,000 partnerships of a plain imp
 
 def _too_large(source: str) -> ScriptError:
     return ScriptError(
-        f"is larger than {MAX_SCRIPT_BYTES // (1024 * 1024)} MiB: split it into several scripts",
+        _("is larger than {size} MiB: split it into several scripts").format(
+            size=MAX_SCRIPT_BYTES // (1024 * 1024)
+        ),
         source=source,
     )
 
@@ -988,9 +1110,13 @@ def load_script(script: Path | str, workflows: WorkflowSet, *, source: str | Non
         except UnicodeDecodeError as exc:
             if len(data) > MAX_SCRIPT_BYTES:
                 raise _too_large(source) from None
-            raise ScriptError(f"is not UTF-8 text ({exc.reason})", source=source) from None
+            raise ScriptError(
+                _("is not UTF-8 text ({reason})").format(reason=exc.reason), source=source
+            ) from None
         except OSError as exc:
-            raise ScriptError(f"cannot be read ({exc.strerror})", source=source) from None
+            raise ScriptError(
+                _("cannot be read ({error})").format(error=exc.strerror), source=source
+            ) from None
     else:
         source, text = source or "<script>", script
     if len(text.encode("utf-8")) > MAX_SCRIPT_BYTES:
@@ -998,19 +1124,21 @@ def load_script(script: Path | str, workflows: WorkflowSet, *, source: str | Non
     try:
         raw = tomllib.loads(text)
     except RecursionError:
-        raise ScriptError("malformed TOML: values nested too deeply", source=source) from None
+        raise ScriptError(_("malformed TOML: values nested too deeply"), source=source) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         found = _TOML_LINE.search(message)
         line = int(found[1]) if found else None
         raise ScriptError(
-            f"malformed TOML: {_TOML_LINE.sub('', message).strip()}", source=source, line=line
+            _("malformed TOML: {error}").format(error=_TOML_LINE.sub("", message).strip()),
+            source=source,
+            line=line,
         ) from None
     doc = _Doc(source, _line_index(text))
     top = _Reader(doc, raw, ())
     head = top.table("script")
     if head is None:
-        raise doc.error((), "missing the [script] table (its name, actor and role)")
+        raise doc.error((), _("missing the [script] table (its name, actor and role)"))
     name = _name(head, "name", head.raw("name", required=True))
     actor = _actor(head, None)
     head.done()
@@ -1021,7 +1149,10 @@ def load_script(script: Path | str, workflows: WorkflowSet, *, source: str | Non
     declared: set[str] = set()
     for i, decl in enumerate(partnerships, start=1):
         if decl.reference in declared:
-            raise doc.error(("partnerships", i, "reference"), f"{decl.reference} is declared twice")
+            raise doc.error(
+                ("partnerships", i, "reference"),
+                _("{reference} is declared twice").format(reference=decl.reference),
+            )
         declared.add(decl.reference)
     return Script(name, source, actor, parties, partnerships, dialogues)
 
@@ -1068,7 +1199,12 @@ def apply_script(
 def _only_as(script: Script, identity: Actor) -> None:
     """Refuse a script that names an actor other than ``identity``."""
     named = [("[script]", script.actor)] + [
-        (f"step {step.id} of {decl.reference} (line {step.line})", step.actor)
+        (
+            _("step {id} of {reference} (line {line})").format(
+                id=step.id, reference=decl.reference, line=step.line
+            ),
+            step.actor,
+        )
         for decl in script.partnerships
         for step in decl.steps
     ]
@@ -1079,8 +1215,10 @@ def _only_as(script: Script, identity: Actor) -> None:
                 actor.role or "",
                 (),
                 actor=actor.id,
-                reason=f"{script.source}: {where} acts as {actor.id}, but you are connected as "
-                f"{identity.id}: on PostgreSQL each person applies their own steps",
+                reason=_(
+                    "{source}: {where} acts as {actor}, but you are connected as {identity}: on "
+                    "PostgreSQL each person applies their own steps"
+                ).format(source=script.source, where=where, actor=actor.id, identity=identity.id),
             )
 
 
@@ -1152,7 +1290,11 @@ def _apply_dialogue(tx: Coopflow, d: _Dialogue, actor: Actor) -> Iterator[Outcom
         return
     status: Status = "unchanged" if d.key in before else "done"
     yield Outcome(
-        d.key, "thematic dialogue", d.line, status, "opened" if status == "done" else "exists"
+        d.key,
+        "thematic dialogue",
+        d.line,
+        status,
+        _("opened") if status == "done" else _("exists"),
     )
     if info.closed_on is not None or not d.entries:
         return
@@ -1160,10 +1302,17 @@ def _apply_dialogue(tx: Coopflow, d: _Dialogue, actor: Actor) -> Iterator[Outcom
         try:
             entry.run(tx, d.key, actor)
         except CoopflowError as exc:
-            yield Outcome(d.key, "data", entry.line, "refused", f"{entry.what}: {exc.message}", exc)
+            yield Outcome(
+                d.key,
+                "data",
+                entry.line,
+                "refused",
+                _("{what}: {message}").format(what=entry.what, message=exc.message),
+                exc,
+            )
             return
     if tx.dialogue(d.key) == info:  # applied again: the same stakes, exchanges and closure
-        yield Outcome(d.key, "data", d.line, "unchanged", "as entered before")
+        yield Outcome(d.key, "data", d.line, "unchanged", _("as entered before"))
     else:
         yield Outcome(d.key, "data", d.line, "done", _summary(d.entries))
 
@@ -1180,8 +1329,8 @@ def _apply_party(tx: Coopflow, party: _Party, actor: Actor) -> Outcome:
     except CoopflowError as exc:
         return Outcome(key, "party", party.line, "refused", exc.message, exc)
     if existed:
-        return Outcome(key, "party", party.line, "unchanged", "already registered")
-    return Outcome(key, "party", party.line, "done", "registered")
+        return Outcome(key, "party", party.line, "unchanged", _("already registered"))
+    return Outcome(key, "party", party.line, "done", _("registered"))
 
 
 def _differences(info: PartnershipInfo, decl: _Partnership) -> list[str]:
@@ -1207,7 +1356,13 @@ def _open(
     the one declared."""
     ref = decl.reference
     if ref in created:
-        return Outcome(ref, "partnership", decl.line, "done", f"created in {created[ref].state}")
+        return Outcome(
+            ref,
+            "partnership",
+            decl.line,
+            "done",
+            _("created in {state}").format(state=created[ref].state),
+        )
     info = existing.get(ref)
     if info is None:
         try:
@@ -1226,19 +1381,26 @@ def _open(
             )
         except CoopflowError as exc:
             return Outcome(ref, "partnership", decl.line, "refused", exc.message, exc)
-        return Outcome(ref, "partnership", decl.line, "done", f"created in {info.state}")
+        return Outcome(
+            ref, "partnership", decl.line, "done", _("created in {state}").format(state=info.state)
+        )
     differences = _differences(info, decl)
     if differences:
         error = CoopflowError(
-            f"partnership {ref} already exists with a different {', '.join(differences)}"
+            _("partnership {reference} already exists with a different {differences}").format(
+                reference=ref, differences=", ".join(differences)
+            )
         )
         return Outcome(ref, "partnership", decl.line, "refused", error.message, error)
-    return Outcome(ref, "partnership", decl.line, "unchanged", f"exists, in {info.state}")
+    return Outcome(
+        ref, "partnership", decl.line, "unchanged", _("exists, in {state}").format(state=info.state)
+    )
 
 
 def _not_run(ref: str, steps: Sequence[_Step], why: str) -> Iterator[Outcome]:
+    """``why``: the message each step not run gets (what was refused before it)."""
     for step in steps:
-        yield Outcome(ref, f"step {step.id}", step.line, "not run", f"{why} was refused")
+        yield Outcome(ref, f"step {step.id}", step.line, "not run", why)
 
 
 def _apply_partnership(
@@ -1252,7 +1414,7 @@ def _apply_partnership(
     opened = _open(tx, script, decl, existing, created)
     yield opened
     if opened.status == "refused":
-        yield from _not_run(ref, decl.steps, "the partnership")
+        yield from _not_run(ref, decl.steps, _("the partnership was refused"))
         return
     prefix = script.step_key("")
     recorded = (
@@ -1264,24 +1426,28 @@ def _apply_partnership(
     )
     last = max((s.index for s in decl.steps if s.id in recorded), default=0)
     if decl.entries and last:
-        yield Outcome(ref, "data", decl.line, "skipped", "entered before the recorded steps")
+        yield Outcome(ref, "data", decl.line, "skipped", _("entered before the recorded steps"))
     elif decl.entries:
         refusal, documents = _enter(tx, ref, "data", decl.entries, script.actor)
         yield refusal or Outcome(
             ref, "data", decl.line, "done", _summary(decl.entries), documents=documents
         )
         if refusal is not None:
-            yield from _not_run(ref, decl.steps, "the partnership's data")
+            yield from _not_run(ref, decl.steps, _("the partnership's data was refused"))
             return
     for i, step in enumerate(decl.steps):
         if step.index <= last:
-            why = "already applied" if step.id in recorded else "before a step already applied"
+            why = (
+                _("already applied") if step.id in recorded else _("before a step already applied")
+            )
             yield Outcome(ref, f"step {step.id}", step.line, "skipped", why)
             continue
         outcome = _apply_step(tx, script, ref, step)
         yield outcome
         if outcome.status == "refused":
-            yield from _not_run(ref, decl.steps[i + 1 :], f"step {step.id}")
+            yield from _not_run(
+                ref, decl.steps[i + 1 :], _("step {id} was refused").format(id=step.id)
+            )
             return
 
 
@@ -1295,7 +1461,14 @@ def _enter(
         try:
             result = entry.run(tx, ref, actor)
         except CoopflowError as exc:
-            refusal = Outcome(ref, item, entry.line, "refused", f"{entry.what}: {exc.message}", exc)
+            refusal = Outcome(
+                ref,
+                item,
+                entry.line,
+                "refused",
+                _("{what}: {message}").format(what=entry.what, message=exc.message),
+                exc,
+            )
             return refusal, tuple(documents)
         if isinstance(result, DocumentInfo):
             documents.append(result)
@@ -1307,7 +1480,7 @@ def _summary(entries: Sequence[_Entry]) -> str:
     for e in entries:
         word = e.what.split(" ", 1)[0]
         kinds[word] = kinds.get(word, 0) + 1
-    return "entered " + ", ".join(f"{n} × {k}" for k, n in kinds.items())
+    return _("entered {items}").format(items=", ".join(f"{n} × {k}" for k, n in kinds.items()))
 
 
 def _apply_step(tx: Coopflow, script: Script, ref: str, step: _Step) -> Outcome:
@@ -1333,8 +1506,12 @@ def _apply_step(tx: Coopflow, script: Script, ref: str, step: _Step) -> Outcome:
         )
     except CoopflowError as exc:
         return Outcome(ref, item, step.line, "refused", exc.message, exc)
-    on = f"programme {step.programme}: " if step.programme else ""
-    detail = f"{on}{step.event}: {result.source_state} → {result.target_state}"
+    moved = f"{step.event}: {result.source_state} → {result.target_state}"
+    detail = (
+        _("programme {programme}: {moved}").format(programme=step.programme, moved=moved)
+        if step.programme
+        else moved
+    )
     return Outcome(ref, item, step.line, "done", detail, documents=rendered + result.documents)
 
 
@@ -1348,11 +1525,19 @@ def _latest_document(tx: Coopflow, ref: str) -> str:
     if wf.allows(info.state, "amendment_review"):
         avenants = [d for d in documents if d.kind == "avenant"]
         if not avenants:
-            raise CoopflowError(f"{LATEST}: {ref} has no avenant document yet")
+            raise CoopflowError(
+                _("{latest}: {reference} has no avenant document yet").format(
+                    latest=LATEST, reference=ref
+                )
+            )
         number = max(int(d.subject) for d in avenants)
         docs = [d for d in avenants if int(d.subject) == number]
     else:
         docs = [d for d in documents if d.kind == "protocole" and d.subject == ""]
         if not docs:
-            raise CoopflowError(f"{LATEST}: {ref} has no protocol document yet")
+            raise CoopflowError(
+                _("{latest}: {reference} has no protocol document yet").format(
+                    latest=LATEST, reference=ref
+                )
+            )
     return max(docs, key=lambda d: d.version).sha256

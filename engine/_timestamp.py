@@ -28,9 +28,9 @@ EKU).  rfc3161-client cannot verify anything without a root (``VerifierBuilder.b
 refuses), nor does it expose the failure information of a rejection: hence the status and
 CMS checks here, which need no root.
 
-Every failure raises :class:`coopflow.errors.EvidenceError` in English, naming the URL or the
-token and what went wrong; no foreign exception escapes.  Revocation (CRL, OCSP) is not
-checked.
+Every failure raises :class:`coopflow.errors.EvidenceError` (its message in the language of
+the moment: :mod:`coopflow._i18n`), naming the URL or the token and what went wrong; no
+foreign exception escapes.  Revocation (CRL, OCSP) is not checked.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ from rfc3161_client import (
     decode_timestamp_response,
 )
 
+from ._i18n import N_, _
 from .errors import EvidenceError
 
 __all__ = ["MAX_REPLY_BYTES", "Timestamp", "request", "verify"]
@@ -105,9 +106,9 @@ def request(url: str, data: bytes, *, timeout: float = 10.0) -> Timestamp:
     except (TypeError, ValueError, AttributeError):
         usable = False
     if not usable:
-        raise EvidenceError(f"TSA URL {url!r} is not an http:// or https:// URL")
+        raise EvidenceError(_("TSA URL {url!r} is not an http:// or https:// URL").format(url=url))
     if not data:
-        raise EvidenceError(f"nothing to timestamp at {url}: the data is empty")
+        raise EvidenceError(_("nothing to timestamp at {url}: the data is empty").format(url=url))
     try:
         data = bytes(data)
         query = (
@@ -120,22 +121,32 @@ def request(url: str, data: bytes, *, timeout: float = 10.0) -> Timestamp:
         )
         body, nonce = query.as_bytes(), query.nonce
     except Exception as exc:
-        raise EvidenceError(f"could not build a timestamp request for {url}: {exc}") from exc
+        raise EvidenceError(
+            _("could not build a timestamp request for {url}: {error}").format(url=url, error=exc)
+        ) from exc
     reply = _post(url, body, timeout)
     try:
         examined = _examine(reply, data)
     except _Rejected as exc:
-        raise EvidenceError(f"the TSA at {url} refused to timestamp: {exc}") from None
+        raise EvidenceError(
+            _("the TSA at {url} refused to timestamp: {error}").format(url=url, error=exc)
+        ) from None
     except _Refused as exc:
-        raise EvidenceError(f"the TSA at {url} sent an unusable reply: {exc}") from None
+        raise EvidenceError(
+            _("the TSA at {url} sent an unusable reply: {error}").format(url=url, error=exc)
+        ) from None
     except Exception as exc:  # a bug here, or a library surprise: still an EvidenceError
         raise EvidenceError(
-            f"the reply of the TSA at {url} could not be checked: {type(exc).__name__}: {exc}"
+            _("the reply of the TSA at {url} could not be checked: {type}: {error}").format(
+                url=url, type=type(exc).__name__, error=exc
+            )
         ) from exc
     if examined.nonce != nonce:
         raise EvidenceError(
-            f"the TSA at {url} sent a timestamp for another request: nonce "
-            f"{_show(examined.nonce)} instead of {_show(nonce)} (a replayed or misrouted reply)"
+            _(
+                "the TSA at {url} sent a timestamp for another request: nonce {got} instead "
+                "of {sent} (a replayed or misrouted reply)"
+            ).format(url=url, got=_show(examined.nonce), sent=_show(nonce))
         )
     return examined.timestamp
 
@@ -157,17 +168,19 @@ def verify(token: bytes, data: bytes, *, roots: Sequence[bytes] = ()) -> Timesta
     """
     try:
         if isinstance(roots, bytes | bytearray | memoryview | str):
-            raise _Refused("roots must be a sequence of certificates, e.g. [pem], not one value")
+            raise _Refused(_("roots must be a sequence of certificates, e.g. [pem], not one value"))
         token, data = bytes(token), bytes(data)
         trusted = _load_roots(roots)
         examined = _examine(token, data)
         if trusted:
             _check_chain(examined, data, trusted)
     except _Refused as exc:
-        raise EvidenceError(f"timestamp token refused: {exc}") from None
+        raise EvidenceError(_("timestamp token refused: {error}").format(error=exc)) from None
     except Exception as exc:  # a bug here, or a library surprise: still an EvidenceError
         raise EvidenceError(
-            f"timestamp token could not be checked: {type(exc).__name__}: {exc}"
+            _("timestamp token could not be checked: {type}: {error}").format(
+                type=type(exc).__name__, error=exc
+            )
         ) from exc
     return examined.timestamp
 
@@ -211,19 +224,29 @@ def _post(url: str, body: bytes, timeout: float) -> bytes:
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, TimeoutError):
             raise EvidenceError(_timed_out(url, timeout)) from None
-        raise EvidenceError(f"could not reach the TSA at {url}: {_reason(exc.reason)}") from None
+        raise EvidenceError(
+            _("could not reach the TSA at {url}: {reason}").format(
+                url=url, reason=_reason(exc.reason)
+            )
+        ) from None
     except TimeoutError:
         raise EvidenceError(_timed_out(url, timeout)) from None
     except (OSError, http.client.HTTPException, ValueError) as exc:
-        raise EvidenceError(f"could not talk to the TSA at {url}: {_reason(exc)}") from None
+        raise EvidenceError(
+            _("could not talk to the TSA at {url}: {reason}").format(url=url, reason=_reason(exc))
+        ) from None
     if len(reply) > MAX_REPLY_BYTES:
         raise EvidenceError(
-            f"the TSA at {url} sent more than {MAX_REPLY_BYTES} bytes: not a timestamp reply"
+            _("the TSA at {url} sent more than {limit} bytes: not a timestamp reply").format(
+                url=url, limit=MAX_REPLY_BYTES
+            )
         )
     if not reply.startswith(b"\x30"):
         raise EvidenceError(
-            f"the TSA at {url} sent a reply that is not a DER TimeStampResp "
-            f"(Content-Type {content_type}, {len(reply)} bytes, starting {reply[:24]!r})"
+            _(
+                "the TSA at {url} sent a reply that is not a DER TimeStampResp (Content-Type "
+                "{content_type}, {n} bytes, starting {reply!r})"
+            ).format(url=url, content_type=content_type, n=len(reply), reply=reply[:24])
         )
     return reply
 
@@ -231,11 +254,19 @@ def _post(url: str, body: bytes, timeout: float) -> bytes:
 def _http_error(url: str, exc: urllib.error.HTTPError) -> str:
     """What an HTTP error answer says; closes it."""
     with contextlib.closing(exc):
-        message = f"the TSA at {url} answered HTTP {exc.code} {exc.reason}"
+        message = _("the TSA at {url} answered HTTP {code} {reason}").format(
+            url=url, code=exc.code, reason=exc.reason
+        )
         if 300 <= exc.code < 400:
             location = exc.headers.get("Location") if exc.headers else None
-            target = f" to {location}" if location else ""
-            return f"{message}, a redirect{target}: redirects are not followed, give the final URL"
+            if location:
+                return _(
+                    "{message}, a redirect to {location}: redirects are not followed, give the "
+                    "final URL"
+                ).format(message=message, location=location)
+            return _(
+                "{message}, a redirect: redirects are not followed, give the final URL"
+            ).format(message=message)
         with contextlib.suppress(Exception):
             text = exc.read(300).decode("utf-8", "replace").strip()
             if text and exc.headers.get_content_maintype() == "text":
@@ -244,7 +275,9 @@ def _http_error(url: str, exc: urllib.error.HTTPError) -> str:
 
 
 def _timed_out(url: str, timeout: float) -> str:
-    return f"the TSA at {url} did not answer within {timeout:g} s"
+    return _("the TSA at {url} did not answer within {timeout} s").format(
+        url=url, timeout=f"{timeout:g}"
+    )
 
 
 def _reason(reason: object) -> str:
@@ -275,16 +308,16 @@ class _Examined:
 
 #: PKIFailureInfo bits, by asn1crypto's names, as RFC 3161 names and explains them.
 _FAILURES = {
-    "bad_alg": "badAlg (unrecognized or unsupported algorithm)",
-    "bad_request": "badRequest (transaction not permitted or supported)",
-    "bad_data_format": "badDataFormat (the data submitted has the wrong format)",
-    "time_not_available": "timeNotAvailable (the TSA's time source is not available)",
-    "unaccepted_policy": "unacceptedPolicy (the requested TSA policy is not supported)",
-    "unaccepted_extensions": "unacceptedExtension (the requested extension is not supported)",
+    "bad_alg": N_("badAlg (unrecognized or unsupported algorithm)"),
+    "bad_request": N_("badRequest (transaction not permitted or supported)"),
+    "bad_data_format": N_("badDataFormat (the data submitted has the wrong format)"),
+    "time_not_available": N_("timeNotAvailable (the TSA's time source is not available)"),
+    "unaccepted_policy": N_("unacceptedPolicy (the requested TSA policy is not supported)"),
+    "unaccepted_extensions": N_("unacceptedExtension (the requested extension is not supported)"),
     "add_info_not_available": (
-        "addInfoNotAvailable (the additional information requested is not available)"
+        N_("addInfoNotAvailable (the additional information requested is not available)")
     ),
-    "system_failure": "systemFailure (the request cannot be handled due to system failure)",
+    "system_failure": N_("systemFailure (the request cannot be handled due to system failure)"),
 }
 #: The digests accepted for imprints and signatures, by asn1crypto's (and hashlib's) names.
 _DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
@@ -313,13 +346,13 @@ def _examine(blob: bytes, data: bytes) -> _Examined:
     """Parse ``blob`` (TimeStampResp or TimeStampToken), check its signature with the
     embedded signer certificate and its imprint against ``data``; raises :class:`_Refused`."""
     token = _parse(blob)
-    with _malformed("is not a well-formed TimeStampToken"):
+    with _malformed(_("it is not a well-formed TimeStampToken ({detail})")):
         if token["content_type"].native != "signed_data":
-            raise _Refused("its TimeStampToken is not a CMS SignedData")
+            raise _Refused(_("its TimeStampToken is not a CMS SignedData"))
         signed = token["content"]
         content = signed["encap_content_info"]
         if content["content_type"].native != "tst_info" or not content["content"]:
-            raise _Refused("its SignedData holds no TSTInfo")
+            raise _Refused(_("its SignedData holds no TSTInfo"))
         tst_info = bytes(content["content"])
         signer = _check_signature(signed, tst_info)
         info = tsp.TSTInfo.load(tst_info, strict=True)
@@ -331,14 +364,21 @@ def _examine(blob: bytes, data: bytes) -> _Examined:
     hash_name = hash_algorithm.native
     if hash_name not in _DIGESTS:
         raise _Refused(
-            f"the message imprint uses an unsupported hash algorithm ({hash_algorithm.dotted})"
+            _("the message imprint uses an unsupported hash algorithm ({dotted})").format(
+                dotted=hash_algorithm.dotted
+            )
         )
     digest = hashlib.new(hash_name, data).digest()
     if not hmac.compare_digest(digest, hashed):
         raise _Refused(
-            f"its message imprint is not the {hash_name.replace('sha', 'SHA-')} of the data: "
-            f"the token timestamps other data (imprint {hashed.hex()[:16]}..., the data's "
-            f"{digest.hex()[:16]}...)"
+            _(
+                "its message imprint is not the {hash} of the data: the token timestamps "
+                "other data (imprint {imprint}..., the data's {digest}...)"
+            ).format(
+                hash=hash_name.replace("sha", "SHA-"),
+                imprint=hashed.hex()[:16],
+                digest=digest.hex()[:16],
+            )
         )
     if gen_time.tzinfo is None:
         gen_time = gen_time.replace(tzinfo=datetime.UTC)
@@ -358,7 +398,7 @@ def _examine(blob: bytes, data: bytes) -> _Examined:
 
 def _parse(blob: bytes) -> cms.ContentInfo:
     """The TimeStampToken of ``blob`` (itself, or in a TimeStampResp whose status is granted)."""
-    with _malformed("is not a DER TimeStampResp or TimeStampToken"):
+    with _malformed(_("it is not a DER TimeStampResp or TimeStampToken ({detail})")):
         outer = core.Sequence.load(blob, strict=True)
         if isinstance(outer[0], core.ObjectIdentifier):  # ContentInfo: a bare TimeStampToken
             return cms.ContentInfo.load(blob, strict=True)
@@ -366,7 +406,7 @@ def _parse(blob: bytes) -> cms.ContentInfo:
         # §2.4.2): the status is read on its own first.
         _check_status(tsp.PKIStatusInfo.load(outer[0].dump(), strict=True))
         if len(outer) < 2:
-            raise _Refused("status granted but no timeStampToken in the reply")
+            raise _Refused(_("status granted but no timeStampToken in the reply"))
         return tsp.TimeStampResp.load(blob, strict=True)["time_stamp_token"]
 
 
@@ -375,12 +415,17 @@ def _check_status(status_info: tsp.PKIStatusInfo) -> None:
     status = status_info["status"]
     if int(status) in (0, 1):
         return
-    message = f"status {status.native} ({int(status)})"
+    message = _("status {status} ({code})").format(status=status.native, code=int(status))
     if failures := status_info["fail_info"].native:  # a set of names (numbers if unknown)
-        explained = sorted(_FAILURES.get(bit, f"failure bit {bit}") for bit in failures)
-        message += f"; failure: {', '.join(explained)}"
+        explained = sorted(
+            _(_FAILURES[bit]) if bit in _FAILURES else _("failure bit {bit}").format(bit=bit)
+            for bit in failures
+        )
+        message += _("; failure: {failures}").format(failures=", ".join(explained))
     if texts := status_info["status_string"].native:
-        message += "; the TSA says: " + " / ".join(repr(text) for text in texts)
+        message += _("; the TSA says: {texts}").format(
+            texts=" / ".join(repr(text) for text in texts)
+        )
     raise _Rejected(message)
 
 
@@ -389,41 +434,49 @@ def _check_signature(signed: cms.SignedData, tst_info: bytes) -> x509.Certificat
     ``tst_info`` (its eContent, the DER TSTInfo)."""
     signer_infos = signed["signer_infos"]
     if len(signer_infos) != 1:
-        raise _Refused(f"the token has {len(signer_infos)} signers instead of one")
+        raise _Refused(_("the token has {n} signers instead of one").format(n=len(signer_infos)))
     signer_info = signer_infos[0]
     digest = signer_info["digest_algorithm"]["algorithm"]
     if digest.native not in [a["algorithm"].native for a in signed["digest_algorithms"]]:
-        raise _Refused("its signer's digest algorithm is not among its digestAlgorithms")
+        raise _Refused(_("its signer's digest algorithm is not among its digestAlgorithms"))
     if digest.native not in _DIGESTS:
-        raise _Refused(f"it is signed with an unsupported digest algorithm ({digest.dotted})")
+        raise _Refused(
+            _("it is signed with an unsupported digest algorithm ({dotted})").format(
+                dotted=digest.dotted
+            )
+        )
     signer_der = _find_signer(signed, signer_info["sid"]).dump()
     try:
         signer = x509.load_der_x509_certificate(signer_der)
     except (ValueError, x509.InvalidVersion) as exc:
-        raise _Refused(f"it embeds a signer certificate that cannot be read ({exc})") from None
+        raise _Refused(
+            _("it embeds a signer certificate that cannot be read ({error})").format(error=exc)
+        ) from None
     name = signer.subject.rfc4514_string()
     signed_attrs = signer_info["signed_attrs"]
     if not signed_attrs:
-        raise _Refused("its signature covers no signed attributes (RFC 3161 requires them)")
+        raise _Refused(_("its signature covers no signed attributes (RFC 3161 requires them)"))
     attributes: dict[str, list[Any]] = {}
     for attribute in signed_attrs:
         attributes.setdefault(attribute["type"].native, []).extend(attribute["values"])
     if [value.native for value in attributes.get("content_type", [])] != ["tst_info"]:
-        raise _Refused("its signed contentType attribute is not id-ct-TSTInfo")
+        raise _Refused(_("its signed contentType attribute is not id-ct-TSTInfo"))
     digests = [value.native for value in attributes.get("message_digest", [])]
     if len(digests) != 1 or not hmac.compare_digest(
         digests[0], hashlib.new(digest.native, tst_info).digest()
     ):
         raise _Refused(
-            "its TSTInfo does not match the digest its signature covers: the token was altered"
+            _("its TSTInfo does not match the digest its signature covers: the token was altered")
         )
     _check_signing_certificate(attributes, signer_der, name)
     try:  # signed as a SET (RFC 5652 §5.4), stored with an implicit [0] tag: untag() restores it
         _verify_signature(signer, signer_info, digest.native, signed_attrs.untag().dump())
     except InvalidSignature:
         raise _Refused(
-            f"its signature does not verify with the TSA certificate it embeds ({name}): "
-            "the token was altered or was not signed by that TSA"
+            _(
+                "its signature does not verify with the TSA certificate it embeds ({name}): "
+                "the token was altered or was not signed by that TSA"
+            ).format(name=name)
         ) from None
     return signer
 
@@ -434,7 +487,7 @@ def _find_signer(signed: cms.SignedData, sid: cms.SignerIdentifier) -> asn1_x509
         choice.chosen for choice in signed["certificates"] if choice.name == "certificate"
     ]
     if not certificates:
-        raise _Refused("it embeds no certificate (requested without certReq?): cannot verify")
+        raise _Refused(_("it embeds no certificate (requested without certReq?): cannot verify"))
     for certificate in certificates:
         if sid.name == "issuer_and_serial_number":
             found = (
@@ -445,7 +498,7 @@ def _find_signer(signed: cms.SignedData, sid: cms.SignerIdentifier) -> asn1_x509
             found = certificate.key_identifier == sid.chosen.native
         if found:
             return certificate
-    raise _Refused("none of the certificates it embeds is its signer's")
+    raise _Refused(_("none of the certificates it embeds is its signer's"))
 
 
 def _check_signing_certificate(
@@ -458,16 +511,22 @@ def _check_signing_certificate(
         cert_id = value["certs"][0]  # the first ESSCertID is the signer's
         named.append((cert_id["hash_algorithm"]["algorithm"].native, cert_id))
     if not named:
-        raise _Refused("it does not name its signing certificate (no ESS signingCertificate)")
+        raise _Refused(_("it does not name its signing certificate (no ESS signingCertificate)"))
     for hash_name, cert_id in named:
         if hash_name != "sha1" and hash_name not in _DIGESTS:
-            raise _Refused(f"its signingCertificate uses an unsupported hash ({hash_name})")
+            raise _Refused(
+                _("its signingCertificate uses an unsupported hash ({hash_name})").format(
+                    hash_name=hash_name
+                )
+            )
         if not hmac.compare_digest(
             cert_id["cert_hash"].native, hashlib.new(hash_name, signer_der).digest()
         ):
             raise _Refused(
-                f"its signingCertificate attribute names another certificate than the "
-                f"embedded signer's ({name})"
+                _(
+                    "its signingCertificate attribute names another certificate than the embedded "
+                    "signer's ({name})"
+                ).format(name=name)
             )
 
 
@@ -490,20 +549,32 @@ def _verify_signature(
     ):
         key.verify(signature, signed)
     elif name in _SIGNATURES:
-        raise _Refused(f"its signature algorithm ({name}) does not fit the signer's key")
+        raise _Refused(
+            _("its signature algorithm ({name}) does not fit the signer's key").format(name=name)
+        )
     else:
-        raise _Refused(f"it is signed with an unsupported signature algorithm ({name})")
+        raise _Refused(
+            _("it is signed with an unsupported signature algorithm ({name})").format(name=name)
+        )
 
 
 def _pss(params: algos.RSASSAPSSParams) -> tuple[padding.PSS, hashes.HashAlgorithm]:
     """The padding and hash of RSASSA-PSS ``params``; SHA-1 (the defaults) refused."""
     mask = params["mask_gen_algorithm"]
     if mask["algorithm"].native != "mgf1":
-        raise _Refused(f"its RSASSA-PSS mask generation is not MGF1 ({mask['algorithm'].dotted})")
+        raise _Refused(
+            _("its RSASSA-PSS mask generation is not MGF1 ({dotted})").format(
+                dotted=mask["algorithm"].dotted
+            )
+        )
     hash_name = params["hash_algorithm"]["algorithm"].native
     mgf_hash_name = mask["parameters"]["algorithm"].native
     if hash_name not in _DIGESTS or mgf_hash_name not in _DIGESTS:
-        raise _Refused(f"its RSASSA-PSS signature uses an unsupported hash ({hash_name})")
+        raise _Refused(
+            _("its RSASSA-PSS signature uses an unsupported hash ({hash_name})").format(
+                hash_name=hash_name
+            )
+        )
     mgf = padding.MGF1(_DIGESTS[mgf_hash_name]())
     return padding.PSS(mgf, params["salt_length"].native), _DIGESTS[hash_name]()
 
@@ -519,7 +590,9 @@ def _load_roots(roots: Sequence[bytes]) -> list[x509.Certificate]:
                 certificates = [x509.load_der_x509_certificate(blob)]
         except (TypeError, ValueError) as exc:
             raise _Refused(
-                f"root certificate #{number} is neither a PEM nor a DER certificate ({exc})"
+                _(
+                    "root certificate #{number} is neither a PEM nor a DER certificate ({error})"
+                ).format(number=number, error=exc)
             ) from None
         for certificate in certificates:
             loaded.setdefault(certificate.fingerprint(hashes.SHA256()), certificate)
@@ -534,16 +607,24 @@ def _check_chain(examined: _Examined, data: bytes, roots: list[x509.Certificate]
     except x509.ExtensionNotFound:
         usage = None
     except ValueError as exc:
-        raise _Refused(f"the TSA certificate ({name}) has malformed extensions: {exc}") from None
+        raise _Refused(
+            _("the TSA certificate ({name}) has malformed extensions: {error}").format(
+                name=name, error=exc
+            )
+        ) from None
     if usage is None or ExtendedKeyUsageOID.TIME_STAMPING not in usage.value:
         raise _Refused(
-            f"the TSA certificate ({name}) lacks the timeStamping extended key usage: "
-            "it is not meant to sign timestamps"
+            _(
+                "the TSA certificate ({name}) lacks the timeStamping extended key usage: it is "
+                "not meant to sign timestamps"
+            ).format(name=name)
         )
     if not usage.critical:
         raise _Refused(
-            f"the TSA certificate ({name}) has a timeStamping extended key usage that is not "
-            "critical, as RFC 3161 requires"
+            _(
+                "the TSA certificate ({name}) has a timeStamping extended key usage that is "
+                "not critical, as RFC 3161 requires"
+            ).format(name=name)
         )
     builder = VerifierBuilder()
     for root in roots:
@@ -551,30 +632,36 @@ def _check_chain(examined: _Examined, data: bytes, roots: list[x509.Certificate]
     # rfc3161-client verifies a response: the token, in one of status granted.
     granted = {"status": {"status": "granted"}, "time_stamp_token": examined.token}
     try:
-        with _library("could not check the TSA certificate's chain"):
+        with _library(_("could not check the TSA certificate's chain")):
             response = decode_timestamp_response(tsp.TimeStampResp(granted).dump())
             builder.build().verify_message(response, data)
     except VerificationError as exc:
         detail = re.findall(r'data: "([^"]+)"', str(exc))
         reason = detail[-1] if detail else str(exc)
         raise _Refused(
-            f"the TSA certificate ({name}) does not chain to any of the {len(roots)} root "
-            f"certificate(s) given, at {examined.timestamp.gen_time:%Y-%m-%d %H:%M:%S} UTC "
-            f"({reason})"
+            _(
+                "the TSA certificate ({name}) does not chain to any of the {n} root "
+                "certificate(s) given, at {at} UTC ({reason})"
+            ).format(
+                name=name,
+                n=len(roots),
+                at=f"{examined.timestamp.gen_time:%Y-%m-%d %H:%M:%S}",
+                reason=reason,
+            )
         ) from None
 
 
 @contextlib.contextmanager
 def _malformed(what: str) -> Iterator[None]:
     """asn1crypto's complaints about the DER (it parses lazily, as values are read) as
-    :class:`_Refused`: ``it {what}``."""
+    :class:`_Refused`: ``what``, a message whose ``{detail}`` is the complaint."""
     try:
         yield
     except _Refused:
         raise
     except (ValueError, TypeError, LookupError) as exc:  # LookupError: KeyError, IndexError
         detail = " ".join(str(exc).split())  # asn1crypto's are on several lines
-        raise _Refused(f"it {what} ({detail or type(exc).__name__})") from None
+        raise _Refused(what.format(detail=detail or type(exc).__name__)) from None
 
 
 @contextlib.contextmanager
@@ -586,11 +673,13 @@ def _library(what: str) -> Iterator[None]:
     except (_Refused, VerificationError):
         raise
     except Exception as exc:
-        raise _Refused(f"{what}: {exc}") from None
+        raise _Refused(_("{what}: {error}").format(what=what, error=exc)) from None
     except BaseException as exc:  # pyo3's PanicException derives from BaseException
         if type(exc).__name__ != "PanicException":
             raise
-        raise _Refused(f"{what}: the parser failed ({exc})") from None
+        raise _Refused(
+            _("{what}: the parser failed ({error})").format(what=what, error=exc)
+        ) from None
 
 
 def _show(nonce: int | None) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from ._context import Actor
 from ._documents import DocumentInfo
+from ._i18n import _, ngettext
 from ._vocabulary import DEFAULT_WORKFLOW
 from .errors import CoopflowError
 from .models import JournalRecord, Party, aware
@@ -309,55 +310,86 @@ def _change_text(change: Mapping[str, Any]) -> str:
     before, after = change.get("before"), change.get("after")
     if before is None:
         values = _values_text(after or {})
-        return f"{what} added" + (f": {values}" if values else "")
+        if values:
+            return _("{what} added: {values}").format(what=what, values=values)
+        return _("{what} added").format(what=what)
     if after is None:
-        return f"{what} removed (was {_values_text(before)})"
+        return _("{what} removed (was {values})").format(what=what, values=_values_text(before))
     moved = {
         name: (before.get(name), after.get(name))
         for name in sorted(set(before) | set(after))
         if before.get(name) != after.get(name)
     }
-    return f"{what} changed: " + "; ".join(
-        f"{name} {old!r} -> {new!r}" for name, (old, new) in moved.items()
+    return _("{what} changed: {changes}").format(
+        what=what,
+        changes="; ".join(f"{name} {old!r} -> {new!r}" for name, (old, new) in moved.items()),
     )
 
 
 def describe(entry: JournalEntry) -> str:
-    """A journal record in words: a data change names each entity, its values before and
-    after; an event its states."""
+    """A journal record in words, in the current language: a data change names each entity,
+    its values before and after; an event its states."""
     data = entry.data
     if entry.event == "change":
         return f"{data.get('operation')}: " + "; ".join(
             _change_text(c) for c in data.get("changes", [])
         )
     if entry.event == "deliberation":
-        state = "exécutoire" if data.get("executoire") else "not exécutoire yet"
         return (
-            f"délibération n° {data.get('number')} of {data.get('party')} "
-            f"(sitting {data.get('sitting_date')}), {state}"
+            _("délibération n° {number} of {party} (sitting {sitting_date}), exécutoire")
+            if data.get("executoire")
+            else _(
+                "délibération n° {number} of {party} (sitting {sitting_date}), not exécutoire yet"
+            )
+        ).format(
+            number=data.get("number"),
+            party=data.get("party"),
+            sitting_date=data.get("sitting_date"),
         )
     if entry.event == "creation":
-        return f"partnership opened in {entry.target_state}"
+        return _("partnership opened in {state}").format(state=entry.target_state)
     if entry.event == "document":
-        return f"document {data.get('kind', '')} v{data.get('version', '')} stored".strip()
-    where = f"programme {entry.programme}: " if entry.programme else ""
+        return (
+            _("document {kind} v{version} stored")
+            .format(kind=data.get("kind", ""), version=data.get("version", ""))
+            .strip()
+        )
     if entry.source_state == entry.target_state:
-        return f"{where}{entry.event} (state {entry.target_state})"
-    return f"{where}{entry.event}: {entry.source_state} -> {entry.target_state}{_outcome(data)}"
+        moved = _("{event} (state {state})").format(event=entry.event, state=entry.target_state)
+    else:
+        moved = f"{entry.event}: {entry.source_state} -> {entry.target_state}{_outcome(data)}"
+    if entry.programme:
+        return _("programme {programme}: {moved}").format(programme=entry.programme, moved=moved)
+    return moved
 
 
 def _outcome(data: Mapping[str, Any]) -> str:
     """What an avenant's withdrawal or a termination records, in words (workflow v2)."""
     if data.get("withdrawn") is True:
-        return f" (avenant n° {data.get('avenant')} withdrawn: {data.get('motif')})"
+        return " " + _("(avenant n° {avenant} withdrawn: {motif})").format(
+            avenant=data.get("avenant"), motif=data.get("motif")
+        )
     if data.get("termination") == "mutual":
-        return f" (terminated by mutual agreement, effective {data.get('date_effet')})"
+        return " " + _("(terminated by mutual agreement, effective {date})").format(
+            date=data.get("date_effet")
+        )
     if data.get("termination") == "unilateral":
-        return (
-            f" (unilateral termination notified on {data.get('date_notification')}, effective "
-            f"{data.get('date_effet')} after {data.get('notice_months')} months' notice)"
+        return " " + ngettext(
+            "(unilateral termination notified on {notified}, effective {date} after {n} "
+            "month's notice)",
+            "(unilateral termination notified on {notified}, effective {date} after {n} "
+            "months' notice)",
+            _int(data.get("notice_months")),
+        ).format(
+            notified=data.get("date_notification"),
+            date=data.get("date_effet"),
+            n=data.get("notice_months"),
         )
     return ""
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 2
 
 
 @dataclass(frozen=True, slots=True)

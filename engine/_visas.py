@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from ._i18n import _
 from ._vocabulary import NATURES, SCALES
 from .errors import TemplateError
 
@@ -50,23 +51,43 @@ class Visas:
 
 def _group(raw: object, where: str, source: str) -> Group:
     if not isinstance(raw, Mapping):
-        raise TemplateError(FILE, f"{source}: [{where}] is not a table")
+        raise TemplateError(
+            FILE, _("{source}: [{where}] is not a table").format(source=source, where=where)
+        )
     unknown = set(raw) - {"codes", "texts"}
     if unknown:
-        raise TemplateError(FILE, f"{source}: [{where}] has unknown keys {sorted(unknown)}")
+        raise TemplateError(
+            FILE,
+            _("{source}: [{where}] has unknown keys {keys}").format(
+                source=source, where=where, keys=sorted(unknown)
+            ),
+        )
     codes_raw = raw.get("codes", {})
     texts = raw.get("texts", [])
     if not isinstance(codes_raw, Mapping) or not isinstance(texts, list):
-        raise TemplateError(FILE, f"{source}: [{where}] codes is a table, texts a list")
+        raise TemplateError(
+            FILE,
+            _("{source}: [{where}] codes is a table, texts a list").format(
+                source=source, where=where
+            ),
+        )
     codes: dict[str, tuple[str, ...]] = {}
     for code, articles in codes_raw.items():
         if not isinstance(articles, list) or not all(isinstance(a, str) for a in articles):
-            raise TemplateError(FILE, f"{source}: [{where}.codes] {code!r} is not a list of texts")
+            raise TemplateError(
+                FILE,
+                _("{source}: [{where}.codes] {code!r} is not a list of texts").format(
+                    source=source, where=where, code=code
+                ),
+            )
         codes[" ".join(str(code).split())] = tuple(_article(a) for a in articles)
     for text in texts:
         if not isinstance(text, str) or not text.strip().startswith("Vu "):
             raise TemplateError(
-                FILE, f'{source}: [{where}] texts: {text!r} is not a visa ("Vu ... ;")'
+                FILE,
+                _('{source}: [{where}] texts: {text!r} is not a visa ("Vu ... ;")').format(
+                    source=source, where=where, text=text
+                ),
             )
     return Group(codes, tuple(_visa_text(t) for t in texts))
 
@@ -87,19 +108,29 @@ def parse(data: bytes, source: str) -> Visas:
     try:
         raw = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise TemplateError(FILE, f"{source}: {error}") from None
+        raise TemplateError(
+            FILE, _("{source}: {error}").format(source=source, error=error)
+        ) from None
     unknown = set(raw) - {"common", "foreign", "natures", "scales"}
     if unknown:
-        raise TemplateError(FILE, f"{source}: unknown tables {sorted(unknown)}")
+        raise TemplateError(
+            FILE,
+            _("{source}: unknown tables {tables}").format(source=source, tables=sorted(unknown)),
+        )
     by: dict[str, dict[str, Group]] = {}
     for name, known in (("natures", NATURES), ("scales", SCALES)):
         table = raw.get(name, {})
         if not isinstance(table, Mapping):
-            raise TemplateError(FILE, f"{source}: [{name}] is not a table")
+            raise TemplateError(
+                FILE, _("{source}: [{name}] is not a table").format(source=source, name=name)
+            )
         for key in table:
             if key not in known:
                 raise TemplateError(
-                    FILE, f"{source}: [{name}.{key}]: {key!r} is not one of {sorted(known)}"
+                    FILE,
+                    _("{source}: [{name}.{key}]: {key!r} is not one of {known}").format(
+                        source=source, name=name, key=key, known=sorted(known)
+                    ),
                 )
         by[name] = {key: _group(value, f"{name}.{key}", source) for key, value in table.items()}
     return Visas(
@@ -117,7 +148,7 @@ def load(template_dir: Path | None) -> Visas:
     if template_dir is not None:
         path = Path(template_dir) / FILE
         if path.is_symlink():
-            raise TemplateError(FILE, f"{path} is a link, not a regular file")
+            raise TemplateError(FILE, _("{path} is a link, not a regular file").format(path=path))
         if path.is_file():
             return parse(path.read_bytes(), str(path))
     return parse(builtin_path().read_bytes(), f"coopflow/documents/templates/{FILE}")

@@ -1,30 +1,33 @@
 """The domain's closed vocabularies: scales, natures of parties, kinds of exchange and
-document, progress of an action.  Codes are stored; labels are what people read."""
+document, progress of an action.  Codes are stored; labels are what people read (English ones
+are marked ``N_`` and shown with ``_()``; the French words of the domain are shown as they are)."""
 
 from __future__ import annotations
 
 import re
 from typing import Final, Literal
 
+from ._i18n import N_
+
 ROLES: Final = ("staff", "legal", "elected", "admin")
 
 #: How the person behind a record was identified (recorded beside the actor).
 IDENTIFICATIONS: Final[dict[str, str]] = {
-    "db_login": "their database login",
-    "option": "the --actor option",
-    "environment": "COOPFLOW_ACTOR",
-    "os_login": "their OS login",
-    "host": "the host application",
-    "script": "the script they applied",
+    "db_login": N_("their database login"),
+    "option": N_("the --actor option"),
+    "environment": N_("COOPFLOW_ACTOR"),
+    "os_login": N_("their OS login"),
+    "host": N_("the host application"),
+    "script": N_("the script they applied"),
 }
 
 #: What a journal record that is no workflow's event records: no event may be named so.
 RECORD_KINDS: Final[dict[str, str]] = {
-    "creation": "partnership opened",
-    "change": "data changed",
-    "deliberation": "délibération recorded",
-    "document": "document stored",
-    "migration": "workflow version changed",
+    "creation": N_("partnership opened"),
+    "change": N_("data changed"),
+    "deliberation": N_("délibération recorded"),
+    "document": N_("document stored"),
+    "migration": N_("workflow version changed"),
 }
 DEFAULT_WORKFLOW: Final = "cooperation"  # the workflow a partnership follows unless told
 

@@ -29,6 +29,7 @@ from transitions.core import MachineError
 from transitions.extensions.nesting import HierarchicalMachine, NestedState
 
 from . import _validate
+from ._i18n import _
 from ._vocabulary import RECORD_KINDS, ROLES
 from .errors import InvalidWorkflowError, TransitionNotAllowed, ValidationError
 
@@ -144,16 +145,16 @@ class EventInput:
         where = f"data.{self.name}"
         if self.type == "text":
             if not isinstance(value, str) or not value.strip():
-                raise ValidationError("must be a non-empty text", field=where)
+                raise ValidationError(_("must be a non-empty text"), field=where)
             return value.strip()
         if self.type == "integer":
             if isinstance(value, bool):
-                raise ValidationError("must be a whole number", field=where)
+                raise ValidationError(_("must be a whole number"), field=where)
             try:
                 return int(str(value))
             except ValueError:
                 raise ValidationError(
-                    f"must be a whole number, got {value!r}", field=where
+                    _("must be a whole number, got {value!r}").format(value=value), field=where
                 ) from None
         if self.type == "date":
             return _validate.date(value, where)
@@ -163,10 +164,12 @@ class EventInput:
             word = str(value).strip().lower()
             if word in _TRUE or word in _FALSE:
                 return word in _TRUE
-            raise ValidationError(f"must be true or false, got {value!r}", field=where)
+            raise ValidationError(
+                _("must be true or false, got {value!r}").format(value=value), field=where
+            )
         text = str(value).lower()
         if not _SHA256.fullmatch(text):
-            raise ValidationError("must be a SHA-256 (64 hexadecimal digits)", field=where)
+            raise ValidationError(_("must be a SHA-256 (64 hexadecimal digits)"), field=where)
         return text
 
 
@@ -282,8 +285,14 @@ class Workflow:
         ]
         if len(outermost) != 1:
             raise ValidationError(
-                f"workflow {self.name} v{self.version} declares "
-                f"{'no' if not outermost else 'more than one'} state with {capability!r}",
+                (
+                    _("workflow {name} v{version} declares no state with {capability!r}")
+                    if not outermost
+                    else _(
+                        "workflow {name} v{version} declares more than one state with "
+                        "{capability!r}"
+                    )
+                ).format(name=self.name, version=self.version, capability=capability),
                 field="workflow",
             )
         return self.leaf(outermost[0])
@@ -437,7 +446,7 @@ def _check_keys(source: str, where: str, table: Mapping[str, Any], allowed: set[
             raise _fail(
                 source,
                 f"{where}.{key}",
-                f"unknown key (expected one of: {', '.join(sorted(allowed))})",
+                _("unknown key (expected one of: {keys})").format(keys=", ".join(sorted(allowed))),
             )
 
 
@@ -445,7 +454,7 @@ def _str(source: str, where: str, value: object, *, required: bool = True) -> st
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
-        raise _fail(source, where, "must be a non-empty string")
+        raise _fail(source, where, _("must be a non-empty string"))
     return value
 
 
@@ -453,7 +462,7 @@ def _names(source: str, where: str, value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _fail(source, where, "must be a string or a list of strings")
+        raise _fail(source, where, _("must be a string or a list of strings"))
     return tuple(value)
 
 
@@ -468,27 +477,31 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
     _check_keys(source, "(top)", doc, {"workflow", "states", "events"})
     head = doc.get("workflow")
     if not isinstance(head, dict):
-        raise _fail(source, "workflow", "missing [workflow] table")
+        raise _fail(source, "workflow", _("missing [workflow] table"))
     _check_keys(
         source, "workflow", head, {"name", "version", "subject", "initial", "title", "programmes"}
     )
     name = _str(source, "workflow.name", head.get("name"))
     if not _NAME.fullmatch(name):
-        raise _fail(source, "workflow.name", "must be lower-case letters, digits and _")
+        raise _fail(source, "workflow.name", _("must be lower-case letters, digits and _"))
     version = head.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise _fail(source, "workflow.version", "must be a whole number >= 1")
+        raise _fail(source, "workflow.version", _("must be a whole number >= 1"))
     subject = head.get("subject", "partnership")
     if subject not in SUBJECTS:
-        raise _fail(source, "workflow.subject", f"must be one of {', '.join(SUBJECTS)}")
+        raise _fail(
+            source,
+            "workflow.subject",
+            _("must be one of {choices}").format(choices=", ".join(SUBJECTS)),
+        )
     title = _str(source, "workflow.title", head.get("title", name))
     programmes: str | None = None
     if "programmes" in head:
         if subject != "partnership":
-            raise _fail(source, "workflow.programmes", "only a partnership workflow has one")
+            raise _fail(source, "workflow.programmes", _("only a partnership workflow has one"))
         programmes = _str(source, "workflow.programmes", head["programmes"])
         if not _NAME.fullmatch(programmes):
-            raise _fail(source, "workflow.programmes", "must name a workflow (lower-case, _)")
+            raise _fail(source, "workflow.programmes", _("must name a workflow (lower-case, _)"))
     known = CAPABILITIES[subject]
 
     states: dict[str, StateDef] = {}
@@ -497,14 +510,14 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
         table: object, prefix: str, where: str, inherited: frozenset[str] = frozenset()
     ) -> list[str]:
         if not isinstance(table, dict) or not table:
-            raise _fail(source, where, "must be a non-empty table of states")
+            raise _fail(source, where, _("must be a non-empty table of states"))
         paths: list[str] = []
         for sname, body in table.items():
             key = f"{where}.{sname}"
             if not _NAME.fullmatch(sname):
-                raise _fail(source, key, "a state name is lower-case letters, digits and _")
+                raise _fail(source, key, _("a state name is lower-case letters, digits and _"))
             if not isinstance(body, dict):
-                raise _fail(source, key, "must be a table")
+                raise _fail(source, key, _("must be a table"))
             _check_keys(source, key, body, {"label", "final", "initial", "states", "capabilities"})
             path = f"{prefix}{sname}"
             declared = _names(source, key + ".capabilities", body.get("capabilities", []))
@@ -513,8 +526,10 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
                     raise _fail(
                         source,
                         f"{key}.capabilities[{i}]",
-                        f"unknown capability {cap!r} for a {subject} workflow "
-                        f"(known: {', '.join(known)})",
+                        _(
+                            "unknown capability {capability!r} for a {subject} workflow (known: "
+                            "{known})"
+                        ).format(capability=cap, subject=subject, known=", ".join(known)),
                     )
             capabilities = inherited | frozenset(declared)
             children: list[str] = []
@@ -524,14 +539,18 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
                 child = _str(source, key + ".initial", body.get("initial"))
                 initial = f"{path}.{child}"
                 if initial not in children:
-                    raise _fail(source, key + ".initial", f"{child!r} is not a child state")
+                    raise _fail(
+                        source,
+                        key + ".initial",
+                        _("{child!r} is not a child state").format(child=child),
+                    )
             elif "initial" in body:
-                raise _fail(source, key + ".initial", "only a state with children has one")
+                raise _fail(source, key + ".initial", _("only a state with children has one"))
             final = body.get("final", False)
             if not isinstance(final, bool):
-                raise _fail(source, key + ".final", "must be true or false")
+                raise _fail(source, key + ".final", _("must be true or false"))
             if final and children:
-                raise _fail(source, key + ".final", "a state with children cannot be final")
+                raise _fail(source, key + ".final", _("a state with children cannot be final"))
             states[path] = StateDef(
                 path=path,
                 label=_str(source, key + ".label", body.get("label", sname)),
@@ -546,18 +565,18 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
     walk(doc.get("states"), "", "states")
     initial = _str(source, "workflow.initial", head.get("initial"))
     if initial not in states:
-        raise _fail(source, "workflow.initial", f"unknown state {initial!r}")
+        raise _fail(source, "workflow.initial", _("unknown state {state!r}").format(state=initial))
 
     raw_events = doc.get("events")
     if not isinstance(raw_events, dict) or not raw_events:
-        raise _fail(source, "events", "must be a non-empty table of events")
+        raise _fail(source, "events", _("must be a non-empty table of events"))
     events: dict[str, EventDef] = {}
     for ename, body in raw_events.items():
         key = f"events.{ename}"
         if not _NAME.fullmatch(ename):
-            raise _fail(source, key, "an event name is lower-case letters, digits and _")
+            raise _fail(source, key, _("an event name is lower-case letters, digits and _"))
         if not isinstance(body, dict):
-            raise _fail(source, key, "must be a table")
+            raise _fail(source, key, _("must be a table"))
         _check_keys(
             source,
             key,
@@ -579,29 +598,39 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
             raise _fail(
                 source,
                 key,
-                f"{ename!r} names journal records that are not events "
-                f"({', '.join(RECORD_KINDS)}): choose another name",
+                _(
+                    "{event!r} names journal records that are not events ({kinds}): choose "
+                    "another name"
+                ).format(event=ename, kinds=", ".join(RECORD_KINDS)),
             )
         sources = _names(source, key + ".from", body.get("from"))
         if not sources:
-            raise _fail(source, key + ".from", "names no state")
+            raise _fail(source, key + ".from", _("names no state"))
         for i, src in enumerate(sources):
             if src not in states:
-                raise _fail(source, f"{key}.from[{i}]", f"unknown state {src!r}")
+                raise _fail(
+                    source, f"{key}.from[{i}]", _("unknown state {state!r}").format(state=src)
+                )
             if states[src].final:
-                raise _fail(source, f"{key}.from[{i}]", f"{src!r} is final: no event leaves it")
+                raise _fail(
+                    source,
+                    f"{key}.from[{i}]",
+                    _("{state!r} is final: no event leaves it").format(state=src),
+                )
         target = _str(source, key + ".to", body.get("to"))
         if target != PREVIOUS and target not in states:
-            raise _fail(source, key + ".to", f"unknown state {target!r}")
+            raise _fail(source, key + ".to", _("unknown state {state!r}").format(state=target))
         roles = _names(source, key + ".roles", body.get("roles"))
         if not roles:
-            raise _fail(source, key + ".roles", "names no role")
+            raise _fail(source, key + ".roles", _("names no role"))
         for i, role in enumerate(roles):
             if role not in ROLES:
                 raise _fail(
                     source,
                     f"{key}.roles[{i}]",
-                    f"unknown role {role!r} (roles: {', '.join(ROLES)})",
+                    _("unknown role {role!r} (roles: {roles})").format(
+                        role=role, roles=", ".join(ROLES)
+                    ),
                 )
         guards = _names(source, key + ".guards", body.get("guards", []))
         for i, gname in enumerate(guards):
@@ -609,7 +638,9 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
                 raise _fail(
                     source,
                     f"{key}.guards[{i}]",
-                    f"unknown guard {gname!r} (registered: {', '.join(registry.guard_names())})",
+                    _("unknown guard {guard!r} (registered: {registered})").format(
+                        guard=gname, registered=", ".join(registry.guard_names())
+                    ),
                 )
         effects = _names(source, key + ".effects", body.get("effects", []))
         for i, fname in enumerate(effects):
@@ -617,25 +648,31 @@ def parse_workflow(  # noqa: PLR0912, PLR0915 - one linear pass over the whole d
                 raise _fail(
                     source,
                     f"{key}.effects[{i}]",
-                    f"unknown effect {fname!r} (registered: {', '.join(registry.effect_names())})",
+                    _("unknown effect {effect!r} (registered: {registered})").format(
+                        effect=fname, registered=", ".join(registry.effect_names())
+                    ),
                 )
         inputs: list[EventInput] = []
         raw_inputs = body.get("inputs", {})
         if not isinstance(raw_inputs, dict):
-            raise _fail(source, key + ".inputs", "must be a table")
+            raise _fail(source, key + ".inputs", _("must be a table"))
         for iname, spec in raw_inputs.items():
             ikey = f"{key}.inputs.{iname}"
             if not _NAME.fullmatch(iname):
-                raise _fail(source, ikey, "an input name is lower-case letters, digits and _")
+                raise _fail(source, ikey, _("an input name is lower-case letters, digits and _"))
             if not isinstance(spec, dict):
-                raise _fail(source, ikey, "must be a table")
+                raise _fail(source, ikey, _("must be a table"))
             _check_keys(source, ikey, spec, {"type", "required", "label"})
             itype = spec.get("type", "text")
             if itype not in INPUT_TYPES:
-                raise _fail(source, ikey + ".type", f"must be one of {', '.join(INPUT_TYPES)}")
+                raise _fail(
+                    source,
+                    ikey + ".type",
+                    _("must be one of {choices}").format(choices=", ".join(INPUT_TYPES)),
+                )
             required = spec.get("required", False)
             if not isinstance(required, bool):
-                raise _fail(source, ikey + ".required", "must be true or false")
+                raise _fail(source, ikey + ".required", _("must be true or false"))
             inputs.append(
                 EventInput(
                     iname, itype, required, _str(source, ikey + ".label", spec.get("label", iname))
@@ -677,7 +714,11 @@ def _closed(source: str, key: str, value: object, known: Mapping[str, str]) -> t
     names = _names(source, key, value)
     for i, name in enumerate(names):
         if name not in known:
-            raise _fail(source, f"{key}[{i}]", f"unknown {name!r} (known: {', '.join(known)})")
+            raise _fail(
+                source,
+                f"{key}[{i}]",
+                _("unknown {name!r} (known: {known})").format(name=name, known=", ".join(known)),
+            )
     return names
 
 
@@ -686,7 +727,9 @@ def _own_signature(source: str, key: str, value: object, roles: tuple[str, ...])
     for i, role in enumerate(names):
         if role not in roles:
             raise _fail(
-                source, f"{key}.own_signature[{i}]", f"{role!r} is not one of the event's roles"
+                source,
+                f"{key}.own_signature[{i}]",
+                _("{role!r} is not one of the event's roles").format(role=role),
             )
     return names
 
@@ -725,8 +768,11 @@ def _check_reachable(
         raise _fail(
             source,
             f"states.{unreachable[0]}",
-            f"unreachable from the initial state {initial!r}"
-            + (f" (also: {', '.join(unreachable[1:])})" if len(unreachable) > 1 else ""),
+            _("unreachable from the initial state {initial!r} (also: {others})").format(
+                initial=initial, others=", ".join(unreachable[1:])
+            )
+            if len(unreachable) > 1
+            else _("unreachable from the initial state {initial!r}").format(initial=initial),
         )
 
 
@@ -746,7 +792,9 @@ class WorkflowSet:
             raise InvalidWorkflowError(
                 wf.source,
                 "workflow.version",
-                f"{wf.name} v{wf.version} is already defined by {other.source}",
+                _("{name} v{version} is already defined by {source}").format(
+                    name=wf.name, version=wf.version, source=other.source
+                ),
             )
         self._by_key[wf.key] = wf
 
@@ -756,17 +804,22 @@ class WorkflowSet:
             versions = [v for (n, v) in self._by_key if n == name]
             if not versions:
                 raise ValidationError(
-                    f"unknown workflow {name!r} (known: {', '.join(self.names())})",
+                    _("unknown workflow {name!r} (known: {names})").format(
+                        name=name, names=", ".join(self.names())
+                    ),
                     field="workflow",
                 )
             version = max(versions)
         try:
             return self._by_key[(name, version)]
         except KeyError:
-            raise ValidationError(f"unknown workflow {name} v{version}", field="workflow") from None
+            raise ValidationError(
+                _("unknown workflow {name} v{version}").format(name=name, version=version),
+                field="workflow",
+            ) from None
 
     def names(self) -> list[str]:
-        return sorted({n for (n, _) in self._by_key})
+        return sorted({n for (n, _version) in self._by_key})
 
     def _partnership_event(self, event: str) -> tuple[bool, bool]:
         """(unguarded, returns) of ``event`` across the partnership workflows that have it,
@@ -803,14 +856,19 @@ class WorkflowSet:
         """The (latest) programme workflow a partnership workflow declares."""
         if wf.programmes is None:
             raise ValidationError(
-                f"workflow {wf.name} v{wf.version} declares no programme workflow "
-                "([workflow] programmes = ...)",
+                _(
+                    "workflow {name} v{version} declares no programme workflow ([workflow] "
+                    "programmes = ...)"
+                ).format(name=wf.name, version=wf.version),
                 field="workflow",
             )
         found = self.get(wf.programmes)
         if found.subject != "programme":
             raise ValidationError(
-                f"workflow {found.name} is for {found.subject}s, not programmes", field="workflow"
+                _("workflow {name} is for {subject}s, not programmes").format(
+                    name=found.name, subject=found.subject
+                ),
+                field="workflow",
             )
         return found
 
@@ -835,7 +893,7 @@ def load_folder(folder: Path, registry: Registry, into: WorkflowSet | None = Non
     (``permissions.toml``, the policy beside them, is :mod:`coopflow._permissions`')."""
     result = into if into is not None else WorkflowSet()
     if not folder.is_dir():
-        raise InvalidWorkflowError(str(folder), "(folder)", "not a folder")
+        raise InvalidWorkflowError(str(folder), "(folder)", _("not a folder"))
     for path in sorted(folder.glob("*.toml")):
         if path.name == POLICY_FILE:
             continue

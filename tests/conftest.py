@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import coopflow
+import coopflow._i18n
 import pytest
 from coopflow import Coopflow
 from sqlalchemy import create_engine, text
@@ -21,6 +22,11 @@ from sqlalchemy.engine import make_url
 from tests import scenario
 
 POSTGRES_URL = os.environ.get("COOPFLOW_TEST_POSTGRES_URL")
+
+# The suite reads coopflow's messages in English, the source language (its assertions were
+# written in it); the French catalog has tests of its own (tests/test_i18n.py), which choose
+# the language explicitly.  Set here, before any test runs, so subprocesses inherit it.
+os.environ["COOPFLOW_LANG"] = "en"
 
 #: The system libraries WeasyPrint needs, and the Debian package of each.
 SYSTEM_LIBRARIES = {
@@ -86,6 +92,13 @@ def new_database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
 
     request.addfinalizer(drop)
     return postgres_schema_url(admin_url, schema)
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_environment() -> Iterator[None]:
+    """A test that chooses a language (``set_language``) leaves it to no other test."""
+    yield
+    coopflow._i18n.set_language(None)
 
 
 @pytest.fixture(scope="session", autouse=True)

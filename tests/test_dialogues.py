@@ -238,14 +238,14 @@ def test_a_closed_dialogue_takes_nothing_more(cf: Coopflow) -> None:
     _open(cf, cali, saintes)
     info = cf.close_dialogue(
         "alimentation-2026",
-        date="2026-12-01",
+        date="2028-06-29",  # after the dialogue was opened (now), before the pinned today
         conclusion="Un projet alimentaire commun est engagé.",
         actor=STAFF,
     )
     assert info.closed_on is not None and info.conclusion
-    with pytest.raises(ValidationError, match="was closed on 2026-12-01"):
+    with pytest.raises(ValidationError, match="was closed on 2028-06-29"):
         cf.log_dialogue_exchange(
-            "alimentation-2026", date="2026-12-02", kind="reunion", summary="x", actor=STAFF
+            "alimentation-2026", date="2028-06-30", kind="reunion", summary="x", actor=STAFF
         )
     with pytest.raises(ValidationError, match="was closed"):
         cf.join_dialogue("alimentation-2026", "bordeaux-metropole", actor=STAFF)

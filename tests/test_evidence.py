@@ -586,7 +586,7 @@ def test_a_bundle_verifies_offline_and_a_changed_byte_is_named(
     assert report.anchored_records == 24 and report.anchored_at is not None
     assert report.warnings == []
     text_ = "\n".join(report.lines())
-    assert "le dossier est intègre" in text_ and "horodaté" in text_
+    assert "the bundle is intact" in text_ and "timestamped" in text_
     for name in sorted(p.name for p in out.iterdir()):
         path = out / name
         original = path.read_bytes()
@@ -634,7 +634,7 @@ def test_a_bundle_whose_journal_was_rewritten_consistently_is_refused(
     manifest_path.write_text(json.dumps(manifest), "utf-8")
     report = coopflow.verify_bundle(out, trusted_keys=[legal.public], tsa_roots=[tsa.root_pem])
     assert not report.ok
-    assert any(f"{ref}-proof.json" in p and "réécrit" in p for p in report.problems)
+    assert any(f"{ref}-proof.json" in p and "rewritten" in p for p in report.problems)
 
 
 def test_a_signature_in_a_transaction_is_checkpointed_once_it_commits(
@@ -700,6 +700,6 @@ def test_a_bundle_cut_back_to_an_older_checkpoint_is_named_with_the_published_on
     trusted = {"trusted_keys": [legal.public], "tsa_roots": [tsa.root_pem]}
     assert coopflow.verify_bundle(tmp_path / "old", **trusted).ok  # alone, it is consistent
     old = coopflow.verify_bundle(tmp_path / "old", **trusted, published=published)
-    assert not old.ok and any("n° 2" in p and "tronqué" in p for p in old.problems)
+    assert not old.ok and any("no. 2" in p and "cut short" in p for p in old.problems)
     anchored.export(ref, tmp_path / "new", actor=scenario.STAFF)
     assert coopflow.verify_bundle(tmp_path / "new", **trusted, published=published).ok

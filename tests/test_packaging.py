@@ -41,6 +41,8 @@ def test_wheel_holds_only_the_coopflow_package(wheel: Path) -> None:
         "coopflow/migrations/versions/0001_initial_schema.py",
         "coopflow/documents/templates/protocole.html.j2",
         "coopflow/documents/fonts/LICENSE-Liberation.txt",
+        "coopflow/locale/fr/LC_MESSAGES/coopflow.mo",
+        "coopflow/locale/fr/LC_MESSAGES/coopflow.po",
     ):
         assert required in names, required
 
@@ -75,6 +77,9 @@ url = "sqlite:///{tmp_path / "wheel.db"}"
 migrate(url)
 with Coopflow(url) as cf:
     assert cf.workflows.get("cooperation").initial == "accueil"
+from coopflow._i18n import _, language
+with language("fr"):  # the compiled French catalog ships in the wheel
+    assert _("error: {{message}}") == "erreur : {{message}}"
 print("ok")
 """
     result = subprocess.run(

@@ -100,7 +100,7 @@ def test_same_party_twice_is_a_no_op_but_a_different_one_is_refused(cf: Coopflow
         ("2027-01-01", "2040-01-01", "more than 10 years"),
         ("1789-07-14", "1792-09-21", "out of range"),
         ("2027-13-01", "2029-01-01", "YYYY-MM-DD"),
-        ("01/01/2027", "2029-01-01", "YYYY-MM-DD"),
+        ("2027/01/01", "2029-01-01", "YYYY-MM-DD"),  # 01/01/2027 is a date (day first)
     ],
 )
 def test_protocol_period_out_of_range(cf: Coopflow, start: str, end: str, message: str) -> None:

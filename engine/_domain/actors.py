@@ -17,6 +17,7 @@ from coopflow import _validate as v
 from coopflow._context import Acting, Actor
 from coopflow._domain import db_roles
 from coopflow._domain.editing import check_role
+from coopflow._i18n import _
 from coopflow._views import ActorInfo
 from coopflow._vocabulary import IDENTIFICATIONS, ROLES
 from coopflow.errors import AlreadyExistsError, NotFoundError, PermissionDenied, ValidationError
@@ -48,13 +49,17 @@ def _registered(
     active, and, when the database login connected is some actor's, that actor (one indexed
     query)."""
     if not isinstance(actor, Actor):
-        raise ValidationError("an Actor is required (coopflow.Actor(login, role))", field="actor")
+        raise ValidationError(
+            _("an Actor is required (coopflow.Actor(login, role))"), field="actor"
+        )
     login = v.login(actor.id, "actor")
     if actor.role is not None:
         check_role(actor.role)
     if actor.identified_by not in IDENTIFICATIONS:
         raise ValidationError(
-            f"unknown identification {actor.identified_by!r} (known: {', '.join(IDENTIFICATIONS)})",
+            _("unknown identification {value!r} (known: {known})").format(
+                value=actor.identified_by, known=", ".join(IDENTIFICATIONS)
+            ),
             field="identified_by",
         )
     if db_login is None:
@@ -69,13 +74,20 @@ def _registered(
             role,
             allowed,
             actor=login,
-            reason=f"{login} is not a registered actor (an admin registers people: "
-            f'coopflow actor add {login} --name "..." --role ...)',
+            reason=_(
+                "{login} is not a registered actor (an admin registers people: "
+                'coopflow actor add {login} --name "..." --role ...)'
+            ).format(login=login),
         )
     held = _held(row.roles)
     if not row.active:
         raise PermissionDenied(
-            what, role, allowed, actor=login, held=held, reason=f"{login} is deactivated"
+            what,
+            role,
+            allowed,
+            actor=login,
+            held=held,
+            reason=_("{login} is deactivated").format(login=login),
         )
     other = next((r for r in rows if r.login != login), None)
     if other is not None:
@@ -85,7 +97,9 @@ def _registered(
             allowed,
             actor=login,
             held=held,
-            reason=f"the database login {db_login} is {other.login}'s: act as {other.login}",
+            reason=_("the database login {db_login} is {other}'s: act as {other}").format(
+                db_login=db_login, other=other.login
+            ),
         )
     if actor.role is not None and actor.role not in held:
         raise PermissionDenied(
@@ -94,9 +108,10 @@ def _registered(
             allowed,
             actor=login,
             held=held,
-            reason=f"{login} does not hold the role {actor.role!r} (holds "
-            f"{', '.join(held) if held else 'no role'}; an admin grants roles: "
-            f"coopflow actor grant {login} {actor.role})",
+            reason=_(
+                "{login} does not hold the role {role!r} (holds {held}; an admin grants roles: "
+                "coopflow actor grant {login} {role})"
+            ).format(login=login, role=actor.role, held=", ".join(held) if held else _("no role")),
         )
     return login, held
 
@@ -148,7 +163,7 @@ def _info(row: RegisteredActor) -> ActorInfo:
 
 def _roles(roles: Sequence[str]) -> list[str]:
     if isinstance(roles, str) or not roles:
-        raise ValidationError("give at least one role", field="roles")
+        raise ValidationError(_("give at least one role"), field="roles")
     return [r for r in ROLES if r in {check_role(role) for role in roles}]
 
 
@@ -193,7 +208,7 @@ def _register(
     if existing is not None:
         if existing.login_key == key:
             raise AlreadyExistsError("actor", existing.login)
-        raise AlreadyExistsError("database login", f"{clean_db} (of {existing.login})")
+        raise AlreadyExistsError("database login", clean_db, within=existing.login)
     row = RegisteredActor(
         login=clean,
         login_key=key,
@@ -235,11 +250,14 @@ def register_first_admin(
     runs it); refused once anyone is registered.  ``writer``: the database login writing."""
     if session.scalar(select(RegisteredActor.id).limit(1)) is not None:
         raise ValidationError(
-            "the registry already has actors: an admin adds people with coopflow actor add",
+            _("the registry already has actors: an admin adds people with coopflow actor add"),
             field="registry",
         )
     if identified_by not in IDENTIFICATIONS:
-        raise ValidationError(f"unknown identification {identified_by!r}", field="identified_by")
+        raise ValidationError(
+            _("unknown identification {value!r}").format(value=identified_by),
+            field="identified_by",
+        )
     acting = Acting(v.login(login, "login"), "admin", identified_by, writer)
     return _info(_register(session, acting, login, full_name, ["admin"], db_login))
 
@@ -266,11 +284,17 @@ def revoke(session: Session, acting: Acting, login: str, role: str) -> ActorInfo
     row = _find(session, login)
     check_role(role)
     if role not in row.roles:
-        raise ValidationError(f"{row.login} does not hold the role {role!r}", field="role")
+        raise ValidationError(
+            _("{login} does not hold the role {role!r}").format(login=row.login, role=role),
+            field="role",
+        )
     rest = [r for r in row.roles if r != role]
     if not rest:
         raise ValidationError(
-            f"{role!r} is {row.login}'s only role: deactivate them instead", field="role"
+            _("{role!r} is {login}'s only role: deactivate them instead").format(
+                role=role, login=row.login
+            ),
+            field="role",
         )
     _last_admin(session, row, removing="admin" if role == "admin" else None)
     return _change(session, acting, login, "revoke", roles=rest)
@@ -294,7 +318,9 @@ def _last_admin(session: Session, row: RegisteredActor, *, removing: str | None)
     ]
     if not others:
         raise ValidationError(
-            f"{row.login} is the last active admin: grant admin to someone else first",
+            _("{login} is the last active admin: grant admin to someone else first").format(
+                login=row.login
+            ),
             field="login",
         )
 

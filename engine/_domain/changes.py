@@ -23,6 +23,7 @@ from coopflow import _journal, _registry
 from coopflow._articles import FREE
 from coopflow._canonical import canonical_json, iso_date, sha256_hex
 from coopflow._context import Acting
+from coopflow._i18n import N_, _
 from coopflow._journal import Problem
 from coopflow.models import (
     Action,
@@ -514,12 +515,26 @@ def _recorded(records: Iterable[JournalRecord]) -> dict[str, tuple[int, str]]:
     return last
 
 
-_LABELS: Final = {
-    "protocol": "the protocol's content (axes, stakes, commitments, period, text)",
-    "signatories": "the signatories",
-    "exchanges": "the exchanges",
-    "amendments": "the avenants",
+#: What a scope changed outside coopflow is: one whole sentence each.
+_CHANGED: Final = {
+    "protocol": N_(
+        "the protocol's content (axes, stakes, commitments, period, text): not what the journal "
+        "last recorded (record {seq}), changed outside coopflow"
+    ),
+    "signatories": N_(
+        "the signatories: not what the journal last recorded (record {seq}), changed outside "
+        "coopflow"
+    ),
+    "exchanges": N_(
+        "the exchanges: not what the journal last recorded (record {seq}), changed outside coopflow"
+    ),
+    "amendments": N_(
+        "the avenants: not what the journal last recorded (record {seq}), changed outside coopflow"
+    ),
 }
+_PROGRAMME_CHANGED: Final = N_(
+    "programme {label}: not what the journal last recorded (record {seq}), changed outside coopflow"
+)
 
 
 def verify(session: Session, p: Partnership, records: list[JournalRecord]) -> Iterator[Problem]:
@@ -530,12 +545,13 @@ def verify(session: Session, p: Partnership, records: list[JournalRecord]) -> It
         return  # a partnership opened before coopflow journaled data changes
     for scope, (seq, recorded) in sorted(last.items()):
         if digest(entities(session, p, scope)) != recorded:
-            label = _LABELS.get(scope, f"programme {scope.removeprefix('programme:')}")
+            label = scope.removeprefix("programme:")
             yield Problem(
                 p.reference,
                 None,
-                f"{label}: not what the journal last recorded (record {seq}), changed "
-                "outside coopflow",
+                _(_CHANGED.get(scope, _PROGRAMME_CHANGED)).format(seq=seq, label=label),
+                "content_changed",
+                scope,
             )
     if "protocol" in last and records and '"sha256"' in records[0].data:
         for (label,) in session.execute(
@@ -545,5 +561,9 @@ def verify(session: Session, p: Partnership, records: list[JournalRecord]) -> It
                 yield Problem(
                     p.reference,
                     None,
-                    f"programme {label} has no journal record (added outside coopflow)",
+                    _("programme {label} has no journal record (added outside coopflow)").format(
+                        label=label
+                    ),
+                    "programme_unjournaled",
+                    f"programme:{label}",
                 )

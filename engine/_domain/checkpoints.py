@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from coopflow import _checkpoint
 from coopflow._canonical import canonical_json, sha256_hex
 from coopflow._checkpoint import PARTNERSHIP, REGISTRY, CheckpointFile, Leaf
+from coopflow._i18n import _, ngettext
 from coopflow._journal import Problem
 from coopflow._views import CheckpointInfo
 from coopflow.errors import ConcurrentModificationError, EvidenceError
@@ -52,7 +53,7 @@ def info(row: Checkpoint) -> CheckpointInfo:
 def database_id(session: Session) -> str:
     value = session.scalar(select(Setting.value).where(Setting.key == "database_id"))
     if value is None:  # pragma: no cover - revision 0007 sets it
-        raise EvidenceError("this database has no identifier: run coopflow init")
+        raise EvidenceError(_("this database has no identifier: run coopflow init"))
     return value
 
 
@@ -104,9 +105,7 @@ def store(session: Session, signed: CheckpointFile, taken_by: str) -> Checkpoint
     """Store a signed checkpoint; refused if another was stored since it was prepared."""
     last = session.scalar(select(func.max(Checkpoint.seq)))
     if (last or 0) + 1 != signed.seq:
-        raise ConcurrentModificationError(
-            f"checkpoint {signed.seq}", "another checkpoint was taken meanwhile: take it again"
-        )
+        raise ConcurrentModificationError(str(signed.seq), kind="checkpoint")
     row = Checkpoint(
         seq=signed.seq,
         at=dt.datetime.fromisoformat(str(signed.statement["at"])),
@@ -179,10 +178,17 @@ def extends(session: Session, checkpoint: CheckpointFile) -> list[Problem]:
     """Whether today's chains extend ``checkpoint``: every chain it names still exists, still
     holds the record it ended at, with the same hash.  A chain whose every hash was recomputed
     after a change is named here, whatever ``verify`` says of its inner consistency."""
-    where = f"checkpoint {checkpoint.seq} ({checkpoint.statement['at']})"
+    where = _("checkpoint {seq} ({at})").format(seq=checkpoint.seq, at=checkpoint.statement["at"])
     problems: list[Problem] = []
     if checkpoint.statement.get("database") != database_id(session):
-        problems.append(Problem("database", None, f"{where} was taken on another database"))
+        problems.append(
+            Problem(
+                "database",
+                None,
+                _("{checkpoint} was taken on another database").format(checkpoint=where),
+                "checkpoint_other_database",
+            )
+        )
         return problems
     partnerships = [leaf for leaf in checkpoint.leaves if leaf.chain.startswith(PARTNERSHIP)]
     registries = [leaf for leaf in checkpoint.leaves if leaf.chain.startswith(REGISTRY)]
@@ -225,7 +231,10 @@ def extends(session: Session, checkpoint: CheckpointFile) -> list[Problem]:
                 Problem(
                     f"registry {name}",
                     leaf.seq,
-                    f"is missing, but {where} saw the chain end there (truncated)",
+                    _("is missing, but {checkpoint} saw the chain end there (truncated)").format(
+                        checkpoint=where
+                    ),
+                    "chain_truncated",
                 )
             )
         elif digest != leaf.head:
@@ -233,7 +242,8 @@ def extends(session: Session, checkpoint: CheckpointFile) -> list[Problem]:
                 Problem(
                     f"registry {name}",
                     leaf.seq,
-                    f"is not the record {where} saw (rewritten)",
+                    _("is not the record {checkpoint} saw (rewritten)").format(checkpoint=where),
+                    "chain_rewritten",
                 )
             )
     return problems
@@ -250,7 +260,10 @@ def _extends_one(
         yield Problem(
             reference,
             None,
-            f"the partnership is gone, but {where} saw its chain at record {leaf.seq} (deleted)",
+            _(
+                "the partnership is gone, but {checkpoint} saw its chain at record {seq} (deleted)"
+            ).format(checkpoint=where, seq=leaf.seq),
+            "partnership_deleted",
         )
         return
     pid, now = row
@@ -261,14 +274,20 @@ def _extends_one(
         yield Problem(
             reference,
             leaf.seq,
-            f"is missing: the chain ends at record {now}, {where} saw it reach record "
-            f"{leaf.seq} (truncated)",
+            _(
+                "is missing: the chain ends at record {last}, {checkpoint} saw it reach record "
+                "{seq} (truncated)"
+            ).format(last=now, checkpoint=where, seq=leaf.seq),
+            "chain_truncated",
         )
     elif digest != leaf.head:
         yield Problem(
             reference,
             leaf.seq,
-            f"is not the record {where} saw: the chain was rewritten up to it",
+            _("is not the record {checkpoint} saw: the chain was rewritten up to it").format(
+                checkpoint=where
+            ),
+            "chain_rewritten",
         )
 
 
@@ -282,13 +301,17 @@ def _checked(
     and its timestamp (required when TSA roots are given)."""
     if len(target.leaves) != target.tree_size:
         raise EvidenceError(
-            f"it holds {len(target.leaves)} of its {target.tree_size} leaves: compare with "
-            "the published checkpoint file (coopflow-checkpoint-NNNNNN.json), not a bundle's "
-            "copy"
+            ngettext(
+                "it holds {held} of its {size} leaf: compare with the published checkpoint file "
+                "(coopflow-checkpoint-NNNNNN.json), not a bundle's copy",
+                "it holds {held} of its {size} leaves: compare with the published checkpoint "
+                "file (coopflow-checkpoint-NNNNNN.json), not a bundle's copy",
+                target.tree_size,
+            ).format(held=len(target.leaves), size=target.tree_size)
         )
     checked = target.check(trusted_keys=trusted_keys, tsa_roots=tsa_roots)
     if tsa_roots and target.timestamp is None:
-        raise EvidenceError("it has no timestamp token, and TSA roots were given")
+        raise EvidenceError(_("it has no timestamp token, and TSA roots were given"))
     return checked
 
 
@@ -321,10 +344,24 @@ def verify(
         select(Checkpoint.seq, Checkpoint.statement, Checkpoint.sha256).order_by(Checkpoint.seq)
     ):
         if sha256_hex(statement_) != digest:
-            problems.append(Problem("database", None, f"checkpoint {seq}: statement changed"))
+            problems.append(
+                Problem(
+                    "database",
+                    None,
+                    _("checkpoint {seq}: statement changed").format(seq=seq),
+                    "checkpoint_edited",
+                )
+            )
         elif json.loads(statement_).get("previous") != previous:
             problems.append(
-                Problem("database", None, f"checkpoint {seq} does not follow checkpoint {seq - 1}")
+                Problem(
+                    "database",
+                    None,
+                    _("checkpoint {seq} does not follow checkpoint {previous}").format(
+                        seq=seq, previous=seq - 1
+                    ),
+                    "checkpoint_unchained",
+                )
             )
         previous = digest
     last = load(session)
@@ -332,28 +369,44 @@ def verify(
     if target is None:
         if session.scalar(select(func.count()).select_from(JournalRecord)):
             warnings.append(
-                "no checkpoint anchors this journal outside the database: take one "
-                "(coopflow checkpoint take), and daily (README, 'Checkpoints')"
+                _(
+                    "no checkpoint anchors this journal outside the database: take one "
+                    "(coopflow checkpoint take), and daily (README, 'Checkpoints')"
+                )
             )
         return Anchoring(tuple(problems), tuple(warnings), None)
-    source = "checkpoint" if against is not None else "stored checkpoint"
     try:
         checked = _checked(target, trusted_keys, tsa_roots)
     except EvidenceError as exc:
-        problems.append(Problem("database", None, f"{source} {target.seq}: {exc.message}"))
+        message = (
+            _("checkpoint {seq}: {problem}")
+            if against is not None
+            else _("stored checkpoint {seq}: {problem}")
+        )
+        problems.append(
+            Problem(
+                "database",
+                None,
+                message.format(seq=target.seq, problem=exc.message),
+                "checkpoint_invalid",
+            )
+        )
         return Anchoring(tuple(problems), tuple(warnings), None)
     if checked.key_trusted is None:
         warnings.append(
-            f"checkpoint {target.seq}'s signature was checked with the key it carries "
-            f"({target.key_id[:16]}…): give the legal department's public key to prove who "
-            "signed it"
+            _(
+                "checkpoint {seq}'s signature was checked with the key it carries ({key}…): "
+                "give the legal department's public key to prove who signed it"
+            ).format(seq=target.seq, key=target.key_id[:16])
         )
     if target.timestamp is None:
-        warnings.append(f"checkpoint {target.seq} has no timestamp token")
+        warnings.append(_("checkpoint {seq} has no timestamp token").format(seq=target.seq))
     elif not checked.tsa_rooted:
         warnings.append(
-            f"checkpoint {target.seq}'s timestamp was checked with the certificate it embeds, "
-            "not against a trusted TSA root"
+            _(
+                "checkpoint {seq}'s timestamp was checked with the certificate it embeds, not "
+                "against a trusted TSA root"
+            ).format(seq=target.seq)
         )
     found = extends(session, target)
     if reference is not None:
@@ -363,8 +416,13 @@ def verify(
         age = utcnow() - aware(last.at)
         if age > max_age:
             warnings.append(
-                f"the latest checkpoint ({last.seq}, {aware(last.at):%Y-%m-%d %H:%M} UTC) is "
-                f"older than {max_age.total_seconds() / 3600:g} h and records were written "
-                "since: take one (coopflow checkpoint take)"
+                _(
+                    "the latest checkpoint ({seq}, {at} UTC) is older than {hours} h and records "
+                    "were written since: take one (coopflow checkpoint take)"
+                ).format(
+                    seq=last.seq,
+                    at=f"{aware(last.at):%Y-%m-%d %H:%M}",
+                    hours=f"{max_age.total_seconds() / 3600:g}",
+                )
             )
     return Anchoring(tuple(problems), tuple(warnings), target.seq)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from coopflow import _validate as v
 from coopflow._domain.editing import assign, require
 from coopflow._domain.lookup import find_axis, member
+from coopflow._i18n import N_
 from coopflow._workflow import WorkflowSet
 from coopflow.models import (
     Axis,
@@ -30,7 +31,7 @@ def put_axis(
 ) -> int:
     """Add an axis (next number) or, with ``number``, replace that axis' title and objectives;
     returns its number."""
-    require(workflows, p, "content_editable", "changing the cooperation axes")
+    require(workflows, p, "content_editable", N_("changing the cooperation axes"))
     clean_title = v.text(title, "title")
     clean = [
         v.text(o, f"objectives[{i}]", max_length=2000, multiline=True)
@@ -62,7 +63,7 @@ def add_stake(
     title: str,
     description: str = "",
 ) -> Stake:
-    require(workflows, p, "content_editable", "identifying stakes")
+    require(workflows, p, "content_editable", N_("identifying stakes"))
     row = find_axis(session, p, axis)
     clean_title = v.text(title, "title")
     clean_desc = (
@@ -81,7 +82,7 @@ def add_stake(
 def add_commitment(
     session: Session, workflows: WorkflowSet, p: Partnership, *, axis: int, party: str, text: str
 ) -> Commitment:
-    require(workflows, p, "content_editable", "recording commitments")
+    require(workflows, p, "content_editable", N_("recording commitments"))
     row = find_axis(session, p, axis)
     who = member(session, p, party, "party")
     clean = v.text(text, "text", max_length=5000, multiline=True)
@@ -115,7 +116,7 @@ def put_protocol(
     :func:`coopflow._domain.deliberations.put_financial_commitment`), ``prevailing_language``
     the version that prevails when a foreign authority's language has one too, ``notice_months``
     the notice of a unilateral termination (3 by default, 1 to 12)."""
-    require(workflows, p, "content_editable", "changing the protocol")
+    require(workflows, p, "content_editable", N_("changing the protocol"))
     first, last = v.period(start, end, "period", max_years=10)
     proto = session.scalars(select(Protocol).where(Protocol.partnership_id == p.id)).one_or_none()
     if proto is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from coopflow._i18n import _
 from coopflow._vocabulary import ROLES
 from coopflow.errors import ValidationError
 from coopflow.models import RegisteredActor, Setting
@@ -60,7 +61,9 @@ def group(prefix: str, role: str) -> str:
 def check_prefix(prefix: str) -> str:
     if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):
         raise ValidationError(
-            f"{prefix!r} is not a role prefix (lower-case letters, digits and _, at most 31)",
+            _(
+                "{prefix!r} is not a role prefix (lower-case letters, digits and _, at most 31)"
+            ).format(prefix=prefix),
             field="prefix",
         )
     return prefix
@@ -93,7 +96,7 @@ def install(connection: Connection, prefix: str) -> list[str]:
     """Create (if missing) and grant coopflow's group roles in the current schema; returns
     their names.  Run by the tables' owner (or a superuser), who needs CREATEROLE."""
     if connection.dialect.name != "postgresql":
-        raise ValidationError("group roles are PostgreSQL's", field="database")
+        raise ValidationError(_("group roles are PostgreSQL's"), field="database")
     check_prefix(prefix)
     quote = connection.dialect.identifier_preparer.quote
     schema = quote(connection.exec_driver_sql("SELECT current_schema()").scalar_one())
@@ -157,7 +160,9 @@ def _grant(connection: Connection, prefix: str, login: str, roles: list[str]) ->
     ).scalar()
     if exists is None:
         raise ValidationError(
-            f"the database has no login {login!r}: create it first (CREATE ROLE ... LOGIN)",
+            _(
+                "the database has no login {login!r}: create it first (CREATE ROLE ... LOGIN)"
+            ).format(login=login),
             field="db_login",
         )
     for role in ROLES:

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from coopflow._domain.firing import has_ended
+from coopflow._i18n import N_, _, ngettext
 from coopflow._views import Deadline
 from coopflow._vocabulary import RECORD_KINDS
 from coopflow._workflow import PREVIOUS, Workflow, WorkflowSet
@@ -79,16 +80,16 @@ MAX_WITHIN_DAYS = 3660  # ten years ahead: a protocol lasts at most ten
 EXECUTOIRE_DAYS: Final = 15
 
 KINDS: Final[dict[str, str]] = {
-    "protocol_end": "the protocol ends (or has ended) and no renewal is engaged",
-    "protocol_end_renewing": "the protocol ends; a successor partnership renews it",
-    "annual_copil": "a protocol year with fewer COPIL meetings held than the protocol provides",
-    "deliberation_missing": "a party has not deliberated on what was put to the councils",
-    "deliberation": "a délibération is not exécutoire yet",
-    "programme_draft": "a programme is still in preparation as its period approaches",
-    "copil_approval": "a programme awaits the COPIL's approval",
-    "milestone": "a milestone of a running programme is past its date",
+    "protocol_end": N_("the protocol ends (or has ended) and no renewal is engaged"),
+    "protocol_end_renewing": N_("the protocol ends; a successor partnership renews it"),
+    "annual_copil": N_("a protocol year with fewer COPIL meetings held than the protocol provides"),
+    "deliberation_missing": N_("a party has not deliberated on what was put to the councils"),
+    "deliberation": N_("a délibération is not exécutoire yet"),
+    "programme_draft": N_("a programme is still in preparation as its period approaches"),
+    "copil_approval": N_("a programme awaits the COPIL's approval"),
+    "milestone": N_("a milestone of a running programme is past its date"),
 }
-"""What each ``Deadline.kind`` says."""
+"""What each ``Deadline.kind`` says (shown with ``_()``)."""
 
 _CHUNK = 500  # ids per statement: far below SQLite's limit on bound parameters
 _IDS = bindparam("ids", type_=Integer, expanding=True)
@@ -301,16 +302,22 @@ def due(
     preparation or awaiting COPIL approval, milestones past their date in running programmes.
     Nothing of a partnership that has ended."""
     if isinstance(within_days, bool) or not isinstance(within_days, int):
-        raise ValidationError("must be a whole number of days", field="within_days")
+        raise ValidationError(_("must be a whole number of days"), field="within_days")
     if not 0 <= within_days <= MAX_WITHIN_DAYS:
         raise ValidationError(
-            f"{within_days} is not between 0 and {MAX_WITHIN_DAYS} days", field="within_days"
+            _("{days} is not between 0 and {most} days").format(
+                days=within_days, most=MAX_WITHIN_DAYS
+            ),
+            field="within_days",
         )
     try:
         horizon = today + dt.timedelta(days=within_days)
     except OverflowError:
         raise ValidationError(
-            f"{today.isoformat()} + {within_days} days is past the last date", field="today"
+            _("{today} + {days} days is past the last date").format(
+                today=today.isoformat(), days=within_days
+            ),
+            field="today",
         ) from None
     known = _Definitions(workflows)
     live = _live(session, workflows, known)
@@ -359,9 +366,11 @@ def _programmes(
         if row.period_start > horizon:
             continue
         if wf.allows(row.state, "awaiting_copil"):
-            kind, what, basis = "copil_approval", "awaits COPIL approval", ""
+            kind, basis = "copil_approval", ""
+            what = _("programme {label} awaits COPIL approval (starts {start})")
         elif wf.allows(row.state, "programme_editable"):
-            kind, what = "programme_draft", "is still in preparation"
+            kind = "programme_draft"
+            what = _("programme {label} is still in preparation (starts {start})")
             basis = f"{_NNBSP}; programme encore en préparation"
         else:
             continue
@@ -371,7 +380,7 @@ def _programmes(
                 p.reference,
                 kind,
                 row.period_start,
-                f"programme {row.label} {what} (starts {row.period_start})",
+                what.format(label=row.label, start=row.period_start),
                 basis=starts + basis,
                 basis_date=row.period_start,
                 programme=row.label,
@@ -398,7 +407,9 @@ def _milestones(
             p.reference,
             "milestone",
             when,
-            f"programme {label}, action {action_no}: {what} (due {when})",
+            _("programme {label}, action {action}: {milestone} (due {date})").format(
+                label=label, action=action_no, milestone=what, date=when
+            ),
             basis=f"jalon prévu le {french_date(when)}",
             basis_date=when,
             programme=label,
@@ -418,11 +429,13 @@ def _protocol_ends(live: dict[int, _Live], horizon: dt.date) -> Iterator[Deadlin
         ends = f"fin du protocole le {french_date(end)}"
         successor = successors.get(p.id)
         if successor is None:
-            kind, what = "protocol_end", f"the protocol ends on {end}"
+            kind, what = "protocol_end", _("the protocol ends on {date}").format(date=end)
             basis = f"{ends}{_NNBSP}; aucun renouvellement engagé"
         else:
             kind = "protocol_end_renewing"
-            what = f"the protocol ends on {end}; its renewal {successor.reference} is under way"
+            what = _("the protocol ends on {date}; its renewal {reference} is under way").format(
+                date=end, reference=successor.reference
+            )
             basis = f"{ends}{_NNBSP}; renouvellement engagé ({successor.reference})"
         yield Deadline(
             p.reference,
@@ -470,8 +483,13 @@ def _annual_copils(live: dict[int, _Live], horizon: dt.date) -> Iterator[Deadlin
                 p.reference,
                 "annual_copil",
                 last,
-                f"protocol year {year} ({first} – {last}): {held} of {expected} COPIL "
-                "meetings held",
+                ngettext(
+                    "protocol year {year} ({start} – {end}): {held} of {expected} COPIL "
+                    "meeting held",
+                    "protocol year {year} ({start} – {end}): {held} of {expected} COPIL "
+                    "meetings held",
+                    expected,
+                ).format(year=year, start=first, end=last, held=held, expected=expected),
                 basis=(
                     f"année {year} du protocole, du {french_date(first)} au "
                     f"{french_date(last)}{_NNBSP}: {held} COPIL tenu{_plural(held)} sur "
@@ -517,7 +535,7 @@ def _deliberations(
             live[row.partnership_id].reference,
             "deliberation",
             row.sitting_date + dt.timedelta(days=EXECUTOIRE_DAYS),
-            f"délibération n° {row.number} is not exécutoire yet",
+            _("délibération n° {number} is not exécutoire yet").format(number=row.number),
             basis=f"séance du {french_date(row.sitting_date)} + {EXECUTOIRE_DAYS} jours",
             basis_date=row.sitting_date,
             party=keys[row.party_id],
@@ -572,7 +590,6 @@ def _put_to_councils(
 def _missing(
     p: _Live, party: str, amendment: int, since: dt.date | None, today: dt.date
 ) -> Deadline:
-    what = "the protocol" if amendment == 0 else f"avenant n° {amendment}"
     subject = (
         "protocole approuvé"
         if amendment == 0
@@ -583,7 +600,11 @@ def _missing(
             p.reference,
             "deliberation_missing",
             today,
-            f"{party} has not deliberated on {what}",
+            (
+                _("{party} has not deliberated on the protocol")
+                if amendment == 0
+                else _("{party} has not deliberated on avenant n° {number}")
+            ).format(party=party, number=amendment),
             basis=f"{subject} (le journal ne dit pas quand){_NNBSP}: en attente",
             party=party,
             amendment=amendment,
@@ -593,7 +614,19 @@ def _missing(
         p.reference,
         "deliberation_missing",
         since,
-        f"{party} has not deliberated on {what} (waiting for {waited} days)",
+        (
+            ngettext(
+                "{party} has not deliberated on the protocol (waiting for {days} day)",
+                "{party} has not deliberated on the protocol (waiting for {days} days)",
+                waited,
+            )
+            if amendment == 0
+            else ngettext(
+                "{party} has not deliberated on avenant n° {number} (waiting for {days} day)",
+                "{party} has not deliberated on avenant n° {number} (waiting for {days} days)",
+                waited,
+            )
+        ).format(party=party, number=amendment, days=waited),
         basis=f"{subject} le {french_date(since)}{_NNBSP}: {_waited(waited)}",
         basis_date=since,
         party=party,

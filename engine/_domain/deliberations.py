@@ -14,6 +14,7 @@ from coopflow._context import Acting
 from coopflow._domain.editing import assign, require
 from coopflow._domain.lookup import member
 from coopflow._domain.parties import check_civility
+from coopflow._i18n import N_, _
 from coopflow._vocabulary import CIVILITIES, RECORD_KINDS
 from coopflow._workflow import WorkflowSet
 from coopflow.errors import NotFoundError, ValidationError
@@ -139,15 +140,19 @@ def _check_dates(
     ):
         if value is not None and value > today:
             raise ValidationError(
-                f"{value.isoformat()} is in the future (today is {today.isoformat()}): a "
-                "délibération is recorded once its council has sat, and each date once it is "
-                "past",
+                _(
+                    "{date} is in the future (today is {today}): a délibération is recorded "
+                    "once its council has sat, and each date once it is past"
+                ).format(date=value.isoformat(), today=today.isoformat()),
                 field=field,
             )
     for field, value in (("sent_to_prefecture", sent), ("published", published)):
         if value is not None and value < sitting:
             raise ValidationError(
-                f"{value.isoformat()} is before the sitting of {sitting.isoformat()}", field=field
+                _("{date} is before the sitting of {sitting}").format(
+                    date=value.isoformat(), sitting=sitting.isoformat()
+                ),
+                field=field,
             )
 
 
@@ -177,12 +182,14 @@ def put_deliberation(
     had approved by its sitting (an avenant under workflow v1: its latest version)."""
     who = member(session, p, party, "party")
     if amendment == 0:
-        require(workflows, p, "deliberating", "recording a délibération")
+        require(workflows, p, "deliberating", N_("recording a délibération"))
         current = session.scalar(
             select(Protocol.approved_document_sha256).where(Protocol.partnership_id == p.id)
         )
     else:
-        require(workflows, p, "amendment_deliberating", "recording a délibération on an avenant")
+        require(
+            workflows, p, "amendment_deliberating", N_("recording a délibération on an avenant")
+        )
         open_amendment = session.scalars(
             select(Amendment).where(
                 Amendment.partnership_id == p.id,
@@ -192,7 +199,9 @@ def put_deliberation(
             )
         ).one_or_none()
         if open_amendment is None:
-            raise ValidationError(f"avenant n° {amendment} is not open", field="amendment")
+            raise ValidationError(
+                _("avenant n° {number} is not open").format(number=amendment), field="amendment"
+            )
         current = open_amendment.approved_document_sha256 or session.scalar(
             select(Document.sha256)
             .where(
@@ -209,9 +218,10 @@ def put_deliberation(
     foreign = who.nature == "ETRANGER"
     if foreign and sent is not None:
         raise ValidationError(
-            f"{who.usual_name or who.official_name} is a foreign authority: its approval is the "
-            f"decision of its own body ({who.deliberative_body}), which no French prefecture "
-            "receives; leave sent_to_prefecture out",
+            _(
+                "{party} is a foreign authority: its approval is the decision of its own body "
+                "({body}), which no French prefecture receives; leave sent_to_prefecture out"
+            ).format(party=who.usual_name or who.official_name, body=who.deliberative_body),
             field="sent_to_prefecture",
         )
     _check_dates(sitting, sent, pub, today or _entry_today())
@@ -294,7 +304,7 @@ def put_signatory(
 ) -> Signatory:
     """Name who signs for a party: its executive, or (``delegation_*``: the arrêté's number and
     date) the elected official the executive delegated the signature to."""
-    require(workflows, p, "signatories_editable", "naming a signatory")
+    require(workflows, p, "signatories_editable", N_("naming a signatory"))
     who = member(session, p, party, "party")
     row = session.scalars(
         select(Signatory).where(Signatory.partnership_id == p.id, Signatory.party_id == who.id)
@@ -307,13 +317,18 @@ def put_signatory(
     if (number is None) != (date is None):
         missing = "delegation_date" if date is None else "delegation_number"
         raise ValidationError(
-            "a signature by delegation cites the arrêté de délégation by its number and its date",
+            _(
+                "a signature by delegation cites the arrêté de délégation by its number and its "
+                "date"
+            ),
             field=missing,
         )
     if number is not None and _fold_title(clean_title) == _fold_title(who.executive_title):
         raise ValidationError(
-            f"{clean_title!r} is the executive's own title: the executive signs without "
-            "delegation (give the delegated official's office)",
+            _(
+                "{title!r} is the executive's own title: the executive signs without "
+                "delegation (give the delegated official's office)"
+            ).format(title=clean_title),
             field="title",
         )
     values = {
@@ -341,7 +356,7 @@ def _fold_title(title: str) -> str:
 
 
 def _drafted(session: Session, workflows: WorkflowSet, p: Partnership) -> Amendment:
-    require(workflows, p, "amendment_drafting", "changing an avenant")
+    require(workflows, p, "amendment_drafting", N_("changing an avenant"))
     return session.scalars(
         select(Amendment)
         .where(
@@ -372,15 +387,18 @@ def add_amendment_change(
     number = articles.article_number(article)
     if clean_operation == "abroger":
         if text is not None and str(text).strip():
-            raise ValidationError("a repeal writes no text in", field="text")
+            raise ValidationError(_("a repeal writes no text in"), field="text")
         clean_text = None
     else:
         clean_text = v.text(text, "text", max_length=10_000, multiline=True)
     clean_title = v.optional_text(title, "title")
     if clean_operation == "inserer" and clean_title is None:
-        raise ValidationError("an inserted article needs a title", field="title")
+        raise ValidationError(_("an inserted article needs a title"), field="title")
     if clean_operation in ("completer", "abroger") and clean_title is not None:
-        raise ValidationError(f"a change that {clean_operation}s keeps the title", field="title")
+        raise ValidationError(
+            _("a change that {operation}s keeps the title").format(operation=clean_operation),
+            field="title",
+        )
     state = articles.consolidate(_foreign(p), _amendments(session, p, before=row.number))
     touched = articles.apply_avenant(state, row.number, row.changes, _change_label)
     new = None
@@ -412,7 +430,10 @@ def remove_amendment_change(
     row = _drafted(session, workflows, p)
     index = v.positive_int(number, "number", maximum=max(len(row.changes), 1)) - 1
     if index >= len(row.changes):
-        raise ValidationError(f"avenant n° {row.number} lists no change yet", field="number")
+        raise ValidationError(
+            _("avenant n° {number} lists no change yet").format(number=row.number),
+            field="number",
+        )
     state = articles.consolidate(_foreign(p), _amendments(session, p, before=row.number))
     touched: set[str] = set()
     kept: list[dict[str, object]] = []
@@ -471,7 +492,7 @@ def remove_financial_commitment(
     session: Session, workflows: WorkflowSet, p: Partnership, *, party: str
 ) -> None:
     """Remove a party's planned financial commitment (entered for the wrong party)."""
-    require(workflows, p, "content_editable", "changing the financial commitments")
+    require(workflows, p, "content_editable", N_("changing the financial commitments"))
     who = member(session, p, party, "party")
     row = session.scalars(
         select(FinancialCommitment).where(
@@ -479,7 +500,7 @@ def remove_financial_commitment(
         )
     ).one_or_none()
     if row is None:
-        raise NotFoundError("financial commitment", f"of {who.key} in {p.reference}")
+        raise NotFoundError("financial commitment", who.key, within=p.reference)
     session.delete(row)
     session.flush()
 
@@ -495,7 +516,7 @@ def put_financial_commitment(
 ) -> FinancialCommitment:
     """Set a party's planned financial commitment over the protocol's period (CGCT L.1115-1
     asks it of every party of a cooperation with a foreign authority)."""
-    require(workflows, p, "content_editable", "changing the financial commitments")
+    require(workflows, p, "content_editable", N_("changing the financial commitments"))
     who = member(session, p, party, "party")
     clean_amount = v.amount(amount, "amount")
     clean_detail = v.optional_text(detail, "detail", max_length=2000) or ""

@@ -22,6 +22,7 @@ from coopflow import _registry
 from coopflow import _validate as v
 from coopflow._context import Acting
 from coopflow._domain.lookup import find_partnership, find_party
+from coopflow._i18n import _, ngettext
 from coopflow._views import DialogueExchangeInfo, DialogueInfo, DialogueSummary
 from coopflow._vocabulary import EXCHANGE_KINDS
 from coopflow.errors import AlreadyExistsError, NotFoundError, ValidationError
@@ -67,8 +68,9 @@ def _lock(session: Session, key: str) -> Dialogue:
 def _open(d: Dialogue) -> None:
     if d.closed_on is not None:
         raise ValidationError(
-            f"the thematic dialogue {d.key} was closed on {d.closed_on.isoformat()}: "
-            "nothing more can be added to it",
+            _(
+                "the thematic dialogue {key} was closed on {date}: nothing more can be added to it"
+            ).format(key=d.key, date=d.closed_on.isoformat()),
             field="dialogue",
         )
 
@@ -216,7 +218,9 @@ def _participant(value: Participant, field: str) -> tuple[str, str | None]:
         clean = v.optional_text(ref, f"{field}.partnership", max_length=40) if ref else None
         return v.key(party, field), clean
     raise ValidationError(
-        f"{value!r} is not a participant (a party key, or a party key and a partnership)",
+        _("{value!r} is not a participant (a party key, or a party key and a partnership)").format(
+            value=value
+        ),
         field=field,
     )
 
@@ -231,8 +235,10 @@ def _belongs(session: Session, party: Party, home: int, reference: str, field: s
     )
     if party.id not in members or home not in members:
         raise ValidationError(
-            f"{party.key} does not take part in a thematic dialogue through {reference}: the "
-            "partnership must hold both it and the dialogue's home party",
+            _(
+                "{party} does not take part in a thematic dialogue through {reference}: the "
+                "partnership must hold both it and the dialogue's home party"
+            ).format(party=party.key, reference=reference),
             field=field,
         )
     return p.id
@@ -260,11 +266,12 @@ def open_dialogue(
     }
     home_party = find_party(session, v.key(home, "home"))
     if isinstance(participants, str) or not isinstance(participants, Sequence):
-        raise ValidationError("must be a list of parties", field="participants")
+        raise ValidationError(_("must be a list of parties"), field="participants")
     given = [_participant(x, f"participants[{i}]") for i, x in enumerate(participants)]
     if len(given) > MAX_PARTICIPANTS:
         raise ValidationError(
-            f"at most {MAX_PARTICIPANTS} territories take part", field="participants"
+            _("at most {count} territories take part").format(count=MAX_PARTICIPANTS),
+            field="participants",
         )
     existing = session.scalars(
         select(Dialogue).where(Dialogue.key == clean_key).with_for_update()
@@ -282,8 +289,13 @@ def open_dialogue(
         return dialogue(session, clean_key)
     if len({party for party, _ in given}) < MIN_PARTICIPANTS:
         raise ValidationError(
-            f"a thematic dialogue brings together at least {MIN_PARTICIPANTS} territories "
-            "besides the home party (a dialogue with one is that partnership's own)",
+            ngettext(
+                "a thematic dialogue brings together at least {count} territory besides the home "
+                "party (a dialogue with one is that partnership's own)",
+                "a thematic dialogue brings together at least {count} territories besides the "
+                "home party (a dialogue with one is that partnership's own)",
+                MIN_PARTICIPANTS,
+            ).format(count=MIN_PARTICIPANTS),
             field="participants",
         )
     d = Dialogue(key=clean_key, home_party_id=home_party.id, created_at=utcnow(), **fields)
@@ -301,7 +313,9 @@ def _add_participant(
     party = find_party(session, key)
     if party.id == d.home_party_id:
         raise ValidationError(
-            f"{key} leads the thematic dialogue (its home party): it is not a participant",
+            _("{key} leads the thematic dialogue (its home party): it is not a participant").format(
+                key=key
+            ),
             field=field,
         )
     link = _belongs(session, party, d.home_party_id, reference, field) if reference else None
@@ -361,8 +375,10 @@ def add_stake(
     territory = find_party(session, v.key(party, "party"))
     if session.get(DialogueParticipant, (d.id, territory.id)) is None:
         raise ValidationError(
-            f"{territory.key} does not take part in the thematic dialogue {key}: add it first "
-            f"(coopflow dialogue join {key} {territory.key})",
+            _(
+                "{party} does not take part in the thematic dialogue {key}: add it first "
+                "(coopflow dialogue join {key} {party})"
+            ).format(party=territory.key, key=key),
             field="party",
         )
     clean_title = v.text(title, "title")
@@ -447,8 +463,9 @@ def close_dialogue(
     when = v.date(date, "date")
     if when < d.created_at.date():
         raise ValidationError(
-            f"{when.isoformat()} is before the dialogue was opened "
-            f"({d.created_at.date().isoformat()})",
+            _("{date} is before the dialogue was opened ({opened})").format(
+                date=when.isoformat(), opened=d.created_at.date().isoformat()
+            ),
             field="date",
         )
     before = entry(session, d)
@@ -470,13 +487,17 @@ def lead_to(
     if strangers:
         names = ", ".join(sorted(_party_keys(session, strangers).values()))
         raise ValidationError(
-            f"{names} did not take part in the thematic dialogue {key}: a partnership that "
-            f"comes from it brings together its territories (coopflow dialogue join {key} ...)",
+            _(
+                "{parties} did not take part in the thematic dialogue {key}: a partnership that "
+                "comes from it brings together its territories (coopflow dialogue join {key} ...)"
+            ).format(parties=names, key=key),
             field="dialogue",
         )
     if d.home_party_id not in parties:
         raise ValidationError(
-            f"the partnership does not hold the home party of the thematic dialogue {key}",
+            _("the partnership does not hold the home party of the thematic dialogue {key}").format(
+                key=key
+            ),
             field="dialogue",
         )
     before = entry(session, d)

@@ -16,6 +16,7 @@ from coopflow._documents import DocumentInfo, DocumentPlan, DocumentStore
 from coopflow._domain import checkpoints
 from coopflow._domain.lookup import find_partnership
 from coopflow._files import OutputFolder, safe_name
+from coopflow._i18n import _
 from coopflow._vocabulary import KINDS, Kind
 from coopflow.errors import NotFoundError, ValidationError
 from coopflow.models import Document, JournalRecord, Partnership, Programme, Protocol, utcnow
@@ -33,7 +34,12 @@ def plan(
     planned on: the latest stored version when nothing changed, else the version to render
     and its snapshot."""
     if kind not in KINDS:
-        raise ValidationError(f"unknown document kind {kind!r}", field="kind")
+        raise ValidationError(
+            _("unknown document kind {kind!r} (kinds: {kinds})").format(
+                kind=kind, kinds=", ".join(KINDS)
+            ),
+            field="kind",
+        )
     p = find_partnership(session, reference)
     planned = documents.plan(session, p, kind, subject, final=False)  # subject normalised
     if isinstance(planned, Document):

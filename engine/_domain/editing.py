@@ -3,6 +3,9 @@ and setting what changed."""
 
 from __future__ import annotations
 
+from typing import Final
+
+from coopflow._i18n import N_, _
 from coopflow._vocabulary import ROLES
 from coopflow._workflow import WorkflowSet
 from coopflow.errors import ValidationError
@@ -11,29 +14,57 @@ from coopflow.models import Partnership, Programme
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise ValidationError(f"unknown role {role!r} (roles: {', '.join(ROLES)})", field="role")
+        raise ValidationError(
+            _("unknown role {role!r} (roles: {roles})").format(role=role, roles=", ".join(ROLES)),
+            field="role",
+        )
     return role
 
 
 def require(workflows: WorkflowSet, p: Partnership, capability: str, what: str) -> None:
-    """Refuse ``what`` unless the partnership's state declares ``capability``."""
+    """Refuse ``what`` (what is being done, a noun phrase marked ``N_``: "changing the
+    protocol") unless the partnership's state declares ``capability``."""
     wf = workflows.get(p.workflow_name, p.workflow_version)
     if wf.allows(p.state, capability):
         return
     where = wf.leaves_with(capability)
+    message = (
+        _("{what} is not possible while {reference} is in state {state} (possible in: {states})")
+        if where
+        else _(
+            "{what} is not possible while {reference} is in state {state} (possible in: no "
+            "state of {workflow})"
+        )
+    )
     raise ValidationError(
-        f"{what} is not possible while {p.reference} is in state {p.state} "
-        f"(possible in: {', '.join(where) if where else 'no state of ' + wf.name})",
+        message.format(
+            what=_(what),
+            reference=p.reference,
+            state=p.state,
+            states=", ".join(where),
+            workflow=wf.name,
+        ),
         field="state",
     )
 
 
-def programme_editable(workflows: WorkflowSet, prog: Programme, what: str = "its actions") -> None:
-    """Refuse a change to a programme whose state does not declare ``programme_editable``."""
+#: What of a programme can no longer change once it is past ``programme_editable``: one whole
+#: sentence each.
+_FROZEN: Final = {
+    "actions": N_("programme {label} is {state}: its actions can no longer change"),
+    "programme": N_("programme {label} is {state}: it can no longer change"),
+    "indicators": N_("programme {label} is {state}: its indicators can no longer change"),
+    "targets": N_("programme {label} is {state}: its indicators' targets can no longer change"),
+}
+
+
+def programme_editable(workflows: WorkflowSet, prog: Programme, what: str = "actions") -> None:
+    """Refuse a change to a programme whose state does not declare ``programme_editable``
+    (``what`` changes: ``actions``, ``programme``, ``indicators`` or ``targets``)."""
     wf = workflows.get(prog.workflow_name, prog.workflow_version)
     if not wf.allows(prog.state, "programme_editable"):
         raise ValidationError(
-            f"programme {prog.label} is {prog.state}: {what} can no longer change",
+            _(_FROZEN[what]).format(label=prog.label, state=prog.state),
             field="programme",
         )
 

@@ -9,6 +9,7 @@ from coopflow._context import Acting
 from coopflow._domain.firing import has_ended
 from coopflow._domain.locking import lock_partnership
 from coopflow._domain.lookup import find_programme
+from coopflow._i18n import _
 from coopflow._workflow import WorkflowSet
 from coopflow.errors import (
     ValidationError,
@@ -45,11 +46,17 @@ def migrate_workflow(  # noqa: PLR0912 - partnerships and programmes, each check
     for source, target in mapping.items():
         if source not in old.states:
             raise ValidationError(
-                f"{name} v{from_version} has no state {source!r}", field="mapping"
+                _("{workflow} v{version} has no state {state!r}").format(
+                    workflow=name, version=from_version, state=source
+                ),
+                field="mapping",
             )
         if target not in new.states or new.states[target].children:
             raise ValidationError(
-                f"{name} v{to_version} has no leaf state {target!r}", field="mapping"
+                _("{workflow} v{version} has no leaf state {state!r}").format(
+                    workflow=name, version=to_version, state=target
+                ),
+                field="mapping",
             )
     unmapped = [
         s
@@ -71,7 +78,9 @@ def migrate_workflow(  # noqa: PLR0912 - partnerships and programmes, each check
             target = mapping.get(p.state, p.state)
             if p.state in unmapped:
                 raise ValidationError(
-                    f"{reference} is in {p.state!r}, which {name} v{to_version} lacks: map it",
+                    _(
+                        "{reference} is in {state!r}, which {workflow} v{version} lacks: map it"
+                    ).format(reference=reference, state=p.state, workflow=name, version=to_version),
                     field="mapping",
                 )
             _journal.append(
@@ -113,8 +122,16 @@ def migrate_workflow(  # noqa: PLR0912 - partnerships and programmes, each check
                 continue
             if prog.state in unmapped:
                 raise ValidationError(
-                    f"programme {label} of {reference} is in {prog.state!r}, which {name} "
-                    f"v{to_version} lacks: map it",
+                    _(
+                        "programme {label} of {reference} is in {state!r}, which {workflow} "
+                        "v{version} lacks: map it"
+                    ).format(
+                        label=label,
+                        reference=reference,
+                        state=prog.state,
+                        workflow=name,
+                        version=to_version,
+                    ),
                     field="mapping",
                 )
             target = mapping.get(prog.state, prog.state)

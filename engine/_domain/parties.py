@@ -8,6 +8,7 @@ from coopflow import _registry
 from coopflow import _validate as v
 from coopflow._context import Acting
 from coopflow._domain.lookup import find_party
+from coopflow._i18n import _
 from coopflow._views import PartyInfo
 from coopflow._vocabulary import (
     ARTICLES,
@@ -97,7 +98,7 @@ def put_party(
             select(Party).where(Party.siren == fields["siren"], Party.key != key)
         ).first()
         if other is not None:
-            raise AlreadyExistsError("party with SIREN", f"{fields['siren']} ({other.key})")
+            raise AlreadyExistsError("party with SIREN", fields["siren"], within=other.key)
     existing = session.scalars(select(Party).where(Party.key == key)).one_or_none()
     if existing is not None:
         if not replace:
@@ -151,7 +152,9 @@ def _article(value: str | None, name: str | None, field: str) -> str:
     if value is None:
         return guess_article(name)
     if not isinstance(value, str):
-        raise ValidationError(f"expected an article, got {value!r}", field=field)
+        raise ValidationError(
+            _("expected an article, got {value!r}").format(value=value), field=field
+        )
     clean = value.strip().lower().replace("’", "'")
     if clean == "l":
         clean = "l'"
@@ -159,7 +162,10 @@ def _article(value: str | None, name: str | None, field: str) -> str:
         clean = ""
     if clean not in ARTICLES:
         known = ", ".join(repr(a) for a in ARTICLES)
-        raise ValidationError(f"{value!r} is not an article (one of {known})", field=field)
+        raise ValidationError(
+            _("{value!r} is not an article (one of {known})").format(value=value, known=known),
+            field=field,
+        )
     return clean
 
 
@@ -167,30 +173,39 @@ def check_civility(civility: str | None, title: str, field: str) -> None:
     """Refuse a title whose own gender contradicts the civility (``Président`` for Madame)."""
     implied = civility_of_title(title)
     if implied is not None and civility is not None and civility != implied:
-        who = "a woman" if implied == "Madame" else "a man"
-        raise ValidationError(
-            f"the title {title!r} is that of {who}, not of {civility}: give the title as it is "
-            "held (Présidente, Vice-présidente...)",
-            field=field,
+        message = (
+            _(
+                "the title {title!r} is that of a woman, not of {civility}: give the title as it "
+                "is held (Présidente, Vice-présidente...)"
+            )
+            if implied == "Madame"
+            else _(
+                "the title {title!r} is that of a man, not of {civility}: give the title as it "
+                "is held (Présidente, Vice-présidente...)"
+            )
         )
+        raise ValidationError(message.format(title=title, civility=civility), field=field)
 
 
 def _check_foreign(fields: Mapping[str, object]) -> None:
     if fields["nature"] == "ETRANGER":
         if fields["siren"] is not None:
-            raise ValidationError("a foreign authority has no SIREN", field="siren")
+            raise ValidationError(_("a foreign authority has no SIREN"), field="siren")
         for name in ("country", "language"):
             if fields[name] is None:
                 raise ValidationError(
-                    f"a foreign authority needs its {name} (the protocol's language clause "
-                    "and its designation name them)",
+                    _(
+                        "a foreign authority needs its {field} (the protocol's language clause "
+                        "and its designation name them)"
+                    ).format(field=name),
                     field=name,
                 )
         return
     for name in FOREIGN_ONLY:
         if fields[name] is not None:
             raise ValidationError(
-                f"only a foreign authority (nature ETRANGER) has a {name}", field=name
+                _("only a foreign authority (nature ETRANGER) has a {field}").format(field=name),
+                field=name,
             )
 
 
@@ -198,7 +213,7 @@ def _usual_article(value: str | None, usual_name: str | None) -> str:
     if usual_name is None:
         if value:
             raise ValidationError(
-                "a usual name's article needs the usual name", field="usual_article"
+                _("a usual name's article needs the usual name"), field="usual_article"
             )
         return ""
     return _article(value, usual_name, "usual_article")
@@ -212,8 +227,10 @@ def _tribunal(value: str | None) -> str | None:
     clean = clean[:1].lower() + clean[1:]
     if not clean.startswith("tribunal administratif d"):
         raise ValidationError(
-            f"{value!r} is not a tribunal administratif: write it as the dispute clause names it"
-            " (tribunal administratif de Bordeaux)",
+            _(
+                "{value!r} is not a tribunal administratif: write it as the dispute clause names "
+                "it (tribunal administratif de Bordeaux)"
+            ).format(value=value),
             field="tribunal",
         )
     return clean

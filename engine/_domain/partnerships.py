@@ -13,6 +13,7 @@ from coopflow._context import Acting, FireContext
 from coopflow._domain import changes, dialogues
 from coopflow._domain.lookup import find_party
 from coopflow._domain.reading import info
+from coopflow._i18n import _
 from coopflow._views import NewPartnership, PartnershipInfo
 from coopflow._vocabulary import DEFAULT_WORKFLOW, EXCHANGE_KINDS, SCALES
 from coopflow._workflow import Workflow, WorkflowSet
@@ -91,16 +92,19 @@ def _plan(
     responsible = v.text(responsible, "responsible", max_length=200)
     keys = [v.key(k, f"parties[{i}]") for i, k in enumerate(parties)]
     if len(keys) < 2:
-        raise ValidationError("a partnership has at least two parties", field="parties")
+        raise ValidationError(_("a partnership has at least two parties"), field="parties")
     if len(set(keys)) != len(keys):
-        raise ValidationError("a party is named twice", field="parties")
+        raise ValidationError(_("a party is named twice"), field="parties")
     if home not in keys:
-        raise ValidationError(f"{home!r} is not one of the parties", field="home")
+        raise ValidationError(_("{key!r} is not one of the parties").format(key=home), field="home")
     if lead is not None and lead not in keys:
-        raise ValidationError(f"{lead!r} is not one of the parties", field="lead")
+        raise ValidationError(_("{key!r} is not one of the parties").format(key=lead), field="lead")
     wf = workflows.get(workflow, workflow_version)
     if wf.subject != "partnership":
-        raise ValidationError(f"workflow {wf.name} is for {wf.subject}s", field="workflow")
+        raise ValidationError(
+            _("workflow {workflow} is for {subject}s").format(workflow=wf.name, subject=wf.subject),
+            field="workflow",
+        )
     by_key = {k: party(k) for k in keys}
     state = initial_state or wf.leaf(wf.initial)
     content = _journal.RecordContent.of(
@@ -218,7 +222,10 @@ def create_many(
     for item in items:
         reference = v.reference(item.reference)
         if reference in seen:
-            raise ValidationError(f"{reference} is named twice in this batch", field="reference")
+            raise ValidationError(
+                _("{reference} is named twice in this batch").format(reference=reference),
+                field="reference",
+            )
         seen.add(reference)
         try:
             planned.append(
@@ -241,7 +248,7 @@ def create_many(
                 )
             )
         except CoopflowError as exc:
-            exc.add_note(f"partnership {reference}")
+            exc.add_note(_("partnership {reference}").format(reference=reference))
             raise
     references = [p.row["reference"] for p in planned]
     for start in range(0, len(references), _BATCH):
@@ -399,7 +406,10 @@ def log_exchange(
     participants: str | None = None,
 ) -> Exchange:
     if p.state in workflows.get(p.workflow_name, p.workflow_version).final_states():
-        raise ValidationError(f"{p.reference} is closed ({p.state})", field="state")
+        raise ValidationError(
+            _("{reference} is closed ({state})").format(reference=p.reference, state=p.state),
+            field="state",
+        )
     when = v.date(date, "date")
     row = Exchange(
         partnership_id=p.id,

@@ -8,6 +8,7 @@ from typing import Any
 from coopflow import _validate as v
 from coopflow._domain.editing import assign, programme_editable, require
 from coopflow._domain.lookup import find_action, find_axis, find_programme, member
+from coopflow._i18n import N_, _
 from coopflow._vocabulary import PROGRESS
 from coopflow._workflow import WorkflowSet
 from coopflow.errors import (
@@ -39,14 +40,21 @@ def put_programme(
 ) -> None:
     """Open (or re-date) an annual work programme, on the programme workflow the partnership's
     workflow declares."""
-    require(workflows, p, "programmes_open", "adding an annual programme")
+    require(workflows, p, "programmes_open", N_("adding an annual programme"))
     clean_label = v.text(label, "label", max_length=32)
     first, last = v.period(start, end, "period", max_years=2)
     proto = session.scalars(select(Protocol).where(Protocol.partnership_id == p.id)).one_or_none()
     if proto is not None and not (proto.period_start <= first and last <= proto.period_end):
         raise ValidationError(
-            f"{first.isoformat()} – {last.isoformat()} is not inside the protocol's period "
-            f"{proto.period_start.isoformat()} – {proto.period_end.isoformat()}",
+            _(
+                "{start} – {end} is not inside the protocol's period "
+                "{protocol_start} – {protocol_end}"
+            ).format(
+                start=first.isoformat(),
+                end=last.isoformat(),
+                protocol_start=proto.period_start.isoformat(),
+                protocol_end=proto.period_end.isoformat(),
+            ),
             field="period",
         )
     wf = workflows.programmes_of(workflows.get(p.workflow_name, p.workflow_version))
@@ -54,7 +62,7 @@ def put_programme(
         select(Programme).where(Programme.partnership_id == p.id, Programme.label == clean_label)
     ).one_or_none()
     if row is not None:
-        programme_editable(workflows, row, "it")
+        programme_editable(workflows, row, "programme")
         assign(p, row, period_start=first, period_end=last)
     else:
         row = Programme(
@@ -109,10 +117,12 @@ def put_action(
         "pilot_email": v.optional_email(pilot_email, "pilot_email"),
     }
     if fields["pilot_name"] is None and (fields["pilot_function"] or fields["pilot_email"]):
-        raise ValidationError("a pilot's function or e-mail needs their name", field="pilot_name")
+        raise ValidationError(
+            _("a pilot's function or e-mail needs their name"), field="pilot_name"
+        )
     if fields["pilot_name"] is not None and fields["pilot_function"] is None:
         raise ValidationError(
-            "the pilot's function is printed with their name (chargée de mission...)",
+            _("the pilot's function is printed with their name (chargée de mission...)"),
             field="pilot_function",
         )
     row = None
@@ -189,7 +199,7 @@ def set_milestone_done(
         if m.date == when and m.label == label:
             assign(p, m, done=done)
             return
-    raise NotFoundError("milestone", f"{label!r} of {when.isoformat()}")
+    raise NotFoundError("milestone", repr(label), within=when.isoformat())
 
 
 def set_action_progress(
@@ -252,7 +262,7 @@ def put_indicator(
     prog = find_programme(session, p, programme)
     existing = next((i for i in action.indicators if i.name == clean), None)
     if existing is None:
-        programme_editable(workflows, prog, "its indicators")
+        programme_editable(workflows, prog, "indicators")
         session.add(
             Indicator(
                 action_id=action.id, name=clean, unit=given_unit or "", target=tgt, actual=act
@@ -262,5 +272,5 @@ def put_indicator(
         return
     new_unit = given_unit or existing.unit
     if (existing.target, existing.unit) != (tgt, new_unit):
-        programme_editable(workflows, prog, "its indicators' targets")
+        programme_editable(workflows, prog, "targets")
     assign(p, existing, target=tgt, unit=new_unit, **({"actual": act} if act is not None else {}))

@@ -4,13 +4,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import click
+from coopflow._i18n import _
 from coopflow._vocabulary import ROLES
 
 from ._app import actor_options, cli, identify, json_option, open_coopflow
-from ._output import print_json, table
+from ._output import print_json, table, time_column
 
 if TYPE_CHECKING:
     from coopflow._views import ActorInfo
@@ -21,10 +23,21 @@ def actor() -> None:
     """The people who act in coopflow, and the roles they hold (admins manage them)."""
 
 
-def _say(info: ActorInfo) -> None:
-    state = "active" if info.active else "deactivated"
-    login = f", database login {info.db_login}" if info.db_login else ""
-    click.echo(f"{info.login} ({info.full_name}): {', '.join(info.roles)}; {state}{login}")
+def _say(info: ActorInfo, as_json: bool) -> None:
+    """What an actor is now: JSON, or one line."""
+    if as_json:
+        print_json(info)
+        return
+    names = {"login": info.login, "name": info.full_name, "roles": ", ".join(info.roles)}
+    if info.db_login and info.active:
+        line = _("{login} ({name}): {roles}; active, database login {db_login}")
+    elif info.db_login:
+        line = _("{login} ({name}): {roles}; deactivated, database login {db_login}")
+    elif info.active:
+        line = _("{login} ({name}): {roles}; active")
+    else:
+        line = _("{login} ({name}): {roles}; deactivated")
+    click.echo(line.format(**names, db_login=info.db_login))
 
 
 @actor.command("add")
@@ -48,6 +61,7 @@ def _say(info: ActorInfo) -> None:
     help="The admin who registers them (SQLite; default: your OS login; on PostgreSQL, your "
     "database login).",
 )
+@json_option
 @click.pass_context
 def actor_add(
     ctx: click.Context,
@@ -56,6 +70,7 @@ def actor_add(
     roles: tuple[str, ...],
     db_login: str | None,
     actor: str | None,
+    as_json: bool,
 ) -> None:
     """Register LOGIN, a person who acts, with the roles they hold (--role, repeated)."""
     info = open_coopflow(ctx).add_actor(
@@ -65,7 +80,7 @@ def actor_add(
         db_login=db_login,
         actor=identify(ctx, actor, None),
     )
-    _say(info)
+    _say(info, as_json)
 
 
 def _manage(name: str, help_text: str, with_role: bool) -> None:
@@ -74,6 +89,7 @@ def _manage(name: str, help_text: str, with_role: bool) -> None:
         login: str,
         actor: str | None,
         role: str | None,
+        as_json: bool,
         granted: str | None = None,
     ) -> None:
         cf = open_coopflow(ctx)
@@ -88,10 +104,11 @@ def _manage(name: str, help_text: str, with_role: bool) -> None:
             info = cf.deactivate_actor(login, actor=who)
         else:
             info = cf.activate_actor(login, actor=who)
-        _say(info)
+        _say(info, as_json)
 
     command.__doc__ = help_text
     decorated = click.pass_context(command)
+    decorated = json_option(decorated)
     decorated = actor_options(decorated)
     if with_role:
         decorated = click.argument("granted", metavar="ROLE", type=click.Choice(ROLES))(decorated)
@@ -99,6 +116,7 @@ def _manage(name: str, help_text: str, with_role: bool) -> None:
     actor.command(name)(decorated)
 
 
+# The help texts are translated when shown (coopflow.cli._catalog).
 _manage("grant", "Give LOGIN the role ROLE.", True)
 _manage("revoke", "Take the role ROLE from LOGIN.", True)
 _manage("deactivate", "Stop LOGIN from acting (their records stay as they are).", False)
@@ -115,7 +133,7 @@ def actor_list(ctx: click.Context, as_json: bool) -> None:
         print_json(found)
         return
     table(
-        ["Login", "Name", "Roles", "Active", "Database login"],
+        [_("Login"), _("Name"), _("Roles"), _("Active"), _("Database login")],
         [(a.login, a.full_name, a.roles, a.active, a.db_login) for a in found],
     )
 
@@ -138,11 +156,19 @@ def actor_history(ctx: click.Context, registry: str, as_json: bool) -> None:
         print_json(records)
         return
     table(
-        ["Seq", "At", "Action", "Subject", "By", "Identified by", "After"],
+        [
+            _("Seq"),
+            time_column(_("At")),
+            _("Action"),
+            _("Subject"),
+            _("By"),
+            _("Identified by"),
+            _("After"),
+        ],
         [
             (
                 r["seq"],
-                r["at"][:19].replace("T", " "),
+                dt.datetime.fromisoformat(r["at"]),
                 r["action"],
                 r["subject"],
                 f"{r['actor']} ({r['role']})",
@@ -161,10 +187,14 @@ def db_roles() -> None:
 
 @db_roles.command("install")
 @click.option("--prefix", default="coopflow", show_default=True, help="The group roles' prefix.")
+@json_option
 @click.pass_context
-def db_roles_install(ctx: click.Context, prefix: str) -> None:
+def db_roles_install(ctx: click.Context, prefix: str, as_json: bool) -> None:
     """Create and grant the group roles (run once, as the tables' owner, with CREATEROLE):
     PREFIX_staff, PREFIX_legal, PREFIX_elected, PREFIX_admin and PREFIX_service (a host
     application that authenticates its users itself)."""
     names = open_coopflow(ctx).install_db_roles(prefix)
-    click.echo(f"group roles ready: {', '.join(names)}")
+    if as_json:
+        print_json({"prefix": prefix, "roles": names})
+        return
+    click.echo(_("group roles ready: {roles}").format(roles=", ".join(names)))

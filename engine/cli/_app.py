@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from coopflow._i18n import LANGUAGES, N_, _, language, normalize
 from coopflow._migrate import display_url, head_revision
 from coopflow._vocabulary import ROLES
 from coopflow.errors import CoopflowError, SchemaOutOfDateError
 
-from ._output import error, report_error
+from . import _output as output
+from ._catalog import localize, translate_click
+from ._output import error, report_error, usage_error
 
 if TYPE_CHECKING:
     from coopflow import Actor, Coopflow
@@ -45,6 +48,33 @@ class Settings:
     identity: tuple[str | None, str | None, Actor] | None = None
 
 
+def take_language(args: list[str]) -> tuple[str | None, list[str]]:
+    """``--lang CODE`` (or ``--lang=CODE``) anywhere before ``--``, and the other arguments:
+    the language is known before click parses anything, so its own messages are translated
+    too."""
+    chosen: str | None = None
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg == "--lang" and i + 1 < len(args):
+            chosen, i = args[i + 1], i + 2
+            continue
+        if arg.startswith("--lang="):
+            chosen, i = arg.partition("=")[2], i + 1
+            continue
+        rest.append(arg)
+        i += 1
+    return chosen, rest
+
+
+def _asks_json(args: list[str]) -> bool:
+    return "--json" in (args[: args.index("--")] if "--" in args else args)
+
+
 class Group(click.Group):
     """The root group: turns every error into one ``error:`` message on stderr and its exit
     code, never a traceback."""
@@ -57,6 +87,30 @@ class Group(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        arguments = list(sys.argv[1:] if args is None else args)
+        chosen, arguments = take_language(arguments)
+        output.wants_json(_asks_json(arguments))
+        if chosen is not None and normalize(chosen) is None:
+            usage_error(
+                _("--lang: unknown language {code!r}: coopflow speaks {languages}").format(
+                    code=chosen, languages=", ".join(LANGUAGES)
+                ),
+                2,
+            )
+            sys.exit(2)
+        with language(chosen):
+            localize(self)
+            translate_click()
+            return self._main(arguments, prog_name, complete_var, standalone_mode, **extra)
+
+    def _main(
+        self,
+        args: list[str],
+        prog_name: str | None,
+        complete_var: str | None,
+        standalone_mode: bool,
+        **extra: Any,
+    ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
@@ -66,16 +120,22 @@ class Group(click.Group):
             where = exc.ctx
             if where is not None:
                 click.echo(where.get_usage(), err=True)
-                click.echo(f"Try '{where.command_path} --help' for its commands.", err=True)
+                click.echo(
+                    _("Try '{command} --help' for its commands.").format(
+                        command=where.command_path
+                    ),
+                    err=True,
+                )
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
             hint = ""
             if isinstance(exc, click.UsageError) and exc.ctx is not None:
-                hint = f" (see '{exc.ctx.command_path} --help')"
-            error(" ".join(exc.format_message().split()) + hint)
+                hint = " " + _("(see '{command} --help')").format(command=exc.ctx.command_path)
+            message = " ".join(exc.format_message().split())
+            usage_error(message + hint, exc.exit_code)
             sys.exit(exc.exit_code)
         except click.Abort:
-            error("aborted")
+            error(_("aborted"))
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -85,9 +145,15 @@ class Group(click.Group):
         except CoopflowError as exc:
             report_error(exc)
             ctx.exit(exc.exit_code)
+        except BrokenPipeError:
+            # The reader went away (``coopflow ... | head``): nothing to say, and nothing more
+            # to write (Python would complain again when flushing stdout at exit).
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(0)
         except OSError as exc:
             where = f": {exc.filename}" if exc.filename else ""
-            error(f"{exc.strerror or exc}{where}")
+            error(f"{exc.strerror or exc}{where}", code="os_error")
             ctx.exit(1)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
@@ -95,8 +161,10 @@ class Group(click.Group):
             if os.environ.get(TRACEBACK_ENV):
                 raise
             error(
-                f"internal error: {type(exc).__name__}: {exc} "
-                f"(set {TRACEBACK_ENV}=1 to see the traceback)"
+                _("internal error: {error} (set {env}=1 to see the traceback)").format(
+                    error=f"{type(exc).__name__}: {exc}", env=TRACEBACK_ENV
+                ),
+                code="internal_error",
             )
             ctx.exit(1)
 
@@ -170,6 +238,15 @@ def _check_url(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     show_envvar=True,
     type=click.Path(path_type=Path),
     help="A folder of your own workflow definitions (*.toml), validated like the built-in ones.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    expose_value=False,
+    help=N_(
+        "The language of what coopflow says: fr (the default) or en; anywhere on the line. "
+        "Without it, COOPFLOW_LANG, then LANG."
+    ),
 )
 @click.version_option(package_name="coopflow", prog_name="coopflow")
 @click.pass_context
@@ -307,9 +384,10 @@ def identify(ctx: click.Context, actor: str | None, role: str | None) -> Actor:
                 role or "",
                 (),
                 actor=actor or db_login,
-                reason=f"the database login {db_login} is not registered as an actor (an "
-                f'admin runs: coopflow actor add LOGIN --name "..." --role ... '
-                f"--db-login {db_login})",
+                reason=_(
+                    "the database login {login} is not registered as an actor (an admin runs: "
+                    'coopflow actor add LOGIN --name "..." --role ... --db-login {login})'
+                ).format(login=db_login),
             )
         if actor is not None and actor != registered:
             raise PermissionDenied(
@@ -317,8 +395,10 @@ def identify(ctx: click.Context, actor: str | None, role: str | None) -> Actor:
                 role or "",
                 (),
                 actor=actor,
-                reason=f"you are connected as {db_login}, the database login of {registered}: "
-                "on PostgreSQL you act as yourself (drop --actor)",
+                reason=_(
+                    "you are connected as {login}, the database login of {registered}: on "
+                    "PostgreSQL you act as yourself (drop --actor)"
+                ).format(login=db_login, registered=registered),
             )
         who = Actor(registered, role, "db_login")
     else:
@@ -349,9 +429,13 @@ def parse_pairs(values: Sequence[str], param_hint: str, form: str = "KEY=VALUE")
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise click.BadParameter(f"{item!r} is not {form}", param_hint=param_hint)
+            raise click.BadParameter(
+                _("{item!r} is not {form}").format(item=item, form=form), param_hint=param_hint
+            )
         if key.strip() in pairs:
-            raise click.BadParameter(f"{key.strip()!r} is given twice", param_hint=param_hint)
+            raise click.BadParameter(
+                _("{key!r} is given twice").format(key=key.strip()), param_hint=param_hint
+            )
         pairs[key.strip()] = value
     return pairs
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from coopflow._i18n import _
 
 from ._app import bad_url, cli, json_option, settings_of
-from ._output import is_terminal, print_json, table
+from ._output import print_json, table
 
 if TYPE_CHECKING:
     from coopflow.demo import DemoResult
@@ -44,16 +46,18 @@ def demo(ctx: click.Context, folder: Path, as_json: bool) -> None:
         with bad_url(db):  # an unknown dialect or a driver not installed: a usage error
             create_engine(db).dispose()
     result: DemoResult
-    if is_terminal() and not as_json:
+    if sys.stderr.isatty():  # progress on stderr: stdout keeps the summary (or the JSON)
         from rich.console import Console
 
-        with Console(stderr=True).status("Running the demo…") as status:
+        with Console(stderr=True).status(_("Running the demo…")) as status:
             result = run_demo(
                 folder,
                 db=db,
                 schema=schema,
                 workflows_dir=settings.workflows,
-                progress=status.update,
+                progress=lambda step: status.update(
+                    _("Running the demo: {step}…").format(step=step)
+                ),
             )
     else:
         result = run_demo(folder, db=db, schema=schema, workflows_dir=settings.workflows)
@@ -61,13 +65,13 @@ def demo(ctx: click.Context, folder: Path, as_json: bool) -> None:
         print_json(result)
         return
     table(
-        ["Reference", "Title", "Scale", "State", "Documents"],
+        [_("Reference"), _("Title"), _("Scale"), _("State"), _("Documents")],
         [
             (p.reference, p.title, p.scale, p.state, "\n".join(result.documents[p.reference]))
             for p in result.partnerships
         ],
-        title="coopflow demo",
+        title=_("coopflow demo"),
     )
-    click.echo(f"database: {result.database}")
+    click.echo(_("database: {database}").format(database=result.database))
     for file in result.files:
-        click.echo(f"wrote {file}")
+        click.echo(_("wrote {file}").format(file=file))

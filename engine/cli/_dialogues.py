@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import click
+from coopflow._i18n import _
 
 from ._app import actor_options, cli, identify, json_option, open_coopflow
 from ._output import fields, print_json, table
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 def _participant(value: str) -> str | tuple[str, str | None]:
     """``la-cali`` or ``la-cali:COOP-2026-0001`` (the partnership it takes part through)."""
-    party, _, reference = value.partition(":")
+    party, _sep, reference = value.partition(":")
     return (party, reference) if reference else party
 
 
@@ -28,7 +29,7 @@ def dialogue() -> None:
 @dialogue.command("open")
 @click.argument("key")
 @click.option("--theme", required=True, help="The theme: alimentation, mobilités...")
-@click.option("--title", required=True)
+@click.option("--title", required=True, help="The dialogue's title.")
 @click.option("--home", required=True, help="The key of the party that leads it.")
 @click.option(
     "--party",
@@ -64,7 +65,11 @@ def dialogue_open(
         responsible=responsible,
         actor=identify(ctx, actor, role),
     )
-    _done(info, f"{info.key}: thematic dialogue on {info.theme} open", as_json)
+    _done(
+        info,
+        _("{key}: thematic dialogue on {theme} open").format(key=info.key, theme=info.theme),
+        as_json,
+    )
 
 
 @dialogue.command("join")
@@ -87,14 +92,14 @@ def dialogue_join(
     info = open_coopflow(ctx).join_dialogue(
         key, party, partnership=partnership, actor=identify(ctx, actor, role)
     )
-    _done(info, f"{key}: {party} takes part", as_json)
+    _done(info, _("{key}: {party} takes part").format(key=key, party=party), as_json)
 
 
 @dialogue.command("stake")
 @click.argument("key")
 @click.argument("party")
 @click.argument("title")
-@click.option("--description", default="")
+@click.option("--description", default="", help="What the stake is about.")
 @actor_options
 @json_option
 @click.pass_context
@@ -112,7 +117,7 @@ def dialogue_stake(
     info = open_coopflow(ctx).add_dialogue_stake(
         key, party, title, description=description, actor=identify(ctx, actor, role)
     )
-    _done(info, f"{key}: stake of {party} recorded", as_json)
+    _done(info, _("{key}: stake of {party} recorded").format(key=key, party=party), as_json)
 
 
 @dialogue.command("exchange")
@@ -123,7 +128,7 @@ def dialogue_stake(
     required=True,
     help="reunion, courrier, visite, atelier, seminaire, visio or autre.",
 )
-@click.option("--summary", required=True)
+@click.option("--summary", required=True, help="What was said or decided.")
 @click.option("--participants", help="Who took part (names, services).")
 @actor_options
 @json_option
@@ -151,7 +156,11 @@ def dialogue_exchange(
     if as_json:
         print_json(logged)
         return
-    click.echo(f"{key}: exchange {logged.number} of {logged.date.isoformat()} logged")
+    click.echo(
+        _("{key}: exchange {number} of {date} logged").format(
+            key=key, number=logged.number, date=logged.date.isoformat()
+        )
+    )
 
 
 @dialogue.command("close")
@@ -174,7 +183,7 @@ def dialogue_close(
     info = open_coopflow(ctx).close_dialogue(
         key, date=date, conclusion=conclusion, actor=identify(ctx, actor, role)
     )
-    _done(info, f"{key}: closed on {date}", as_json)
+    _done(info, _("{key}: closed on {date}").format(key=key, date=info.closed_on or date), as_json)
 
 
 @dialogue.command("list")
@@ -189,7 +198,7 @@ def dialogue_list(ctx: click.Context, theme: str | None, party: str | None, as_j
         print_json(found)
         return
     table(
-        ["Key", "Theme", "Title", "Territories", "Exchanges", "Closed"],
+        [_("Key"), _("Theme"), _("Title"), _("Territories"), _("Exchanges"), _("Closed")],
         [(d.key, d.theme, d.title, d.participants, d.exchanges, d.closed_on) for d in found],
     )
 
@@ -207,35 +216,35 @@ def dialogue_show(ctx: click.Context, key: str, as_json: bool) -> None:
         return
     fields(
         [
-            ("Theme", info.theme),
-            ("Title", info.title),
-            ("Led by", info.home),
-            ("Responsible", info.responsible),
-            ("Partnerships it led to", ", ".join(info.partnerships) or None),
-            ("Closed", info.closed_on),
-            ("Conclusion", info.conclusion),
+            (_("Theme"), info.theme),
+            (_("Title"), info.title),
+            (_("Led by"), info.home),
+            (_("Responsible"), info.responsible),
+            (_("Partnerships it led to"), ", ".join(info.partnerships) or None),
+            (_("Closed"), info.closed_on),
+            (_("Conclusion"), info.conclusion),
         ],
         title=info.key,
     )
     table(
-        ["Territory", "Through partnership"],
+        [_("Territory"), _("Through partnership")],
         [(x.party, x.partnership) for x in info.participants],
-        title="Territories",
+        title=_("Territories"),
         section=True,
     )
     table(
-        ["Territory", "Stake", "Description"],
+        [_("Territory"), _("Stake"), _("Description")],
         [(s.party, s.title, s.description) for s in info.stakes],
-        title="Stakes",
+        title=_("Stakes"),
         section=True,
     )
     table(
-        ["N°", "Date", "Kind", "Summary", "Participants", "Logged by"],
+        [_("N°"), _("Date"), _("Kind"), _("Summary"), _("Participants"), _("Logged by")],
         [
             (e.number, e.date, e.kind, e.summary, e.participants, e.logged_by)
             for e in info.exchanges
         ],
-        title="Exchanges",
+        title=_("Exchanges"),
         section=True,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import click
+from coopflow._i18n import _
 
 from ._app import cli, json_option, open_coopflow
 from ._output import print_json, table
@@ -16,11 +17,20 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD") from None
+        raise click.BadParameter(
+            _("{value!r} is not a date written YYYY-MM-DD").format(value=value)
+        ) from None
 
 
 @cli.command()
-@click.option("--within", "days", type=click.IntRange(min=0), default=30, show_default=True)
+@click.option(
+    "--within",
+    "days",
+    type=click.IntRange(min=0),
+    default=30,
+    show_default=True,
+    help="How many days ahead to look.",
+)
 @click.option("--today", callback=_date, help="YYYY-MM-DD (default: today).")
 @json_option
 @click.pass_context
@@ -40,9 +50,9 @@ def due(ctx: click.Context, days: int, today: dt.date | None, as_json: bool) -> 
         return
     now = today or dt.date.today()
     table(
-        ["Due", "", "Reference", "Kind", "What", "Basis"],
+        [_("Due"), "", _("Reference"), _("Kind"), _("What"), _("Basis")],
         [
-            (d.due, "overdue" if d.due < now else "", d.reference, d.kind, d.what, d.basis)
+            (d.due, _("overdue") if d.due < now else "", d.reference, d.kind, d.what, d.basis)
             for d in deadlines
         ],
     )

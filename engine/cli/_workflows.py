@@ -5,6 +5,7 @@ diagram), ``workflow list`` (every definition known, built-in and ``--workflows`
 from __future__ import annotations
 
 import click
+from coopflow._i18n import _, ngettext
 
 from ._app import (
     actor_options,
@@ -50,7 +51,7 @@ def workflow_list(ctx: click.Context, as_json: bool) -> None:
         keys = ("name", "version", "subject", "title", "source")
         print_json([dict(zip(keys, row, strict=True)) for row in rows])
         return
-    table(["Name", "Version", "Subject", "Title", "Source"], rows)
+    table([_("Name"), _("Version"), _("Subject"), _("Title"), _("Source")], rows)
 
 
 @workflow.command("migrate")
@@ -102,6 +103,10 @@ def workflow_migrate(
             }
         )
         return
-    click.echo(f"{name} v{from_version} → v{to_version}: {len(moved)} moved")
+    click.echo(
+        ngettext(
+            "{name} v{old} → v{new}: {n} moved", "{name} v{old} → v{new}: {n} moved", len(moved)
+        ).format(name=name, old=from_version, new=to_version, n=len(moved))
+    )
     for reference in moved:
         click.echo(f"  {reference}")

@@ -25,7 +25,9 @@ from coopflow import (
 )
 from coopflow._checkpoint import new_key
 from coopflow._files import OutputFolder, is_safe_component, safe_database_file, safe_name
+from coopflow._i18n import _
 from coopflow._migrate import display_url
+from coopflow._script import item_label
 from coopflow._vocabulary import Kind
 
 #: The demo script, relative to the ``coopflow`` package.
@@ -158,7 +160,7 @@ def run_demo(
     (``sqlalchemy.exc.ArgumentError``, or ``ImportError`` for a driver not installed); what
     coopflow refuses raises a :class:`~coopflow.CoopflowError`."""
     if db is None and schema is not None:
-        raise ValidationError("a schema is only used with a database URL (db)", field="schema")
+        raise ValidationError(_("a schema is only used with a database URL (db)"), field="schema")
     with OutputFolder(out) as folder:
         url = db if db is not None else _fresh_database(folder)
         migrate(url, schema=schema)
@@ -187,16 +189,18 @@ def _populate(cf: Coopflow, out: OutputFolder, say: Callable[[str], object]) -> 
         cf,
         script.read_text("utf-8"),
         source=f"coopflow/{DEMO_SCRIPT}",
-        progress=lambda o: say(f"{o.subject} {o.item}"),
+        progress=lambda o: say(
+            _("applying: {subject} {item}").format(subject=o.subject, item=item_label(o.item))
+        ),
     )
-    say("migrating to workflow version 2")
+    say(_("migrating to workflow version 2"))
     migrated = migrate_to_v2(cf)
     partnerships = tuple(cf.partnerships())
     files: list[Path] = []
     documents: dict[str, tuple[str, ...]] = {}
     rendered: list[str] = []
     for p in partnerships:
-        say(f"rendering {p.reference}")
+        say(_("rendering {reference}").format(reference=p.reference))
         detail = cf.detail(p.reference)
         have = {(d.kind, d.subject) for d in cf.documents_of(p.reference)}
         wanted: list[tuple[Kind, str]] = []
@@ -213,7 +217,7 @@ def _populate(cf: Coopflow, out: OutputFolder, say: Callable[[str], object]) -> 
     if rendered:
         _checkpoint(cf, out, say)
     for reference in rendered:
-        say(f"exporting {reference}")
+        say(_("exporting {reference}").format(reference=reference))
         files += _export(cf, out, reference)
     return DemoResult(
         display_url(cf.engine.url), report, partnerships, documents, tuple(files), tuple(migrated)
@@ -243,7 +247,7 @@ def _checkpoint(cf: Coopflow, out: OutputFolder, say: Callable[[str], object]) -
     if out.stat(DEMO_CHECKPOINT_KEY) is None:
         new_key(key)
     cf.checkpoint_settings = CheckpointSettings(key=key, after_signature=False)
-    say("checkpoint")
+    say(_("taking a checkpoint"))
     cf.checkpoint(actor=DEMO_ACTOR, if_needed=True)
 
 

@@ -106,7 +106,12 @@ def test_init_registers_the_os_login_by_default(invoke_bare: Invoke, tmp_path: P
 
 
 def test_init_as_a_user_runs_it_takes_the_actor_from_the_environment(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "LOGNAME": "camille.os", "COOPFLOW_ACTOR": "paul.admin"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LOGNAME": "camille.os",
+        "COOPFLOW_ACTOR": "paul.admin",
+        "COOPFLOW_LANG": "en",  # the environment given replaces the suite's
+    }
     url = f"sqlite:///{tmp_path / 'new.db'}"
     run = run_coopflow("--db", url, "init", cwd=tmp_path, env=env)
     assert run.code == 0, run.err
@@ -245,7 +250,7 @@ def test_an_admin_manages_the_registry_and_every_change_is_journaled(invoke: Inv
     assert table[0].split() == ["Login", "Name", "Roles", "Active", "Database", "login"]
     assert any(line.startswith("bob.martin ") for line in table)
     text_history = ok(invoke("actor", "history")).out.splitlines()
-    assert text_history[0].split()[:4] == ["Seq", "At", "Action", "Subject"]
+    assert text_history[0].split()[:5] == ["Seq", "At", "(Paris", "time)", "Action"]
     assert "deactivate" in text_history[-2].split() and "admin (admin)" in text_history[-2]
 
 

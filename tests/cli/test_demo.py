@@ -60,7 +60,7 @@ def test_demo_as_a_user_runs_it(tmp_path: Path) -> None:
     assert exported["verified"] is True
     # Each export folder is an evidence bundle that verifies with no database.
     for folder in {m.parent for m in manifests}:
-        checked = run_coopflow("verify-bundle", str(folder), cwd=tmp_path)
+        checked = run_coopflow("--lang", "fr", "verify-bundle", str(folder), cwd=tmp_path)
         assert checked.code == 0, checked.out + checked.err
         assert "le dossier est intègre" in checked.out
     assert not (tmp_path / "mine.db").exists()  # the demo ignores COOPFLOW_DATABASE_URL

@@ -85,8 +85,8 @@ def test_checkpoints_verify_against_and_the_bundle(
         str(tmp_path / "tsa-root.pem"),
     )
     assert report.code == 0, report.out
-    assert "[ÉCHEC]" not in report.out and "[ATTENTION]" not in report.out
-    assert "Conclusion : le dossier est intègre" in report.out
+    assert "[FAILED]" not in report.out and "[WARNING]" not in report.out
+    assert "Conclusion: the bundle is intact" in report.out
     # One byte of the signed PDF changed: refused, the file named.
     pdf = next((tmp_path / "bundle").glob("*-final.pdf"))
     data = bytearray(pdf.read_bytes())

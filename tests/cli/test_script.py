@@ -314,11 +314,15 @@ def test_dry_run_names_the_refused_step_and_its_line(sqlite_url: str, tmp_path: 
     )
     line = line_of(text, 'id = "signature"') - 1
     assert run.code == 1
-    assert run.err_lines == [
-        f"error: {script}:{line}: {REF} step signature: signer refused:",
-        "  - no délibération exécutoire for La Cali: délibération n° 2026-031 is not published",
+    assert run.err == ""  # with --json, the refusal is in the JSON, as every refusal
+    printed = json.loads(run.out)
+    assert printed["ok"] is False
+    assert printed["error"]["code"] == "guard_failed"
+    assert printed["error"]["message"].startswith(f"{script}:{line}: {REF} step signature: ")
+    assert [r["message"] for r in printed["error"]["reasons"]] == [
+        "no délibération exécutoire for La Cali: délibération n° 2026-031 is not published"
     ]
-    statuses = [(o["item"], o["status"], o["line"]) for o in json.loads(run.out)["outcomes"]]
+    statuses = [(o["item"], o["status"], o["line"]) for o in printed["outcomes"]]
     assert [(i, ln) for i, st, ln in statuses if st == "refused"] == [("step signature", line)]
     assert [i for i, st, _ in statuses if st == "not run"] == [
         "step cotech",
@@ -328,6 +332,15 @@ def test_dry_run_names_the_refused_step_and_its_line(sqlite_url: str, tmp_path: 
     ]
     assert [i for i, st, _ in statuses if st == "unchanged"] == ["party", "party"]
     assert dump(sqlite_url) == before
+    # Without --json, the same refusal on stderr, a line per reason.
+    text_run = run_coopflow("--db", sqlite_url, "apply", "--dry-run", str(script), cwd=tmp_path)
+    assert text_run.code == 1
+    assert text_run.err_lines[:2] == [
+        f"error: {script}:{line}: {REF} step signature: signer refused:",
+        "  - no délibération exécutoire for La Cali: délibération n° 2026-031 is not published",
+    ]
+    assert all(x.startswith("    to fix: ") for x in text_run.err_lines[2:])
+    assert text_run.out.splitlines()[-1].startswith(f"dry run of {script}: ")
 
 
 def test_a_refused_step_rolls_back_the_whole_script(sqlite_url: str, tmp_path: Path) -> None:
@@ -479,10 +492,11 @@ BAD = [
         id="siren-not-quoted",
     ),
     pytest.param(
-        _mutate("sitting_date = 2026-02-27", 'sitting_date = "27/02/2026"'),
+        _mutate("sitting_date = 2026-02-27", 'sitting_date = "27.02.2026"'),
         2,
-        _at('"27/02/2026"'),
-        "deliberations[1].sitting_date: '27/02/2026' is not a date written YYYY-MM-DD",
+        _at('"27.02.2026"'),
+        "deliberations[1].sitting_date: '27.02.2026' is not a date written YYYY-MM-DD or "
+        "DD/MM/YYYY",
         id="bad-date",
     ),
     pytest.param(

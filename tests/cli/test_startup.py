@@ -77,7 +77,10 @@ class Started:
 
 
 def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("COOPFLOW_")}
+    """The environment without coopflow's settings, but its language (the suite's: English)."""
+    return {
+        k: v for k, v in os.environ.items() if not k.startswith("COOPFLOW_") or k == "COOPFLOW_LANG"
+    }
 
 
 def start(tmp_path: Path, *args: str) -> Started:
@@ -248,7 +251,7 @@ def test_history_and_events_import_no_alembic_renderer_or_rich(
     history = start(tmp_path, "--db", url, "history", ref)
     assert history.code == 0, history.err
     header, first = history.out.splitlines()[:2]
-    assert header.split()[:3] == ["Seq", "At", "Event"]
+    assert header.split()[:5] == ["Seq", "At", "(Paris", "time)", "Event"]
     assert first.split()[0] == "1" and "marie.dupont (staff, host)" in first  # via the API
     assert history.loaded(*NOT_FOR_READING) == []
 
@@ -342,11 +345,18 @@ def test_a_database_one_revision_behind_is_out_of_date(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'behind.db'}"
     coopflow.migrate(url)
     coopflow.downgrade_schema(url, "0004")
-    started = start(tmp_path, "--db", url, "partnership", "list", "--json")
+    started = start(tmp_path, "--db", url, "partnership", "list")
     assert started.code == 1
     assert started.out == ""
     assert f"revision 0004, this coopflow needs {head_revision()}" in started.err
     assert f"coopflow --db {url} init" in started.err
+    assert started.loaded("alembic") == []
+    # With --json, the refusal is JSON on stdout, with its data.
+    started = start(tmp_path, "--db", url, "partnership", "list", "--json")
+    assert started.code == 1 and started.err == ""
+    refusal = json.loads(started.out)["error"]
+    assert (refusal["code"], refusal["current"]) == ("schema_out_of_date", "0004")
+    assert refusal["command"] == f"coopflow --db {url} init"
     assert started.loaded("alembic") == []
 
 

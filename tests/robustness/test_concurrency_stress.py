@@ -290,10 +290,13 @@ def test_cli_processes_and_api_threads_race_on_one_version(cli_cf: Coopflow, cli
         else:
             assert ref == shared, err
             assert code == 1, err
-            lines = err.splitlines()
-            assert len(lines) == 1 and lines[0].startswith("error: partnership "), err
-            assert "modified concurrently" in err and "you expected" in err, err
-            assert "locked" not in err and "busy" not in err, err
+            assert err == "", err  # with --json, the refusal is JSON on stdout
+            refusal = json.loads(out)["error"]
+            assert (refusal["code"], refusal["reference"]) == ("concurrent_modification", ref)
+            message = refusal["message"]
+            assert message.startswith("partnership "), message
+            assert "modified concurrently" in message and "you expected" in message, message
+            assert "locked" not in message and "busy" not in message, message
     cli_won = sum(1 for ref, code, *_ in outcomes if ref == shared and code == 0)
     assert cli_won + len(threads_won) == 1
     for ref in own:
