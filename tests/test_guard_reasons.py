@@ -193,8 +193,12 @@ def test_engaging_needs_one_staked_axis_with_every_party(cf: Coopflow) -> None:
 
 def test_submitting_without_a_protocol_period_is_refused(cf: Coopflow) -> None:
     ref = contracting(cf)
+    # With no protocol at all, what it lacks besides its period is named at once too.
     assert refused(cf, ref, "soumettre_revue_juridique", STAFF) == (
         "the protocol has no period yet",
+        "the governance describes neither the COPIL nor the COTECH",
+        "the protocol has no préambule: write one (coopflow protocol set --preamble), from the "
+        "stakes the dialogue identified",
     )
 
 

@@ -1,13 +1,20 @@
 """The guards and effects the built-in workflow definitions name.
 
 A guard returns every reason, in plain language, why its event may not be fired now (an empty
-list when it may).  An effect does the event's work inside the fire's transaction.
+list when it may): each a :class:`coopflow.errors.Reason` with a stable ``code`` and, where one
+fixes it, the exact ``coopflow`` command line to run (``command``, with the partnership's
+reference filled in, and in capitals the words to replace: a date, a text) and the API call
+(``call``).  A guard does not stop at its first problem: whatever can be checked is checked, so
+that a step's reasons come all at once.  An effect does the event's work inside the fire's
+transaction.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
+import shlex
 import unicodedata
 from collections.abc import Iterable
 
@@ -15,9 +22,10 @@ from coopflow._articles import FREE
 from coopflow._context import FireContext, party_name
 from coopflow._domain import dialogues
 from coopflow._domain.documents import journal_document
+from coopflow._i18n import _, ngettext
 from coopflow._vocabulary import Kind
 from coopflow._workflow import Registry
-from coopflow.errors import ValidationError
+from coopflow.errors import Reason, ValidationError
 from coopflow.models import (
     Action,
     Amendment,
@@ -27,6 +35,7 @@ from coopflow.models import (
     Exchange,
     FinancialCommitment,
     Indicator,
+    Party,
     Protocol,
     Signatory,
 )
@@ -44,89 +53,351 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
 
 
+# ----------------------------------------------------------------------------- what fixes it
+
+
+class _Blank(str):
+    """A word of a command the person replaces (a date, a text), written in their language
+    and in capitals: printed as it is, never quoted."""
+
+
+def _date() -> _Blank:
+    return _Blank(_("YYYY-MM-DD"))
+
+
+def _text() -> _Blank:
+    return _Blank(_("TEXT"))
+
+
+def _title() -> _Blank:
+    return _Blank(_("TITLE"))
+
+
+def _number() -> _Blank:
+    return _Blank(_("NUMBER"))
+
+
+def _value() -> _Blank:
+    return _Blank(_("VALUE"))
+
+
+def command(*words: object) -> str:
+    """The ``coopflow`` command line of ``words``, each quoted for a POSIX shell (a value with
+    a space or a quote), but for the blanks (:class:`_Blank`) the person fills in."""
+    shown = [w if isinstance(w, _Blank) else _quoted(str(w)) for w in words]
+    return " ".join(["coopflow", *shown])
+
+
+def _quoted(word: str) -> str:
+    """``word`` as a POSIX shell reads it back: as it is when it holds only letters (accented
+    ones too), digits and ``@%+=:,./-_``, else quoted."""
+    return word if re.fullmatch(r"[\w@%+=:,./-]+", word) else shlex.quote(word)
+
+
+def call(method: str, *args: object, **kwargs: object) -> str:
+    """The API call ``Coopflow.method(...)``: values written as Python literals, ``...`` for
+    what the caller gives (the actor, a text)."""
+    shown = ["..." if a is ... else repr(a) for a in args]
+    shown += [f"{k}={'...' if v is ... else repr(v)}" for k, v in kwargs.items()]
+    return f"Coopflow.{method}({', '.join(shown)})"
+
+
+def _fire_command(ctx: FireContext, event: str, **data: object) -> tuple[str, str]:
+    """The command and the call that fire ``event`` (on the fire's programme, if any), with
+    ``data`` as its inputs."""
+    ref = ctx.partnership.reference
+    words: list[object] = ["fire", ref, event]
+    if ctx.programme is not None:
+        words += ["--programme", ctx.programme.label]
+    for name, value in data.items():
+        shown = value.isoformat() if isinstance(value, dt.date) else value
+        if isinstance(shown, bool):
+            shown = "true" if shown else "false"
+        words += ["--data", f"{name}={shown}"]
+    kwargs: dict[str, object] = {"actor": ...}
+    if ctx.programme is not None:
+        kwargs["programme"] = ctx.programme.label
+    if data:
+        kwargs["data"] = data
+    return command(*words), call("fire", ref, event, **kwargs)
+
+
+def _refire(ctx: FireContext, **changed: object) -> tuple[str, str]:
+    """The command and the call that fire the event again with its inputs, ``changed``."""
+    data = {k: v for k, v in {**ctx.data, **changed}.items() if v is not None}
+    return _fire_command(ctx, ctx.event.name, **data)
+
+
 # ----------------------------------------------------------------------------- dialogue
 
 
 @registry.guard("has_exchange")
-def has_exchange(ctx: FireContext) -> Iterable[str]:
+def has_exchange(ctx: FireContext) -> Iterable[Reason]:
     """An exchange of its own, or of a thematic dialogue it takes part in (logged once for
     all its participants)."""
     count = ctx.session.scalar(
         select(func.count()).where(Exchange.partnership_id == ctx.partnership.id)
     )
     if not count and not dialogues.exchanges_of(ctx.session, ctx.partnership):
-        yield "no exchange logged yet: log at least one exchange (meeting, letter, workshop)"
+        ref = ctx.partnership.reference
+        yield Reason(
+            _("no exchange logged yet: log at least one exchange (meeting, letter, workshop)"),
+            code="no_exchange",
+            command=command(
+                "exchange", "log", ref, "--date", _date(), "--kind", "reunion", "--summary", _text()
+            ),
+            call=call("log_exchange", ref, date=..., kind="reunion", summary=..., actor=...),
+        )
+
+
+def _axis_command(ref: str, *, title: object = None, number: int | None = None) -> tuple[str, str]:
+    words: list[object] = ["axis", "add", ref, title if title is not None else _title()]
+    if number is not None:
+        words += ["--number", number]
+    words += ["--objective", _text()]
+    kwargs: dict[str, object] = {"objectives": ..., "actor": ...}
+    if number is not None:
+        kwargs["number"] = number
+    return command(*words), call("add_axis", ref, ... if title is None else title, **kwargs)
+
+
+def _commitment_command(ref: str, party: Party, axis: int | None) -> tuple[str, str]:
+    number: object = axis if axis is not None else _number()
+    return (
+        command("commitment", "add", ref, _text(), "--axis", number, "--party", party.key),
+        call(
+            "add_commitment",
+            ref,
+            axis=... if axis is None else axis,
+            party=party.key,
+            text=...,
+            actor=...,
+        ),
+    )
 
 
 @registry.guard("stakes_and_commitments")
-def stakes_and_commitments(ctx: FireContext) -> Iterable[str]:
+def stakes_and_commitments(ctx: FireContext) -> Iterable[Reason]:
     """At least one axis with an identified stake and a commitment from every party."""
-    axes = list(ctx.session.scalars(select(Axis).where(Axis.partnership_id == ctx.partnership.id)))
+    ref = ctx.partnership.reference
+    axes = list(
+        ctx.session.scalars(
+            select(Axis).where(Axis.partnership_id == ctx.partnership.id).order_by(Axis.number)
+        )
+    )
     if not axes:
-        yield "no cooperation axis defined yet"
-        return
+        fix, api = _axis_command(ref)
+        yield Reason(_("no cooperation axis defined yet"), code="no_axis", command=fix, call=api)
+        return  # stakes and commitments are entered under an axis
+    parties = ctx.parties()
     staked = [a for a in axes if a.stakes]
     if not staked:
-        yield "no cooperation stake identified yet on any axis"
+        yield Reason(
+            _("no cooperation stake identified yet on any axis"),
+            code="no_stake",
+            command=command("stake", "add", ref, _title(), "--axis", axes[0].number),
+            call=call("add_stake", ref, axis=axes[0].number, title=..., actor=...),
+        )
+        # A party that has committed to nothing at all is named now, not after the stake.
+        for party in parties:
+            if not any(c.party_id == party.id for a in axes for c in a.commitments):
+                fix, api = _commitment_command(ref, party, axes[0].number)
+                yield _no_staked_commitment(party, fix, api)
         return
-    parties = ctx.parties()
+    everyone = {p.id for p in parties}
     for axis in staked:
-        if {c.party_id for c in axis.commitments} >= {p.id for p in parties}:
+        if {c.party_id for c in axis.commitments} >= everyone:
             return
+    # The staked axis most parties committed to: the one to complete.
+    best = max(staked, key=lambda a: (len({c.party_id for c in a.commitments}), -a.number))
     for party in parties:
         if not any(c.party_id == party.id for a in staked for c in a.commitments):
-            yield f"no commitment from {party_name(party)} on an axis with an identified stake"
+            fix, api = _commitment_command(ref, party, best.number)
+            yield _no_staked_commitment(party, fix, api)
     if all(any(c.party_id == p.id for a in staked for c in a.commitments) for p in parties):
-        yield "no single axis has both an identified stake and a commitment from every party"
+        missing = next(p for p in parties if all(c.party_id != p.id for c in best.commitments))
+        fix, api = _commitment_command(ref, missing, best.number)
+        yield Reason(
+            _("no single axis has both an identified stake and a commitment from every party"),
+            code="no_axis_shared_by_every_party",
+            command=fix,
+            call=api,
+        )
+
+
+def _no_staked_commitment(party: Party, fix: str, api: str) -> Reason:
+    return Reason(
+        _("no commitment from {party} on an axis with an identified stake").format(
+            party=party_name(party)
+        ),
+        code="no_commitment_on_staked_axis",
+        command=fix,
+        call=api,
+    )
 
 
 # ----------------------------------------------------------------------------- protocol
 
 
+def _protocol_command(
+    ctx: FireContext, proto: Protocol | None, *options: object, **api: object
+) -> tuple[str, str]:
+    """``coopflow protocol set`` with the protocol's period (blanks when it has none) and
+    ``options``; the call :meth:`Coopflow.set_protocol` with ``api``."""
+    ref = ctx.partnership.reference
+    start: object = proto.period_start.isoformat() if proto is not None else _date()
+    end: object = proto.period_end.isoformat() if proto is not None else _date()
+    return (
+        command("protocol", "set", ref, "--start", start, "--end", end, *options),
+        call(
+            "set_protocol",
+            ref,
+            start=proto.period_start.isoformat() if proto is not None else ...,
+            end=proto.period_end.isoformat() if proto is not None else ...,
+            **api,
+            actor=...,
+        ),
+    )
+
+
+def _party_command(party: Party, **changed: object) -> tuple[str, str]:
+    """``coopflow party add KEY ... --replace``: every field of ``party`` as registered, but
+    ``changed`` (``party add`` names them all, or it would forget them)."""
+    fields: dict[str, object] = {
+        "official_name": party.official_name,
+        "usual_name": party.usual_name,
+        "nature": party.nature,
+        "siren": party.siren,
+        "seat": party.seat,
+        "deliberative_body": party.deliberative_body,
+        "executive_title": party.executive_title,
+        "executive_civility": party.executive_civility,
+        "article": party.article,
+        "usual_article": party.usual_article,
+        "tribunal": party.tribunal,
+        "country": party.country,
+        "language": party.language,
+        "original_name": party.original_name,
+        "original_executive_title": party.original_executive_title,
+        "original_deliberative_body": party.original_deliberative_body,
+    }
+    fields.update(changed)
+    words: list[object] = ["party", "add", party.key]
+    for name, value in fields.items():
+        if value is not None:
+            words += ["--" + name.replace("_", "-"), value]
+    words.append("--replace")
+    api = {k: (... if isinstance(v, _Blank) else v) for k, v in fields.items() if v is not None}
+    return command(*words), call("add_party", party.key, **api, replace=True, actor=...)
+
+
 @registry.guard("protocol_complete")
-def protocol_complete(ctx: FireContext) -> Iterable[str]:
+def protocol_complete(ctx: FireContext) -> Iterable[Reason]:
+    """The protocol says everything a draft needs: its period, 2 to 4 axes each with an
+    objective, a commitment from every party, its governance, its préambule, the court of its
+    dispute article and (with a foreign authority) each party's financial commitment; every
+    missing one is named at once."""
+    ref = ctx.partnership.reference
     proto = ctx.protocol()
     if proto is None:
-        yield "the protocol has no period yet"
-        return
+        fix, api = _protocol_command(ctx, None)
+        yield Reason(
+            _("the protocol has no period yet"), code="no_protocol_period", command=fix, call=api
+        )
     axes = list(
         ctx.session.scalars(
             select(Axis).where(Axis.partnership_id == ctx.partnership.id).order_by(Axis.number)
         )
     )
     if not MIN_AXES <= len(axes) <= MAX_AXES:
-        yield f"a protocol has {MIN_AXES} to {MAX_AXES} cooperation axes, this one has {len(axes)}"
+        # Too many: an axis is given up by replacing it (--number), no command adds that up.
+        few = _axis_command(ref) if len(axes) < MIN_AXES else None
+        yield Reason(
+            _("a protocol has {min} to {max} cooperation axes, this one has {count}").format(
+                min=MIN_AXES, max=MAX_AXES, count=len(axes)
+            ),
+            code="axis_count",
+            command=few[0] if few else None,
+            call=few[1] if few else None,
+        )
     for axis in axes:
         if not axis.objectives:
-            yield f"axis {axis.number} ({axis.title}) has no objective"
+            fix, api = _axis_command(ref, title=axis.title, number=axis.number)
+            yield Reason(
+                _("axis {number} ({title}) has no objective").format(
+                    number=axis.number, title=axis.title
+                ),
+                code="axis_without_objective",
+                command=fix,
+                call=api,
+            )
     for party in ctx.parties():
         if not any(c.party_id == party.id for a in axes for c in a.commitments):
-            yield f"no commitment from {party_name(party)}"
-    missing = [
-        body
-        for body, text in (("COPIL", proto.governance_copil), ("COTECH", proto.governance_cotech))
-        if not text.strip()
-    ]
-    if len(missing) == 2:
-        yield "the governance describes neither the COPIL nor the COTECH"
-    elif missing:
-        yield f"the governance does not describe the {missing[0]}"
-    if not any(paragraph.strip() for paragraph in proto.preamble):
-        yield (
-            "the protocol has no préambule: write one (coopflow protocol set --preamble), "
-            "from the stakes the dialogue identified"
+            fix, api = _commitment_command(ref, party, axes[0].number if axes else None)
+            yield Reason(
+                _("no commitment from {party}").format(party=party_name(party)),
+                code="no_commitment",
+                command=fix,
+                call=api,
+            )
+    copil = proto is not None and bool(proto.governance_copil.strip())
+    cotech = proto is not None and bool(proto.governance_cotech.strip())
+    if not copil and not cotech:
+        fix, api = _protocol_command(
+            ctx, proto, "--copil", _text(), "--cotech", _text(), copil=..., cotech=...
+        )
+        yield Reason(
+            _("the governance describes neither the COPIL nor the COTECH"),
+            code="no_governance",
+            command=fix,
+            call=api,
+        )
+    elif not copil:
+        fix, api = _protocol_command(ctx, proto, "--copil", _text(), copil=...)
+        yield Reason(
+            _("the governance does not describe the COPIL"),
+            code="no_governance_copil",
+            command=fix,
+            call=api,
+        )
+    elif not cotech:
+        fix, api = _protocol_command(ctx, proto, "--cotech", _text(), cotech=...)
+        yield Reason(
+            _("the governance does not describe the COTECH"),
+            code="no_governance_cotech",
+            command=fix,
+            call=api,
+        )
+    if proto is None or not any(paragraph.strip() for paragraph in proto.preamble):
+        fix, api = _protocol_command(ctx, proto, "--preamble", _text(), preamble=...)
+        yield Reason(
+            _(
+                "the protocol has no préambule: write one (coopflow protocol set --preamble), "
+                "from the stakes the dialogue identified"
+            ),
+            code="no_preamble",
+            command=fix,
+            call=api,
         )
     home = next((p for p in ctx.parties() if p.id == ctx.partnership.home_party_id), None)
     if home is not None and home.tribunal is None:
-        yield (
-            f"the dispute article names no court: give {party_name(home)} its tribunal "
-            f"administratif (coopflow party add {home.key} ... --tribunal "
-            '"tribunal administratif de ..." --replace)'
+        fix, api = _party_command(
+            home, tribunal=_Blank(shlex.quote("tribunal administratif de ..."))
+        )
+        yield Reason(
+            _(
+                "the dispute article names no court: give {party} its tribunal administratif "
+                '(coopflow party add {key} ... --tribunal "tribunal administratif de ..." '
+                "--replace)"
+            ).format(party=party_name(home), key=home.key),
+            code="no_tribunal",
+            command=fix,
+            call=api,
         )
     yield from _financial_reasons(ctx)
 
 
-def _financial_reasons(ctx: FireContext) -> Iterable[str]:
+def _financial_reasons(ctx: FireContext) -> Iterable[Reason]:
     """CGCT L.1115-1: with a foreign authority, every party's planned financial commitment."""
     parties = ctx.parties()
     if not any(p.nature == "ETRANGER" for p in parties):
@@ -138,12 +409,18 @@ def _financial_reasons(ctx: FireContext) -> Iterable[str]:
             )
         )
     )
+    ref = ctx.partnership.reference
     for party in parties:
         if party.id not in stated:
-            yield (
-                f"a cooperation with a foreign authority states each party's planned financial "
-                f"commitment (CGCT L.1115-1): none for {party_name(party)} "
-                f"(coopflow protocol money {ctx.partnership.reference} {party.key} AMOUNT)"
+            yield Reason(
+                _(
+                    "a cooperation with a foreign authority states each party's planned "
+                    "financial commitment (CGCT L.1115-1): none for {party} "
+                    "(coopflow protocol money {reference} {key} AMOUNT)"
+                ).format(party=party_name(party), reference=ref, key=party.key),
+                code="no_financial_commitment",
+                command=command("protocol", "money", ref, party.key, _Blank(_("AMOUNT"))),
+                call=call("set_financial_commitment", ref, party=party.key, amount=..., actor=...),
             )
 
 
@@ -169,34 +446,62 @@ def render_protocol_draft(ctx: FireContext) -> None:
 
 
 @registry.guard("approves_latest_document")
-def approves_latest_document(ctx: FireContext) -> Iterable[str]:
+def approves_latest_document(ctx: FireContext) -> Iterable[Reason]:
+    ref = ctx.partnership.reference
     latest = ctx.documents.latest(ctx.session, ctx.partnership, "protocole", "")
     if latest is None:
-        yield "no protocol document has been rendered yet"
+        yield Reason(
+            _("no protocol document has been rendered yet"),
+            code="no_protocol_document",
+            command=command("render", ref),
+            call=call("render", ref, "protocole", actor=...),
+        )
         return
     yield from _latest_reasons(
         ctx,
         latest,
         ctx.documents.current_content_sha256(ctx.session, ctx.partnership),
-        changed=f"the protocol changed after version {latest.version} was rendered: "
-        "render it again and approve the new version",
-        latest_of="protocol version",
+        changed=Reason(
+            _(
+                "the protocol changed after version {version} was rendered: render it again "
+                "and approve the new version"
+            ).format(version=latest.version),
+            code="protocol_changed_since_render",
+            command=command("render", ref),
+            call=call("render", ref, "protocole", actor=...),
+        ),
+        avenant=None,
     )
 
 
 def _latest_reasons(
-    ctx: FireContext, latest: Document, current: str, *, changed: str, latest_of: str
-) -> Iterable[str]:
-    """What an approval of ``latest`` (the latest document of the protocol or of an avenant)
-    is refused for: the data says something else now (``changed``), or the SHA-256 given
-    names another document."""
+    ctx: FireContext, latest: Document, current: str, *, changed: Reason, avenant: int | None
+) -> Iterable[Reason]:
+    """What an approval of ``latest`` (the latest document of the protocol, or of avenant
+    n° ``avenant``) is refused for: the data says something else now (``changed``), or the
+    SHA-256 given names another document."""
     if latest.content_sha256 != current:
         yield changed
     wanted = ctx.data.get("document_sha256")
     if wanted is not None and wanted != latest.sha256:
-        yield (
-            f"document {wanted[:12]}… is not the latest {latest_of} "
-            f"(the latest is version {latest.version}, {latest.sha256})"
+        if avenant is None:
+            message = _(
+                "document {wanted}… is not the latest protocol version (the latest is version "
+                "{version}, {latest})"
+            )
+        else:
+            message = _(
+                "document {wanted}… is not the latest version of avenant n° {number} (the "
+                "latest is version {version}, {latest})"
+            )
+        fix, api = _refire(ctx, document_sha256=latest.sha256)
+        yield Reason(
+            message.format(
+                wanted=wanted[:12], version=latest.version, latest=latest.sha256, number=avenant
+            ),
+            code="not_the_latest_document",
+            command=fix,
+            call=api,
         )
 
 
@@ -213,25 +518,66 @@ def approve_protocol(ctx: FireContext) -> None:
     ctx.record["content_sha256"] = latest.content_sha256
 
 
-def _approval_reasons(ctx: FireContext) -> Iterable[str]:
+def _approval_reasons(ctx: FireContext) -> Iterable[Reason]:
     proto = ctx.protocol()
+    fix, api = _fire_command(ctx, "resoumettre_revue_juridique")
     if proto is None or proto.approved_content_sha256 is None:
-        yield "the legal department has not approved a protocol document"
+        yield Reason(
+            _("the legal department has not approved a protocol document"),
+            code="protocol_not_approved",
+            command=fix,
+            call=api,
+        )
         return
     current = ctx.documents.current_content_sha256(ctx.session, ctx.partnership)
     if current != proto.approved_content_sha256:
-        yield (
-            "the protocol changed after the legal department approved document "
-            f"{proto.approved_document_sha256}: fire resoumettre_revue_juridique"
+        yield Reason(
+            _(
+                "the protocol changed after the legal department approved document "
+                "{document}: fire resoumettre_revue_juridique"
+            ).format(document=proto.approved_document_sha256),
+            code="protocol_changed_since_approval",
+            command=fix,
+            call=api,
         )
 
 
 @registry.guard("approval_still_valid")
-def approval_still_valid(ctx: FireContext) -> Iterable[str]:
+def approval_still_valid(ctx: FireContext) -> Iterable[Reason]:
     yield from _approval_reasons(ctx)
 
 
-def _deliberation_reasons(ctx: FireContext, amendment: Amendment | None) -> Iterable[str]:
+def _deliberation_command(
+    ctx: FireContext, party: Party, amendment: Amendment | None, row: Deliberation | None
+) -> tuple[str, str]:
+    """``coopflow deliberation record`` for ``party``'s délibération (``row``, to complete, or
+    a new one): what is known filled in, the rest left blank.  A foreign authority's decision
+    is sent to no prefecture."""
+    ref = ctx.partnership.reference
+    foreign = party.nature == "ETRANGER"
+
+    def known(day: dt.date | None) -> object:
+        return day.isoformat() if day is not None else _date()
+
+    words: list[object] = ["deliberation", "record", ref, "--party", party.key]
+    words += ["--number", row.number if row is not None else _number()]
+    words += ["--sitting-date", known(row.sitting_date if row is not None else None)]
+    if not foreign:
+        words += ["--sent-to-prefecture", known(row.sent_to_prefecture if row else None)]
+    words += ["--published", known(row.published if row is not None else None)]
+    kwargs: dict[str, object] = {"party": party.key, "number": ..., "sitting_date": ...}
+    if not foreign:
+        kwargs["sent_to_prefecture"] = ...
+    kwargs["published"] = ...
+    if amendment is not None:
+        words += ["--avenant", amendment.number]
+        kwargs["amendment"] = amendment.number
+    return command(*words), call("record_deliberation", ref, **kwargs, actor=...)
+
+
+def _deliberation_reasons(  # noqa: PLR0912 - one reason per case, each with its fix
+    ctx: FireContext, amendment: Amendment | None
+) -> Iterable[Reason]:
     """Every party's délibération approves the version the legal department approved last and
     is exécutoire by the signature date (a foreign authority's decision: its own body's, on
     its own date, with no French prefecture)."""
@@ -246,7 +592,6 @@ def _deliberation_reasons(ctx: FireContext, amendment: Amendment | None) -> Iter
         )
     }
     signing: dt.date | None = ctx.data.get("date_signature")
-    what = "the protocol" if amendment is None else f"avenant n° {number}"
     if amendment is None:
         proto = ctx.protocol()
         approved = proto.approved_document_sha256 if proto is not None else None
@@ -254,87 +599,198 @@ def _deliberation_reasons(ctx: FireContext, amendment: Amendment | None) -> Iter
         approved = amendment.approved_document_sha256
     for party in ctx.parties():
         d = rows.get(party.id)
+        name = party_name(party)
         if d is None:
-            yield f"no délibération of {party_name(party)} approving {what}"
+            fix, api = _deliberation_command(ctx, party, amendment, None)
+            if amendment is None:
+                message = _("no délibération of {party} approving the protocol")
+            else:
+                message = _("no délibération of {party} approving avenant n° {number}")
+            yield Reason(
+                message.format(party=name, number=number),
+                code="no_deliberation",
+                command=fix,
+                call=api,
+            )
             continue
         if approved is not None and d.document_sha256 != approved:
-            yield (
-                f"délibération n° {d.number} of {party_name(party)} (sitting of "
-                f"{d.sitting_date.isoformat()}) approved document {d.document_sha256}, not the "
-                f"version the legal department approved last ({approved}): its council must "
-                "deliberate again on that version, and the new délibération be recorded"
+            fix, api = _deliberation_command(ctx, party, amendment, None)
+            yield Reason(
+                _(
+                    "délibération n° {number} of {party} (sitting of {sitting}) approved "
+                    "document {document}, not the version the legal department approved last "
+                    "({approved}): its council must deliberate again on that version, and the "
+                    "new délibération be recorded"
+                ).format(
+                    number=d.number,
+                    party=name,
+                    sitting=d.sitting_date.isoformat(),
+                    document=d.document_sha256,
+                    approved=approved,
+                ),
+                code="deliberation_on_another_version",
+                command=fix,
+                call=api,
             )
         if d.foreign_decision:
             # The decision of the foreign authority's own body takes effect on its own date.
             effective = max(d.sitting_date, d.published or d.sitting_date)
             if signing is not None and effective > signing:
-                yield (
-                    f"the decision n° {d.number} of {party_name(party)}'s "
-                    f"{party.deliberative_body} takes effect on {effective.isoformat()}, "
-                    f"after the signature date {signing.isoformat()}"
+                yield Reason(
+                    _(
+                        "the decision n° {number} of {party}'s {body} takes effect on "
+                        "{effective}, after the signature date {signing}"
+                    ).format(
+                        number=d.number,
+                        party=name,
+                        body=party.deliberative_body,
+                        effective=effective.isoformat(),
+                        signing=signing.isoformat(),
+                    ),
+                    code="decision_effective_after_signature",
                 )
             continue
         if d.sent_to_prefecture is None or d.published is None:
-            missing = [
-                what
-                for what, when in (
-                    ("not sent to the prefecture", d.sent_to_prefecture),
-                    ("not published", d.published),
+            if d.sent_to_prefecture is None and d.published is None:
+                message = _(
+                    "no délibération exécutoire for {party}: délibération n° {number} is not "
+                    "sent to the prefecture and not published"
                 )
-                if when is None
-            ]
-            yield (
-                f"no délibération exécutoire for {party_name(party)}: délibération n° {d.number} "
-                f"is {' and '.join(missing)}"
+            elif d.sent_to_prefecture is None:
+                message = _(
+                    "no délibération exécutoire for {party}: délibération n° {number} is not "
+                    "sent to the prefecture"
+                )
+            else:
+                message = _(
+                    "no délibération exécutoire for {party}: délibération n° {number} is not "
+                    "published"
+                )
+            fix, api = _deliberation_command(ctx, party, amendment, d)
+            yield Reason(
+                message.format(party=name, number=d.number),
+                code="deliberation_not_executoire",
+                command=fix,
+                call=api,
             )
         elif signing is not None:
             effective = max(d.sent_to_prefecture, d.published)
             if effective > signing:
-                yield (
-                    f"délibération n° {d.number} of {party_name(party)} becomes exécutoire "
-                    f"on {effective.isoformat()}, after the signature date {signing.isoformat()}"
+                yield Reason(
+                    _(
+                        "délibération n° {number} of {party} becomes exécutoire on "
+                        "{effective}, after the signature date {signing}"
+                    ).format(
+                        number=d.number,
+                        party=name,
+                        effective=effective.isoformat(),
+                        signing=signing.isoformat(),
+                    ),
+                    code="deliberation_executoire_after_signature",
                 )
 
 
 @registry.guard("deliberations_executoire")
-def deliberations_executoire(ctx: FireContext) -> Iterable[str]:
+def deliberations_executoire(ctx: FireContext) -> Iterable[Reason]:
     yield from _deliberation_reasons(ctx, None)
 
 
+def _signatory_command(
+    ctx: FireContext, party: Party, row: Signatory | None, **changed: object
+) -> tuple[str, str]:
+    """``coopflow signatory set`` for ``party``: the signatory as registered (``row``; blanks
+    for a new one), but ``changed`` (``title``, ``civility``)."""
+    ref = ctx.partnership.reference
+    fields: dict[str, object] = {
+        "first_name": row.first_name if row is not None else _Blank(_("FIRST_NAME")),
+        "last_name": row.last_name if row is not None else _Blank(_("LAST_NAME")),
+        "title": row.title if row is not None else party.executive_title,
+        "civility": (row.civility if row is not None else None)
+        or party.executive_civility
+        or _Blank(_("CIVILITY")),
+        "delegation_number": row.delegation_number if row is not None else None,
+        "delegation_date": row.delegation_date if row is not None else None,
+        "login": row.login if row is not None else None,
+    }
+    fields.update(changed)
+    words: list[object] = ["signatory", "set", ref, "--party", party.key]
+    api: dict[str, object] = {"party": party.key}
+    for name, value in fields.items():
+        if value is None:
+            continue
+        shown = value.isoformat() if isinstance(value, dt.date) else value
+        words += ["--" + name.replace("_", "-"), shown]
+        api[name] = ... if isinstance(shown, _Blank) else shown
+    return command(*words), call("set_signatory", ref, **api, actor=...)
+
+
 @registry.guard("signatories_match")
-def signatories_match(ctx: FireContext) -> Iterable[str]:
+def signatories_match(ctx: FireContext) -> Iterable[Reason]:
     rows = {
         s.party_id: s
         for s in ctx.session.scalars(
             select(Signatory).where(Signatory.partnership_id == ctx.partnership.id)
         )
     }
+    signing: dt.date | None = ctx.data.get("date_signature")
     for party in ctx.parties():
         s = rows.get(party.id)
+        name = party_name(party)
         if s is None:
-            yield f"no signatory for {party_name(party)}"
+            fix, api = _signatory_command(ctx, party, None)
+            yield Reason(
+                _("no signatory for {party}").format(party=name),
+                code="no_signatory",
+                command=fix,
+                call=api,
+            )
             continue
-        who = f"the signatory of {party_name(party)}, {s.first_name} {s.last_name.upper()}"
+        who = {"party": name, "name": f"{s.first_name} {s.last_name.upper()}"}
         if s.civility is None:
-            yield f"{who}, has no civility (Madame or Monsieur): the documents need it"
+            fix, api = _signatory_command(
+                ctx, party, s, civility=party.executive_civility or _Blank(_("CIVILITY"))
+            )
+            yield Reason(
+                _(
+                    "the signatory of {party}, {name}, has no civility (Madame or Monsieur): "
+                    "the documents need it"
+                ).format(**who),
+                code="signatory_without_civility",
+                command=fix,
+                call=api,
+            )
         if s.delegation_number is None and _fold(s.title) not in {
             _fold(party.executive_title),
             _fold(party.executive_title) + "e",
         }:
-            yield (
-                f"{who}, is {s.title!r}, but its executive is {party.executive_title!r}: "
-                "name the executive, or the arrêté by which they delegated the signature"
+            fix, api = _signatory_command(ctx, party, s, title=party.executive_title)
+            yield Reason(
+                _(
+                    "the signatory of {party}, {name}, is {title!r}, but its executive is "
+                    "{executive!r}: name the executive, or the arrêté by which they delegated "
+                    "the signature"
+                ).format(**who, title=s.title, executive=party.executive_title),
+                code="signatory_not_the_executive",
+                command=fix,
+                call=api,
             )
-        signing: dt.date | None = ctx.data.get("date_signature")
         if s.delegation_date is not None and signing is not None and s.delegation_date > signing:
-            yield (
-                f"{who}, signs by delegation under arrêté n° {s.delegation_number} of "
-                f"{s.delegation_date.isoformat()}, after the signature date {signing.isoformat()}"
+            yield Reason(
+                _(
+                    "the signatory of {party}, {name}, signs by delegation under arrêté n° "
+                    "{number} of {date}, after the signature date {signing}"
+                ).format(
+                    **who,
+                    number=s.delegation_number,
+                    date=s.delegation_date.isoformat(),
+                    signing=signing.isoformat(),
+                ),
+                code="delegation_after_signature",
             )
 
 
 @registry.guard("signature_date_valid")
-def signature_date_valid(ctx: FireContext) -> Iterable[str]:
+def signature_date_valid(ctx: FireContext) -> Iterable[Reason]:
     """A signature is not in the future, falls inside the protocol's period and (an avenant's)
     not before the protocol's own signature; the délibérations' guards check it comes after
     they became exécutoire."""
@@ -342,23 +798,35 @@ def signature_date_valid(ctx: FireContext) -> Iterable[str]:
     if signing is None:
         return  # only checking: the date is not known yet
     if signing > ctx.today:
-        yield (
-            f"the signature date {signing.isoformat()} is in the future (today is "
-            f"{ctx.today.isoformat()}): record the signature once it has taken place"
+        yield Reason(
+            _(
+                "the signature date {signing} is in the future (today is {today}): record the "
+                "signature once it has taken place"
+            ).format(signing=signing.isoformat(), today=ctx.today.isoformat()),
+            code="signature_in_the_future",
         )
     proto = ctx.protocol()
     if proto is None:
         return
     if not proto.period_start <= signing <= proto.period_end:
-        yield (
-            f"the signature date {signing.isoformat()} is outside the protocol's period "
-            f"{proto.period_start.isoformat()} – {proto.period_end.isoformat()}: sign within it, "
-            "or change the period (which goes back through legal review)"
+        yield Reason(
+            _(
+                "the signature date {signing} is outside the protocol's period {start} – "
+                "{end}: sign within it, or change the period (which goes back through legal "
+                "review)"
+            ).format(
+                signing=signing.isoformat(),
+                start=proto.period_start.isoformat(),
+                end=proto.period_end.isoformat(),
+            ),
+            code="signature_outside_the_period",
         )
     if proto.signature_date is not None and signing < proto.signature_date:
-        yield (
-            f"the signature date {signing.isoformat()} is before the protocol's own signature "
-            f"({proto.signature_date.isoformat()})"
+        yield Reason(
+            _(
+                "the signature date {signing} is before the protocol's own signature ({signed})"
+            ).format(signing=signing.isoformat(), signed=proto.signature_date.isoformat()),
+            code="signature_before_the_protocol",
         )
 
 
@@ -417,26 +885,56 @@ def open_amendment(ctx: FireContext) -> None:
     ctx.record["avenant"] = number
 
 
+def _no_avenant(drafted: bool) -> Reason:
+    if drafted:
+        return Reason(_("no avenant is being drafted"), code="no_avenant")
+    return Reason(_("no avenant is in progress"), code="no_avenant")
+
+
 @registry.guard("amendment_ready")
-def amendment_ready(ctx: FireContext) -> Iterable[str]:
+def amendment_ready(ctx: FireContext) -> Iterable[Reason]:
+    ref = ctx.partnership.reference
     amendment = _open_amendment(ctx)
     if amendment is None:
-        yield "no avenant is being drafted"
+        yield _no_avenant(True)
         return
+    n = amendment.number
     if not amendment.changes:
-        yield f"avenant n° {amendment.number} lists no change to the protocol"
+        yield Reason(
+            _("avenant n° {number} lists no change to the protocol").format(number=n),
+            code="avenant_without_change",
+            command=command(
+                "avenant", "change", ref, _Blank(_("OPERATION")), _Blank(_("ARTICLE")), _text()
+            ),
+            call=call("add_amendment_change", ref, ..., ..., text=..., actor=...),
+        )
     free = [i for i, c in enumerate(amendment.changes, 1) if c.get("operation") == FREE]
     if free:
         listed = ", ".join(str(i) for i in free)
-        yield (
-            f"avenant n° {amendment.number}: change {listed} does not aim at an article "
-            "(written before changes were structured): write it again as rediger, completer, "
-            "inserer or abroger"
+        yield Reason(
+            ngettext(
+                "avenant n° {number}: change {listed} does not aim at an article (written "
+                "before changes were structured): write it again as rediger, completer, "
+                "inserer or abroger",
+                "avenant n° {number}: changes {listed} do not aim at an article (written "
+                "before changes were structured): write them again as rediger, completer, "
+                "inserer or abroger",
+                len(free),
+            ).format(number=n, listed=listed),
+            code="avenant_change_without_article",
+            # Removed from the last, the numbers of the others stay as listed.
+            command=command("avenant", "remove-change", ref, free[-1]),
+            call=call("remove_amendment_change", ref, free[-1], actor=...),
         )
     if not amendment.motives.strip():
-        yield (
-            f"avenant n° {amendment.number} has no exposé des motifs "
-            "(coopflow avenant motives REFERENCE TEXT)"
+        yield Reason(
+            _(
+                "avenant n° {number} has no exposé des motifs "
+                "(coopflow avenant motives REFERENCE TEXT)"
+            ).format(number=n),
+            code="avenant_without_motives",
+            command=command("avenant", "motives", ref, _text()),
+            call=call("set_amendment_motives", ref, ..., actor=...),
         )
 
 
@@ -450,26 +948,41 @@ def render_avenant_draft(ctx: FireContext) -> None:
 
 
 @registry.guard("approves_latest_avenant")
-def approves_latest_avenant(ctx: FireContext) -> Iterable[str]:
+def approves_latest_avenant(ctx: FireContext) -> Iterable[Reason]:
     """The legal department approves the latest document of the avenant in progress, and only
     while it still says what the avenant says."""
     amendment = _open_amendment(ctx)
     if amendment is None:
-        yield "no avenant is in progress"
+        yield _no_avenant(False)
         return
     n = amendment.number
+    ref = ctx.partnership.reference
+    render = command("render", ref, "--kind", "avenant", "--subject", n)
+    render_call = call("render", ref, "avenant", subject=str(n), actor=...)
     latest = ctx.documents.latest(ctx.session, ctx.partnership, "avenant", str(n))
     if latest is None:
-        yield f"no document of avenant n° {n} has been rendered yet"
+        yield Reason(
+            _("no document of avenant n° {number} has been rendered yet").format(number=n),
+            code="no_avenant_document",
+            command=render,
+            call=render_call,
+        )
         return
     yield from _latest_reasons(
         ctx,
         latest,
         ctx.documents.current_avenant_content_sha256(ctx.session, ctx.partnership, n),
-        changed=f"avenant n° {n} changed after version {latest.version} was rendered: render "
-        f"it again (coopflow render {ctx.partnership.reference} --kind avenant --subject {n}) "
-        "and approve the new version",
-        latest_of=f"version of avenant n° {n}",
+        changed=Reason(
+            _(
+                "avenant n° {number} changed after version {version} was rendered: render it "
+                "again (coopflow render {reference} --kind avenant --subject {number}) and "
+                "approve the new version"
+            ).format(number=n, version=latest.version, reference=ref),
+            code="avenant_changed_since_render",
+            command=render,
+            call=render_call,
+        ),
+        avenant=n,
     )
 
 
@@ -488,31 +1001,42 @@ def approve_amendment(ctx: FireContext) -> None:
 
 
 @registry.guard("amendment_approval_still_valid")
-def amendment_approval_still_valid(ctx: FireContext) -> Iterable[str]:
+def amendment_approval_still_valid(ctx: FireContext) -> Iterable[Reason]:
     amendment = _open_amendment(ctx)
     if amendment is None:
-        yield "no avenant is in progress"
+        yield _no_avenant(False)
         return
     n = amendment.number
+    fix, api = _fire_command(ctx, "resoumettre_avenant")
     if amendment.approved_content_sha256 is None:
-        yield (
-            f"the legal department has not approved a document of avenant n° {n}: submit it to "
-            "its review (resoumettre_avenant), for it to approve one"
+        yield Reason(
+            _(
+                "the legal department has not approved a document of avenant n° {number}: "
+                "submit it to its review (resoumettre_avenant), for it to approve one"
+            ).format(number=n),
+            code="avenant_not_approved",
+            command=fix,
+            call=api,
         )
         return
     current = ctx.documents.current_avenant_content_sha256(ctx.session, ctx.partnership, n)
     if current != amendment.approved_content_sha256:
-        yield (
-            f"avenant n° {n} changed after the legal department approved document "
-            f"{amendment.approved_document_sha256}: fire resoumettre_avenant"
+        yield Reason(
+            _(
+                "avenant n° {number} changed after the legal department approved document "
+                "{document}: fire resoumettre_avenant"
+            ).format(number=n, document=amendment.approved_document_sha256),
+            code="avenant_changed_since_approval",
+            command=fix,
+            call=api,
         )
 
 
 @registry.guard("amendment_deliberations_executoire")
-def amendment_deliberations_executoire(ctx: FireContext) -> Iterable[str]:
+def amendment_deliberations_executoire(ctx: FireContext) -> Iterable[Reason]:
     amendment = _open_amendment(ctx)
     if amendment is None:
-        yield "no avenant is being drafted"
+        yield _no_avenant(True)
         return
     yield from _deliberation_reasons(ctx, amendment)
 
@@ -523,7 +1047,7 @@ def withdraw_amendment(ctx: FireContext) -> None:
     stays as it was, and the next avenant takes the next number."""
     amendment = _open_amendment(ctx)
     if amendment is None:
-        raise ValidationError("no avenant is in progress", field="event")
+        raise ValidationError(_("no avenant is in progress"), field="event")
     amendment.withdrawn_on = ctx.today
     amendment.withdrawal_reason = ctx.data["motif"]
     ctx.record["avenant"] = amendment.number
@@ -559,18 +1083,29 @@ def sign_amendment(ctx: FireContext) -> None:
 
 
 @registry.guard("protocol_ended")
-def protocol_ended(ctx: FireContext) -> Iterable[str]:
+def protocol_ended(ctx: FireContext) -> Iterable[Reason]:
     proto = ctx.protocol()
     if proto is not None and proto.period_end >= ctx.today:
         # The end date is the protocol's last day in force: it expires the day after.
-        yield f"the protocol runs until {proto.period_end.isoformat()} inclusive"
+        yield Reason(
+            _("the protocol runs until {end} inclusive").format(end=proto.period_end.isoformat()),
+            code="protocol_not_ended",
+        )
 
 
 @registry.guard("effective_date_not_past")
-def effective_date_not_past(ctx: FireContext) -> Iterable[str]:
+def effective_date_not_past(ctx: FireContext) -> Iterable[Reason]:
     when: dt.date | None = ctx.data.get("date_effet")
     if when is not None and when < ctx.today:
-        yield f"the termination cannot take effect in the past ({when.isoformat()})"
+        fix, api = _refire(ctx, date_effet=_date())
+        yield Reason(
+            _("the termination cannot take effect in the past ({date})").format(
+                date=when.isoformat()
+            ),
+            code="termination_effect_in_the_past",
+            command=fix,
+            call=api,
+        )
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -583,12 +1118,8 @@ def add_months(day: dt.date, months: int) -> dt.date:
     )
 
 
-def _months(n: int) -> str:
-    return f"{n} month" if n == 1 else f"{n} months"
-
-
 @registry.guard("termination_notice")
-def termination_notice(ctx: FireContext) -> Iterable[str]:
+def termination_notice(ctx: FireContext) -> Iterable[Reason]:
     """A termination is notified (not in the future) before it takes effect; a unilateral one
     takes effect no sooner than the notice the protocol states after it was notified."""
     notified: dt.date | None = ctx.data.get("date_notification")
@@ -597,29 +1128,50 @@ def termination_notice(ctx: FireContext) -> Iterable[str]:
     if notified is None:
         return  # only checking: the dates are not known yet
     if notified > ctx.today:
-        yield (
-            f"the termination cannot be notified in the future ({notified.isoformat()}, today "
-            f"is {ctx.today.isoformat()}): record it once it has been notified to the parties"
+        yield Reason(
+            _(
+                "the termination cannot be notified in the future ({notified}, today is "
+                "{today}): record it once it has been notified to the parties"
+            ).format(notified=notified.isoformat(), today=ctx.today.isoformat()),
+            code="termination_notified_in_the_future",
         )
     if effect is None:
         return
     if effect < notified:
-        yield (
-            f"the termination would take effect on {effect.isoformat()}, before it was "
-            f"notified ({notified.isoformat()})"
+        yield Reason(
+            _(
+                "the termination would take effect on {effect}, before it was notified ({notified})"
+            ).format(effect=effect.isoformat(), notified=notified.isoformat()),
+            code="termination_effect_before_notice",
         )
-        return
+        return  # no notice can be counted from it
     if mutual:
         return
     proto = ctx.protocol()
     months = proto.notice_months if proto is not None else 3
     earliest = add_months(notified, months)
     if effect < earliest:
-        yield (
-            f"a unilateral termination gives the notice the protocol states "
-            f"({_months(months)}): notified on {notified.isoformat()}, it takes effect on "
-            f"{earliest.isoformat()} at the earliest, not {effect.isoformat()}; if the parties "
-            "agree to end it sooner, record a termination by mutual agreement (commun_accord)"
+        fix, api = _refire(ctx, date_effet=earliest)
+        yield Reason(
+            ngettext(
+                "a unilateral termination gives the notice the protocol states ({n} month): "
+                "notified on {notified}, it takes effect on {earliest} at the earliest, not "
+                "{effect}; if the parties agree to end it sooner, record a termination by "
+                "mutual agreement (commun_accord)",
+                "a unilateral termination gives the notice the protocol states ({n} months): "
+                "notified on {notified}, it takes effect on {earliest} at the earliest, not "
+                "{effect}; if the parties agree to end it sooner, record a termination by "
+                "mutual agreement (commun_accord)",
+                months,
+            ).format(
+                n=months,
+                notified=notified.isoformat(),
+                earliest=earliest.isoformat(),
+                effect=effect.isoformat(),
+            ),
+            code="termination_notice_too_short",
+            command=fix,
+            call=api,
         )
 
 
@@ -640,7 +1192,7 @@ def create_successor(ctx: FireContext) -> None:
     start: dt.date = ctx.data["debut"]
     end: dt.date = ctx.data["fin"]
     if end <= start:
-        raise ValidationError("must be after data.debut", field="data.fin")
+        raise ValidationError(_("must be after data.debut"), field="data.fin")
     from coopflow._domain.partnerships import renew_partnership
 
     successor = renew_partnership(ctx, start, end)
@@ -650,28 +1202,166 @@ def create_successor(ctx: FireContext) -> None:
 # ----------------------------------------------------------------------------- programmes
 
 
+def _action_command(ctx: FireContext) -> tuple[str, str]:
+    """``coopflow action add`` for a new action of the fire's programme."""
+    assert ctx.programme is not None
+    ref, label = ctx.partnership.reference, ctx.programme.label
+    return (
+        command(
+            "action",
+            "add",
+            ref,
+            label,
+            "--axis",
+            _number(),
+            "--title",
+            _title(),
+            "--lead",
+            _Blank(_("PARTY")),
+        ),
+        call("add_action", ref, label, axis=..., title=..., lead=..., actor=...),
+    )
+
+
+def _no_action(ctx: FireContext) -> Reason:
+    assert ctx.programme is not None
+    fix, api = _action_command(ctx)
+    return Reason(
+        _("programme {label} has no action").format(label=ctx.programme.label),
+        code="programme_without_action",
+        command=fix,
+        call=api,
+    )
+
+
 @registry.guard("programme_has_actions")
-def programme_has_actions(ctx: FireContext) -> Iterable[str]:
+def programme_has_actions(ctx: FireContext) -> Iterable[Reason]:
     assert ctx.programme is not None
     count = ctx.session.scalar(select(func.count()).where(Action.programme_id == ctx.programme.id))
     if not count:
-        yield f"programme {ctx.programme.label} has no action"
+        yield _no_action(ctx)
+
+
+def _replace_action(ctx: FireContext, action: Action, **changed: object) -> tuple[str, str]:
+    """``coopflow action add ... --number N``: action ``N`` as it is (``action add`` replaces
+    it whole), but ``changed``."""
+    assert ctx.programme is not None
+    ref, label = ctx.partnership.reference, ctx.programme.label
+    axis = ctx.session.get(Axis, action.axis_id)
+    lead = ctx.session.get(Party, action.lead_party_id) if action.lead_party_id else None
+    fields: dict[str, object] = {
+        "axis": axis.number if axis is not None else _number(),
+        "title": action.title,
+        "objectives": action.objectives or None,
+        "lead": lead.key if lead is not None else None,
+        "contact": action.contact,
+        "pilot_name": action.pilot_name,
+        "pilot_function": action.pilot_function,
+        "pilot_email": action.pilot_email,
+    }
+    fields.update(changed)
+    words: list[object] = ["action", "add", ref, label]
+    api: dict[str, object] = {}
+    for name, value in fields.items():
+        if value is not None:
+            words += ["--" + name.replace("_", "-"), value]
+            api[name] = ... if isinstance(value, _Blank) else value
+    for partner in action.partners:
+        words += ["--partner", partner]
+    if action.partners:
+        api["partners"] = list(action.partners)
+    words += ["--number", action.number]
+    return command(*words), call("add_action", ref, label, **api, number=action.number, actor=...)
+
+
+def _indicator_command(
+    ctx: FireContext, action: int, indicator: Indicator | None
+) -> tuple[str, str]:
+    """``coopflow indicator set``: a new indicator of ``action``, or the measured value of
+    ``indicator``."""
+    assert ctx.programme is not None
+    ref, label = ctx.partnership.reference, ctx.programme.label
+    if indicator is None:
+        return (
+            command(
+                "indicator",
+                "set",
+                ref,
+                label,
+                action,
+                "--name",
+                _Blank(_("NAME")),
+                "--target",
+                _value(),
+            ),
+            call("add_indicator", ref, label, action, name=..., target=..., actor=...),
+        )
+    words: list[object] = ["indicator", "set", ref, label, action, "--name", indicator.name]
+    words += ["--target", indicator.target]
+    if indicator.unit:
+        words += ["--unit", indicator.unit]
+    words += ["--actual", _value()]
+    return command(*words), call(
+        "add_indicator",
+        ref,
+        label,
+        action,
+        name=indicator.name,
+        target=str(indicator.target),
+        **({"unit": indicator.unit} if indicator.unit else {}),
+        actual=...,
+        actor=...,
+    )
 
 
 @registry.guard("programme_approvable")
-def programme_approvable(ctx: FireContext) -> Iterable[str]:
+def programme_approvable(ctx: FireContext) -> Iterable[Reason]:
     prog = ctx.programme
     assert prog is not None
+    ref = ctx.partnership.reference
     if not ctx.in_state_with("in_force"):
-        yield f"the protocol is not in force (the partnership is {ctx.partnership.state})"
+        yield Reason(
+            _("the protocol is not in force (the partnership is {state})").format(
+                state=ctx.partnership.state
+            ),
+            code="protocol_not_in_force",
+        )
     proto = ctx.protocol()
     if proto is not None and not (
         proto.period_start <= prog.period_start and prog.period_end <= proto.period_end
     ):
-        yield (
-            f"the programme's period {prog.period_start.isoformat()} – "
-            f"{prog.period_end.isoformat()} is not inside the protocol's "
-            f"{proto.period_start.isoformat()} – {proto.period_end.isoformat()}"
+        start = max(prog.period_start, proto.period_start)
+        end = min(prog.period_end, proto.period_end)
+        within = start <= end  # the part of the programme inside the protocol's period
+        yield Reason(
+            _(
+                "the programme's period {start} – {end} is not inside the protocol's "
+                "{protocol_start} – {protocol_end}"
+            ).format(
+                start=prog.period_start.isoformat(),
+                end=prog.period_end.isoformat(),
+                protocol_start=proto.period_start.isoformat(),
+                protocol_end=proto.period_end.isoformat(),
+            ),
+            code="programme_outside_the_protocol",
+            command=command(
+                "programme",
+                "add",
+                ref,
+                prog.label,
+                "--start",
+                start.isoformat() if within else _date(),
+                "--end",
+                end.isoformat() if within else _date(),
+            ),
+            call=call(
+                "add_programme",
+                ref,
+                prog.label,
+                start=start.isoformat() if within else ...,
+                end=end.isoformat() if within else ...,
+                actor=...,
+            ),
         )
     actions = list(
         ctx.session.scalars(
@@ -680,17 +1370,36 @@ def programme_approvable(ctx: FireContext) -> Iterable[str]:
     )
     copil: dt.date | None = ctx.data.get("date_copil")
     if copil is not None and copil > ctx.today:
-        yield (
-            f"the COPIL date {copil.isoformat()} is in the future (today is "
-            f"{ctx.today.isoformat()}): record the approval once the COPIL has met"
+        yield Reason(
+            _(
+                "the COPIL date {date} is in the future (today is {today}): record the approval "
+                "once the COPIL has met"
+            ).format(date=copil.isoformat(), today=ctx.today.isoformat()),
+            code="copil_in_the_future",
         )
     if not actions:
-        yield f"programme {prog.label} has no action"
+        yield _no_action(ctx)
     for action in actions:
         if action.lead_party_id is None:
-            yield f"action {action.number} ({action.title}) has no lead party"
+            fix, api = _replace_action(ctx, action, lead=_Blank(_("PARTY")))
+            yield Reason(
+                _("action {number} ({title}) has no lead party").format(
+                    number=action.number, title=action.title
+                ),
+                code="action_without_lead",
+                command=fix,
+                call=api,
+            )
         if not action.indicators:
-            yield f"action {action.number} ({action.title}) has no indicator"
+            fix, api = _indicator_command(ctx, action.number, None)
+            yield Reason(
+                _("action {number} ({title}) has no indicator").format(
+                    number=action.number, title=action.title
+                ),
+                code="action_without_indicator",
+                command=fix,
+                call=api,
+            )
 
 
 @registry.effect("approve_programme")
@@ -705,14 +1414,22 @@ def approve_programme(ctx: FireContext) -> None:
 
 
 @registry.guard("indicators_measured")
-def indicators_measured(ctx: FireContext) -> Iterable[str]:
+def indicators_measured(ctx: FireContext) -> Iterable[Reason]:
     prog = ctx.programme
     assert prog is not None
     rows = ctx.session.execute(
-        select(Action.number, Indicator.name)
+        select(Action.number, Indicator)
         .join(Indicator, Indicator.action_id == Action.id)
         .where(Action.programme_id == prog.id, Indicator.actual.is_(None))
         .order_by(Action.number, Indicator.id)
     )
-    for number, name in rows:
-        yield f"indicator {name!r} of action {number} has no measured value"
+    for number, indicator in rows:
+        fix, api = _indicator_command(ctx, number, indicator)
+        yield Reason(
+            _("indicator {name!r} of action {number} has no measured value").format(
+                name=indicator.name, number=number
+            ),
+            code="indicator_not_measured",
+            command=fix,
+            call=api,
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shlex
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -16,7 +17,8 @@ from coopflow._documents import DocumentStore
 from coopflow._domain import changes
 from coopflow._domain.actors import authorise, held_roles
 from coopflow._domain.locking import lock_for_fire
-from coopflow._domain.lookup import find_partnership, find_programme
+from coopflow._domain.lookup import closest, find_partnership, find_programme, fold
+from coopflow._i18n import _, ngettext
 from coopflow._views import EventInputInfo, EventStatus, JournalEntry
 from coopflow._vocabulary import RECORD_KINDS
 from coopflow._workflow import PREVIOUS, EventDef, Registry, Workflow, WorkflowSet
@@ -28,6 +30,8 @@ from coopflow.errors import (
     GuardFailed,
     NotFoundError,
     PermissionDenied,
+    ProgrammeRequired,
+    Reason,
     TransitionNotAllowed,
     UnknownEventError,
     ValidationError,
@@ -86,11 +90,102 @@ def ended_marker(wf: Workflow, source: str, target: str) -> bool | None:
     return None
 
 
+def _folded(name: str) -> str:
+    """An event's name as it is written in a definition: ``SOUMETTRE_REVUE``, ``Approuver``
+    and ``soumettre-revue`` name ``soumettre_revue``, ``réviser`` names ``reviser``."""
+    return fold(name).replace("-", "_").replace(" ", "_")
+
+
+def find_event(wf: Workflow, name: str) -> EventDef | None:
+    """The event of ``wf`` that ``name`` names, in any case (None: it has none)."""
+    found = wf.events.get(name)
+    if found is None:
+        wanted = _folded(name)
+        found = next((ev for key, ev in wf.events.items() if _folded(key) == wanted), None)
+    return found
+
+
+def _unknown(name: str, wf: Workflow, message: str | None = None) -> CoopflowError:
+    """The refusal of ``name``, unknown to ``wf``: saying ``message`` instead, or naming the
+    closest known events ("did you mean", and its ``suggestions`` field)."""
+    error = UnknownEventError(name, f"{wf.name} v{wf.version}", list(wf.events))
+    if message is None:
+        error.suggestions = tuple(closest(_folded(name), wf.events))
+        if not error.suggestions:
+            return error
+        message = _("{message}; did you mean {choices}?").format(
+            message=error.message, choices=", ".join(error.suggestions)
+        )
+    # The same error (its class, code and fields), saying what to do instead.
+    CoopflowError.__init__(error, message)
+    return error
+
+
 def _event(wf: Workflow, name: str) -> EventDef:
-    ev = wf.events.get(name)
+    ev = find_event(wf, name)
     if ev is None:
-        raise UnknownEventError(name, f"{wf.name} v{wf.version}", list(wf.events))
+        raise _unknown(name, wf)
     return ev
+
+
+def _programme_workflow(workflows: WorkflowSet, own: Workflow) -> Workflow | None:
+    try:
+        return workflows.programmes_of(own)
+    except ValidationError:  # the partnership's workflow declares no programme workflow
+        return None
+
+
+def _wrong_subject(
+    session: Session,
+    workflows: WorkflowSet,
+    p: Partnership,
+    own: Workflow,
+    event: str,
+    programme: str | None,
+) -> CoopflowError | None:
+    """The refusal of an event fired on the wrong subject, saying which is right: a programme's
+    event fired without a programme names the partnership's programmes it could be fired on;
+    a partnership's event fired on a programme, to fire it without one."""
+    programmes = _programme_workflow(workflows, own)
+    if programme is not None:
+        ev = find_event(own, event)
+        if ev is None or programmes is None:
+            return None
+        return _unknown(
+            event,
+            programmes,
+            _(
+                "{event} is an event of the partnership, not of its programmes: fire it "
+                "without --programme (coopflow fire {reference} {event})"
+            ).format(event=ev.name, reference=p.reference),
+        )
+    ev = find_event(programmes, event) if programmes is not None else None
+    if ev is None:
+        return None
+    labels = list(
+        session.scalars(
+            select(Programme.label)
+            .where(Programme.partnership_id == p.id)
+            .order_by(Programme.period_start, Programme.label)
+        )
+    )
+    if not labels:
+        message = _(
+            "{event} is an event of the programme workflow, and {reference} has no programme "
+            "yet: open one (coopflow programme add {reference} LABEL --start YYYY-MM-DD --end "
+            "YYYY-MM-DD), then give --programme"
+        ).format(event=ev.name, reference=p.reference)
+    else:
+        message = ngettext(
+            "{event} is an event of the programme workflow: give --programme {programmes} "
+            "(coopflow fire {reference} {event} --programme {programmes})",
+            "{event} is an event of the programme workflow: give --programme, one of "
+            "{programmes} (coopflow fire {reference} {event} --programme PROGRAMME)",
+            len(labels),
+        ).format(event=ev.name, reference=p.reference, programmes=", ".join(labels))
+    return ProgrammeRequired(
+        event, f"{own.name} v{own.version}", list(own.events), programmes=labels, message=message
+    )
 
 
 def _parse_inputs(ev: EventDef, data: Mapping[str, object] | None) -> dict[str, Any]:
@@ -98,16 +193,23 @@ def _parse_inputs(ev: EventDef, data: Mapping[str, object] | None) -> dict[str, 
     known = {i.name: i for i in ev.inputs}
     for name in data:
         if name not in known:
-            expected = ", ".join(known) or "none"
+            if known:
+                message = _("{event} takes no input {name!r} (inputs: {inputs})")
+            else:
+                message = _("{event} takes no input {name!r} (inputs: none)")
             raise ValidationError(
-                f"{ev.name} takes no input {name!r} (inputs: {expected})", field=f"data.{name}"
+                message.format(event=ev.name, name=name, inputs=", ".join(known)),
+                field=f"data.{name}",
             )
     parsed: dict[str, Any] = {}
     for spec in ev.inputs:
         if spec.name not in data or data[spec.name] in (None, ""):
             if spec.required:
                 raise ValidationError(
-                    f"{ev.name} needs {spec.name} ({spec.label})", field=f"data.{spec.name}"
+                    _("{event} needs {input} ({label})").format(
+                        event=ev.name, input=spec.name, label=spec.label
+                    ),
+                    field=f"data.{spec.name}",
                 )
             continue
         value = spec.parse(data[spec.name])
@@ -136,8 +238,12 @@ def _previous_state(session: Session, p: Partnership, prog: Programme | None, st
         .scalar()
     )
     if found is None:
-        raise ValidationError(f"the journal does not say which state led to {state}")
+        raise ValidationError(_no_previous(state))
     return found
+
+
+def _no_previous(state: str) -> str:
+    return _("the journal does not say which state led to {state}").format(state=state)
 
 
 def make_context(
@@ -158,7 +264,9 @@ def make_context(
     prog = find_programme(session, p, programme) if programme is not None else None
     own = workflows.get(p.workflow_name, p.workflow_version)
     wf = workflows.get(prog.workflow_name, prog.workflow_version) if prog is not None else own
-    ev = _event(wf, event)
+    ev = find_event(wf, event)
+    if ev is None:
+        raise _wrong_subject(session, workflows, p, own, event, programme) or _unknown(event, wf)
     return FireContext(
         session=session,
         partnership=p,
@@ -176,6 +284,7 @@ def make_context(
 
 
 def _guard_reasons(registry: Registry, ctx: FireContext) -> list[str]:
+    """Every reason of every guard of the event: all of them run, none stops the others."""
     reasons: list[str] = []
     for name in ctx.event.guards:
         guard = registry.get_guard(name)
@@ -196,15 +305,20 @@ def _check_version(
     version ``seen`` when the fire arrived, if it then had to wait for another writer."""
     if expected is not None and version != expected:
         raise ConcurrentModificationError(
-            reference, f"it is at version {version}, you expected {expected}"
+            reference,
+            _("it is at version {version}, you expected {expected}").format(
+                version=version, expected=expected
+            ),
         )
     if expected is None and seen is not None and version != seen:
         # Another actor's change committed while this fire waited for the lock: firing now
         # would act on a state the caller has not seen.
         raise ConcurrentModificationError(
             reference,
-            f"another change was committed while this fire waited for it (version {seen} "
-            f"became {version}; it is now in {state})",
+            _(
+                "another change was committed while this fire waited for it (version {seen} "
+                "became {version}; it is now in {state})"
+            ).format(seen=seen, version=version, state=state),
         )
 
 
@@ -251,8 +365,10 @@ def _separate(session: Session, p: Partnership, ev: EventDef, acting: Acting) ->
             acting.role,
             ev.roles,
             actor=acting.login,
-            reason=f"{acting.login} submitted this version (record {submitter[0]}): "
-            "someone else must do it (separation of duties)",
+            reason=_(
+                "{login} submitted this version (record {seq}): someone else must do it "
+                "(separation of duties)"
+            ).format(login=acting.login, seq=submitter[0]),
         )
     if "content_editors" in ev.not_by and acting.login in editors:
         raise PermissionDenied(
@@ -260,9 +376,10 @@ def _separate(session: Session, p: Partnership, ev: EventDef, acting: Acting) ->
             acting.role,
             ev.roles,
             actor=acting.login,
-            reason=f"{acting.login} changed the protocol's content since it was last "
-            f"approved (record {editors[acting.login]}): someone else must do it "
-            "(separation of duties)",
+            reason=_(
+                "{login} changed the protocol's content since it was last approved (record "
+                "{seq}): someone else must do it (separation of duties)"
+            ).format(login=acting.login, seq=editors[acting.login]),
         )
     if "amendment_editors" in ev.not_by and acting.login in amenders:
         raise PermissionDenied(
@@ -270,8 +387,10 @@ def _separate(session: Session, p: Partnership, ev: EventDef, acting: Acting) ->
             acting.role,
             ev.roles,
             actor=acting.login,
-            reason=f"{acting.login} wrote changes of the avenant since it was last approved "
-            f"(record {amenders[acting.login]}): someone else must do it (separation of duties)",
+            reason=_(
+                "{login} wrote changes of the avenant since it was last approved (record "
+                "{seq}): someone else must do it (separation of duties)"
+            ).format(login=acting.login, seq=amenders[acting.login]),
         )
 
 
@@ -293,9 +412,10 @@ def _own_signature(
             acting.role,
             ev.roles,
             actor=acting.login,
-            reason=f"{acting.login} is not a signatory of {p.reference}: an elected official "
-            "signs as the signatory registered as them (coopflow signatory set ... --login "
-            f"{acting.login})",
+            reason=_(
+                "{login} is not a signatory of {reference}: an elected official signs as the "
+                "signatory registered as them (coopflow signatory set ... --login {login})"
+            ).format(login=acting.login, reference=p.reference),
         )
     return {"signed_for": {"party": found.key, "name": f"{found.first_name} {found.last_name}"}}
 
@@ -344,6 +464,7 @@ def fire(
         checking_only=True,
     )
     wf, ev, prog = ctx.workflow, ctx.event, ctx.programme
+    event = ev.name  # as the definition writes it (the caller's may differ in case)
     source = prog.state if prog is not None else p.state
     acting = authorise(session, actor, ev.roles, ev.name, db_login=db_login)
     ctx.actor, ctx.acting, ctx.now = acting.actor, acting, now
@@ -507,6 +628,7 @@ def fire_unguarded(
     _unused(connection, row.id, reference, key)
     wf = workflows.get(row.workflow_name, row.workflow_version)
     ev = _event(wf, event)
+    event = ev.name  # as the definition writes it
     assert not ev.guards, "fire_unguarded: an event with guards"
     assert not ev.effects, "fire_unguarded: an event with effects"
     acting = authorise(connection, actor, ev.roles, ev.name, db_login=db_login)
@@ -515,7 +637,7 @@ def fire_unguarded(
     if ev.target != PREVIOUS:
         came_from = None
     elif came_from is None:
-        raise ValidationError(f"the journal does not say which state led to {row.state}")
+        raise ValidationError(_no_previous(row.state))
     target = wf.run(row.state, event, came_from)
     now = now or utcnow()
     head = _journal.ChainHead(row.id, row.reference, row.version, row.journal_seq, row.journal_head)
@@ -562,7 +684,9 @@ def _unused(connection: Connection, pid: int, reference: str, key: str | None) -
     seq = connection.execute(_KEY_USED, {"pid": pid, "key": key}).scalar()
     if seq is not None:
         raise AlreadyExistsError(
-            f"{reference}: a fire with idempotency key", f"{key!r} (record {seq})"
+            "idempotency key",
+            _("{key!r} (record {seq})").format(key=key, seq=seq),
+            within=reference,
         )
 
 
@@ -605,13 +729,9 @@ def event_statuses(
             checking_only=True,
         )
         reasons: list[str] = []
-        if actor.role is not None and actor.role not in ev.roles:
-            reasons.append(f"role {actor.role!r} may not fire it (allowed: {', '.join(ev.roles)})")
-        elif actor.role is None and not set(held) & set(ev.roles):
-            reasons.append(
-                f"it needs one of the roles {', '.join(ev.roles)}; {login} holds "
-                f"{', '.join(held) or 'none'}"
-            )
+        role = _role_reason(p, ev, actor, login, held, programme)
+        if role is not None:
+            reasons.append(role)
         reasons.extend(_guard_reasons(registry, ctx))
         result.append(
             EventStatus(
@@ -627,3 +747,46 @@ def event_statuses(
             )
         )
     return result
+
+
+def _role_reason(
+    p: Partnership,
+    ev: EventDef,
+    actor: Actor,
+    login: str,
+    held: tuple[str, ...] | list[str],
+    programme: str | None,
+) -> Reason | None:
+    """Why ``actor`` may not fire ``ev`` for its roles (None: it may), with what fixes it:
+    acting in a role it holds that may, or (an admin's command) being given one."""
+    allowed = ", ".join(ev.roles)
+    usable = [r for r in ev.roles if r in held]
+    grant = f"coopflow actor grant {login} {ev.roles[0]}" if ev.roles else None
+    grant_call = f"Coopflow.grant_role({login!r}, {ev.roles[0]!r}, actor=...)" if ev.roles else None
+    if actor.role is not None and actor.role not in ev.roles:
+        if usable:
+            on = f" --programme {shlex.quote(programme)}" if programme is not None else ""
+            fix: str | None = f"coopflow fire {p.reference} {ev.name}{on} --role {usable[0]}"
+            api: str | None = None
+        else:
+            fix, api = grant, grant_call
+        return Reason(
+            _("role {role!r} may not fire it (allowed: {allowed})").format(
+                role=actor.role, allowed=allowed
+            ),
+            code="role_not_allowed",
+            command=fix,
+            call=api,
+        )
+    if actor.role is None and not usable:
+        if held:
+            message = _("it needs one of the roles {allowed}; {login} holds {held}")
+        else:
+            message = _("it needs one of the roles {allowed}; {login} holds none")
+        return Reason(
+            message.format(allowed=allowed, login=login, held=", ".join(held)),
+            code="no_role_allowed",
+            command=grant,
+            call=grant_call,
+        )
+    return None
