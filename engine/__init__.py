@@ -35,6 +35,13 @@ _ORIGINS: dict[str, str] = {
     "Problem": "._journal",
     "VerifyReport": "._journal",
     "alembic_include_object": "._migrate",
+    "ActionInfo": "._domain.reading",
+    "BudgetLineInfo": "._domain.reading",
+    "DeliberationInfo": "._domain.reading",
+    "ExchangeInfo": "._domain.reading",
+    "IndicatorInfo": "._domain.reading",
+    "MilestoneInfo": "._domain.reading",
+    "ProgrammeInfo": "._domain.reading",
     "ApplyReport": "._script",
     "ScriptError": "._script",
     "ScriptFailed": "._script",
@@ -70,12 +77,16 @@ _ORIGINS: dict[str, str] = {
     "InvalidWorkflowError": ".errors",
     "NotFoundError": ".errors",
     "PermissionDenied": ".errors",
+    "ProgrammeRequired": ".errors",
+    "Reason": ".errors",
     "SchemaOutOfDateError": ".errors",
     "TemplateError": ".errors",
     "TransitionNotAllowed": ".errors",
     "UnknownEventError": ".errors",
     "ValidationError": ".errors",
     "metadata": ".models",
+    "language": "._i18n",
+    "set_language": "._i18n",
 }
 
 if TYPE_CHECKING:
@@ -85,6 +96,16 @@ if TYPE_CHECKING:
     from ._context import Actor, FireContext
     from ._db import configure_sqlite
     from ._documents import DocumentInfo
+    from ._domain.reading import (
+        ActionInfo,
+        BudgetLineInfo,
+        DeliberationInfo,
+        ExchangeInfo,
+        IndicatorInfo,
+        MilestoneInfo,
+        ProgrammeInfo,
+    )
+    from ._i18n import language, set_language
     from ._journal import Problem, VerifyReport
     from ._migrate import alembic_include_object
     from ._script import ApplyReport, ScriptError, ScriptFailed, apply_script
@@ -121,7 +142,9 @@ if TYPE_CHECKING:
         NotFoundError,
         OutputError,
         PermissionDenied,
+        ProgrammeRequired,
         ProtectionsOff,
+        Reason,
         SchemaOutOfDateError,
         TemplateError,
         TransitionNotAllowed,
@@ -146,10 +169,12 @@ else:
 
 __all__ = [
     "ROLES",
+    "ActionInfo",
     "Actor",
     "ActorInfo",
     "AlreadyExistsError",
     "ApplyReport",
+    "BudgetLineInfo",
     "BundleReport",
     "CheckpointFile",
     "CheckpointInfo",
@@ -158,6 +183,7 @@ __all__ = [
     "Coopflow",
     "CoopflowError",
     "Deadline",
+    "DeliberationInfo",
     "DialogueExchangeInfo",
     "DialogueInfo",
     "DialogueSummary",
@@ -166,15 +192,18 @@ __all__ = [
     "EventInputInfo",
     "EventStatus",
     "EvidenceError",
+    "ExchangeInfo",
     "ExtensionError",
     "FinalDocument",
     "FireContext",
     "FireResult",
     "GuardFailed",
     "HookError",
+    "IndicatorInfo",
     "IntegrityError",
     "InvalidWorkflowError",
     "JournalEntry",
+    "MilestoneInfo",
     "NewPartnership",
     "NotFoundError",
     "OutputError",
@@ -182,7 +211,10 @@ __all__ = [
     "PartyInfo",
     "PermissionDenied",
     "Problem",
+    "ProgrammeInfo",
+    "ProgrammeRequired",
     "ProtectionsOff",
+    "Reason",
     "Refusal",
     "Registry",
     "SchemaOutOfDateError",
@@ -199,7 +231,9 @@ __all__ = [
     "apply_script",
     "configure_sqlite",
     "downgrade_schema",
+    "language",
     "metadata",
     "migrate",
+    "set_language",
     "verify_bundle",
 ]

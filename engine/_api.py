@@ -10,10 +10,12 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import functools
+import inspect
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL
@@ -43,8 +45,10 @@ from ._domain import checkpoints as checkpoint_ops
 from ._domain import parties as party_ops
 from ._domain import partnerships as partnership_ops
 from ._domain.locking import lock_partnership
-from ._domain.lookup import find_partnership
-from ._files import OutputFolder
+from ._domain.lookup import exchange_kind, find_partnership, references_like, suggest
+from ._domain.reading import DeliberationInfo, ExchangeInfo, ProgrammeInfo
+from ._files import OutputFolder, is_safe_component
+from ._i18n import _, language, normalize
 from ._journal import VerifyReport
 from ._migrate import downgrade, upgrade
 from ._permissions import load_policy
@@ -72,10 +76,16 @@ from .errors import (
     EvidenceError,
     HookError,
     NotFoundError,
+    OutputError,
+    ValidationError,
 )
 from .models import Partnership
 
 __all__ = ["Coopflow", "downgrade_schema", "migrate"]
+
+if TYPE_CHECKING:
+    from ._calendar import CalendarEvent
+    from ._report import Report
 
 
 def _programme_scope(label: object) -> str:
@@ -145,6 +155,13 @@ class Coopflow:
     template, WeasyPrint's layout and the PDF's writing (seconds, more than 0 and at most a day;
     120 by default): a render that outlasts it is stopped (within about a second), nothing is
     stored, and it is a TemplateError that names the limit.
+
+    ``locale`` (``fr`` or ``en``) is the language of every message its methods give (errors,
+    guard reasons): by default the caller's (:func:`coopflow._i18n.language`), else
+    ``COOPFLOW_LANG``, then ``LANG``, then French.  Error codes and fields do not change.
+
+    A reference may be given in any case (``coop-2026-0001``); an unknown one is a
+    NotFoundError whose ``suggestions`` are the closest references.
     """
 
     def __init__(
@@ -160,6 +177,41 @@ class Coopflow:
         render_timeout: float | None = None,
         check: bool = True,
         checkpoints: CheckpointSettings | None = None,
+        locale: str | None = None,
+    ) -> None:
+        if locale is not None and normalize(locale) is None:
+            with language(locale):  # refused: an unknown language, named in the error
+                pass
+        #: The language of every message of this instance's methods (None: the caller's, or
+        #: the environment's: ``COOPFLOW_LANG``, ``LANG``).
+        self.locale = normalize(locale) if locale is not None else None
+        with language(self.locale):
+            self._setup(
+                bind,
+                workflows_dir=workflows_dir,
+                templates_dir=templates_dir,
+                registry=registry,
+                schema=schema,
+                lock_timeout=lock_timeout,
+                max_pages=max_pages,
+                render_timeout=render_timeout,
+                check=check,
+                checkpoints=checkpoints,
+            )
+
+    def _setup(
+        self,
+        bind: Bind,
+        *,
+        workflows_dir: Path | str | None,
+        templates_dir: Path | str | None,
+        registry: Registry | None,
+        schema: str | None,
+        lock_timeout: float,
+        max_pages: int | None,
+        render_timeout: float | None,
+        check: bool,
+        checkpoints: CheckpointSettings | None,
     ) -> None:
         from coopflow.workflows import BUILTIN_DIR
         from coopflow.workflows import registry as builtin_registry
@@ -521,15 +573,50 @@ class Coopflow:
         state: str | None = None,
         scale: str | None = None,
         party: str | None = None,
+        search: str | None = None,
+        responsible: str | None = None,
         batch: int = 500,
     ) -> Iterator[PartnershipInfo]:
         """Partnerships by reference, streamed in batches (flat memory however many there are).
 
-        ``state`` also matches the states nested in it (``contractualisation``)."""
+        ``state`` also matches the states nested in it (``contractualisation``), and may be
+        given by its last parts when they name one state (``deliberations``); ``party`` is a
+        party's key or name (``"La Cali"``); ``search`` a text found, accents and case aside,
+        in the reference, the title or a party's names; ``responsible`` who follows it."""
         with self._binding.read() as s:
             yield from reading.partnerships(
-                s, self.workflows, state=state, scale=scale, party=party, batch=batch
+                s,
+                self.workflows,
+                state=state,
+                scale=scale,
+                party=party,
+                search=search,
+                responsible=responsible,
+                batch=batch,
             )
+
+    def exchanges(self, reference: str) -> list[ExchangeInfo]:
+        """The exchanges of a partnership and of the thematic dialogues it takes part in (or
+        came from), by date."""
+        with self._binding.read() as s:
+            return reading.exchanges(s, reference)
+
+    def programme(self, reference: str, label: str) -> ProgrammeInfo:
+        """An annual work programme in full: actions (pilots, partners, milestones, budget
+        lines, indicators target and actual) and its budget by funder, with totals."""
+        with self._binding.read() as s:
+            return reading.programme(s, reference, label)
+
+    def deliberations(self, reference: str) -> list[DeliberationInfo]:
+        """Each party's délibération on the protocol and on each avenant, and a line for each
+        party that has not deliberated (``awaited``: the councils deliberate on it now)."""
+        with self._binding.read() as s:
+            return reading.deliberations(s, self.workflows, reference)
+
+    def successor(self, reference: str) -> str | None:
+        """The reference of the partnership that renewed this one (``renouveler``), if any."""
+        with self._binding.read() as s:
+            return reading.successor(s, reference)
 
     # ------------------------------------------------------------------ thematic dialogues
 
@@ -596,7 +683,13 @@ class Coopflow:
         with self._binding.write() as s:
             acting = self._authorise(s, actor, "dialogue.manage")
             return dialogues.log_exchange(
-                s, acting, key, date=date, kind=kind, summary=summary, participants=participants
+                s,
+                acting,
+                key,
+                date=date,
+                kind=exchange_kind(kind),
+                summary=summary,
+                participants=participants,
             )
 
     def close_dialogue(
@@ -638,14 +731,15 @@ class Coopflow:
         actor: Actor,
         participants: str | None = None,
     ) -> None:
-        """Log an exchange (meeting, letter, workshop...) with the partner territories."""
+        """Log an exchange (meeting, letter, workshop...) with the partner territories.
+        ``kind`` is taken accents and case aside (``réunion``: ``reunion``)."""
         self._edit(
             reference,
             "exchange.log",
             None,
             _log_exchange,
             date=date,
-            kind=kind,
+            kind=exchange_kind(kind),
             summary=summary,
             actor=actor,
             participants=participants,
@@ -1143,8 +1237,8 @@ class Coopflow:
                     idempotency_key=idempotency_key,
                 )
                 result = FireResult(
-                    reference=reference,
-                    event=event,
+                    reference=record.reference,  # as stored, whatever the case it was given in
+                    event=record.event,  # the definition's name, however it was written
                     programme=programme,
                     source_state=source,
                     target_state=record.target_state,
@@ -1217,8 +1311,8 @@ class Coopflow:
             self._refused(Refusal(reference, event, actor, None, exc))
             raise
         result = FireResult(
-            reference=reference,
-            event=event,
+            reference=record.reference,
+            event=record.event,
             programme=None,
             source_state=source,
             target_state=record.target_state,
@@ -1394,7 +1488,7 @@ class Coopflow:
         with self._binding.read() as s:
             row = checkpoint_ops.load(s, seq)
             if row is None:
-                raise NotFoundError("checkpoint", seq if seq is not None else "(any)")
+                raise NotFoundError("checkpoint", seq)  # None: "no checkpoint has been taken yet"
             return checkpoint_ops.as_file(row)
 
     # ------------------------------------------------------------------ documents
@@ -1448,6 +1542,88 @@ class Coopflow:
         with self._binding.read() as s:
             return documents.document_bytes(s, sha256)
 
+    def document(
+        self,
+        reference: str,
+        kind: Kind = "protocole",
+        *,
+        subject: str = "",
+        version: int | None = None,
+    ) -> DocumentInfo:
+        """A stored document of a partnership: version ``version`` of ``kind`` (and
+        ``subject``: a programme's label, an avenant's number), or its latest."""
+        stored = [
+            d for d in self.documents_of(reference) if d.kind == kind and d.subject == str(subject)
+        ]
+        if version is not None:
+            stored = [d for d in stored if d.version == version]
+        if not stored:
+            label = " ".join(str(x) for x in (kind, subject) if x)
+            what = f"{label} v{version}" if version is not None else label
+            raise NotFoundError(
+                "document",
+                f"{what} of {reference}",  # a key, as stable as the others
+            )
+        return max(stored, key=lambda d: d.version)
+
+    def latest_document(self, reference: str) -> DocumentInfo:
+        """The document the legal department approves now: while it reviews an avenant (the
+        state declares ``amendment_review``), the latest document of the avenant in progress;
+        otherwise the latest protocol document (what ``@latest`` stands for in scripts and
+        ``fire --latest`` on the command line)."""
+        info = self.partnership(reference)
+        wf = self.workflows.get(info.workflow, info.workflow_version)
+        stored = self.documents_of(reference)
+        if wf.allows(info.state, "amendment_review"):
+            docs = [d for d in stored if d.kind == "avenant"]
+            if not docs:
+                raise NotFoundError("document", f"avenant of {reference}")
+            number = max(int(d.subject) for d in docs)
+            docs = [d for d in docs if int(d.subject) == number]
+        else:
+            docs = [d for d in stored if d.kind == "protocole" and d.subject == ""]
+            if not docs:
+                raise NotFoundError("document", f"protocole of {reference}")
+        return max(docs, key=lambda d: d.version)
+
+    def write_document(
+        self,
+        reference: str,
+        kind: Kind = "protocole",
+        *,
+        to: Path | str,
+        subject: str = "",
+        version: int | None = None,
+    ) -> tuple[DocumentInfo, Path]:
+        """Write a stored document's PDF (version ``version``, or the latest) to ``to``: a
+        file, in a folder that exists, or a folder (then under the name ``export`` gives it).
+        Nothing is written outside that folder, no link is followed and no other file is
+        overwritten (:class:`coopflow._files.OutputFolder`): a file of that name holding other
+        bytes is an OutputError.  Returns the document and the path written."""
+        doc = self.document(reference, kind, subject=subject, version=version)
+        target = Path(to)
+        if target.is_dir():
+            folder, name = target, doc.filename
+        else:
+            folder, name = target.parent, target.name
+        if not is_safe_component(name):
+            raise ValidationError(
+                _(
+                    "{name!r} is not a file name coopflow writes: letters, digits, '.', '_' "
+                    "and '-', not starting with '.' or '-'"
+                ).format(name=name),
+                field="to",
+            )
+        data = self.document_bytes(doc.sha256)
+        with OutputFolder(folder, create=False) as out:
+            existing = out.stat(name)
+            if existing is not None and out.read(name) != data:
+                raise OutputError(
+                    str(folder / name),
+                    _("exists: coopflow overwrites no file; choose another name"),
+                )
+            return doc, out.write(name, data)
+
     def export(self, reference: str, folder: Path | str, *, actor: Actor) -> Path:
         """Write the partnership's evidence bundle to ``folder``: its final PDFs (and the
         approved draft), its journal, the latest checkpoint covering it with the proof that
@@ -1485,3 +1661,98 @@ class Coopflow:
             return deadlines.due(
                 s, self.workflows, within_days=within_days, today=today or dt.date.today()
             )
+
+    # ------------------------------------------------------------------ reports
+
+    def annual_report(self, year: int, *, today: dt.date | None = None) -> Report:
+        """The figures of ``year``'s annual seminar report: partnerships by scale and by state,
+        each one's timeline (the levels of the lifecycle its journal went through, up to
+        ``today``), the budget lines of the programmes running in the year (by funder, by
+        axis), their indicators, the year's délibérations and deadlines.
+        ``coopflow._report.render_pdf``, ``workbook_bytes`` and ``csv_files`` make the PDF/A,
+        the workbook and the CSV files of it (``coopflow report``)."""
+        from ._report import annual_report
+
+        return annual_report(self, year, today=today)
+
+    def calendar(self, *, today: dt.date | None = None) -> list[CalendarEvent]:
+        """The staff's calendar, each event with a stable UID: COPIL and COTECH meetings,
+        council sittings, protocol ends and every deadline :meth:`due` knows.
+        ``coopflow._calendar.calendar_bytes`` writes it as iCalendar (``coopflow calendar``)."""
+        from ._calendar import calendar_events
+
+        return calendar_events(self, today=today)
+
+
+def _reference(value: object) -> object:
+    """A reference as given, in any case: references are upper case."""
+    return value.upper() if isinstance(value, str) else value
+
+
+def _speaking(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` run in its instance's language (``Coopflow(locale=...)``), with its
+    ``reference`` argument taken in any case, and an unknown reference named with the closest
+    ones."""
+    names = list(inspect.signature(method).parameters)
+    at = names.index("reference") if "reference" in names else None
+
+    def prepared(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        if at is None:
+            return args
+        if len(args) >= at:
+            return (*args[: at - 1], _reference(args[at - 1]), *args[at:])
+        if "reference" in kwargs:
+            kwargs["reference"] = _reference(kwargs["reference"])
+        return args
+
+    def named(self: Coopflow, exc: NotFoundError) -> None:
+        if exc.kind == "partnership" and "suggestions" not in vars(exc):
+            try:
+                with self._binding.read() as s:
+                    suggest(exc, references_like(s, str(exc.key)))
+            except CoopflowError:
+                pass  # the NotFoundError is what the caller must hear about
+
+    if inspect.isgeneratorfunction(method):
+
+        @functools.wraps(method)
+        def stream(self: Coopflow, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            args = prepared(args, kwargs)
+            with language(self.locale):
+                items = method(self, *args, **kwargs)
+            while True:
+                with language(self.locale):
+                    try:
+                        item = next(items)
+                    except StopIteration:
+                        return
+                    except NotFoundError as exc:
+                        named(self, exc)
+                        raise
+                yield item
+
+        return stream
+
+    @functools.wraps(method)
+    def call(self: Coopflow, *args: Any, **kwargs: Any) -> Any:
+        args = prepared(args, kwargs)
+        if self.locale is None:
+            try:
+                return method(self, *args, **kwargs)
+            except NotFoundError as exc:
+                named(self, exc)
+                raise
+        with language(self.locale):
+            try:
+                return method(self, *args, **kwargs)
+            except NotFoundError as exc:
+                named(self, exc)
+                raise
+
+    return call
+
+
+for _name, _member in list(vars(Coopflow).items()):
+    if not _name.startswith("_") and inspect.isfunction(_member):
+        setattr(Coopflow, _name, _speaking(_member))
+del _name, _member

@@ -8,6 +8,17 @@ import coopflow
 
 EXPECTED = {
     "ROLES",
+    "ActionInfo",
+    "BudgetLineInfo",
+    "DeliberationInfo",
+    "ExchangeInfo",
+    "IndicatorInfo",
+    "MilestoneInfo",
+    "ProgrammeInfo",
+    "ProgrammeRequired",
+    "Reason",
+    "language",
+    "set_language",
     "Actor",
     "ActorInfo",
     "AlreadyExistsError",

@@ -7,27 +7,32 @@ from typing import Any
 
 import click
 from coopflow._articles import OPERATIONS
+from coopflow._i18n import _
 from coopflow._vocabulary import CIVILITIES
 
-from ._app import actor_options, cli, identify, open_coopflow
+from ._app import actor_options, cli, identify, json_option, open_coopflow
+from ._output import print_json, table, time_column
+from ._partnerships import DATE, DATE_HELP, Forgiving, echo_done
 
 
 @cli.group()
 def exchange() -> None:
-    """Exchanges: meetings, letters, workshops..."""
+    """Exchanges: meetings, letters, workshops... log and list them."""
 
 
 @exchange.command("log")
 @click.argument("reference")
-@click.option("--date", required=True, help="YYYY-MM-DD")
+@click.option("--date", required=True, type=DATE, help=DATE_HELP)
 @click.option(
     "--kind",
     required=True,
-    help="reunion, courrier, visite, atelier, seminaire, visio or autre.",
+    help="reunion, courrier, visite, atelier, seminaire, visio or autre (accents and case "
+    "aside: réunion).",
 )
 @click.option("--summary", required=True)
 @click.option("--participants")
 @actor_options
+@json_option
 @click.pass_context
 def exchange_log(
     ctx: click.Context,
@@ -38,6 +43,7 @@ def exchange_log(
     participants: str | None,
     actor: str | None,
     role: str | None,
+    as_json: bool,
 ) -> None:
     """Log an exchange of partnership REFERENCE."""
     open_coopflow(ctx).log_exchange(
@@ -48,7 +54,41 @@ def exchange_log(
         participants=participants,
         actor=identify(ctx, actor, role),
     )
-    click.echo(f"{reference}: exchange of {date} logged")
+    echo_done(
+        as_json,
+        _("{reference}: exchange of {date} logged").format(reference=reference, date=date),
+        reference=reference,
+        date=date,
+        logged=True,
+    )
+
+
+@exchange.command("list")
+@click.argument("reference")
+@json_option
+@click.pass_context
+def exchange_list(ctx: click.Context, reference: str, as_json: bool) -> None:
+    """List the exchanges of partnership REFERENCE, with those of the thematic dialogues it
+    takes part in, by date."""
+    found = open_coopflow(ctx).exchanges(reference)
+    if as_json:
+        print_json(found)
+        return
+    table(
+        [
+            _("Date"),
+            _("Kind"),
+            _("Dialogue"),
+            _("Summary"),
+            _("Participants"),
+            _("Logged by"),
+            time_column(_("Logged")),
+        ],
+        [
+            (x.date, x.kind, x.dialogue, x.summary, x.participants, x.logged_by, x.logged_at)
+            for x in found
+        ],
+    )
 
 
 @cli.group()
@@ -62,6 +102,7 @@ def axis() -> None:
 @click.option("--objective", "objectives", multiple=True, help="An objective (repeat).")
 @click.option("--number", type=int, help="Replace the axis with this number.")
 @actor_options
+@json_option
 @click.pass_context
 def axis_add(
     ctx: click.Context,
@@ -71,6 +112,7 @@ def axis_add(
     number: int | None,
     actor: str | None,
     role: str | None,
+    as_json: bool,
 ) -> None:
     """Add an axis titled TITLE to partnership REFERENCE (or replace axis --number)."""
     n = open_coopflow(ctx).add_axis(
@@ -80,7 +122,12 @@ def axis_add(
         number=number,
         actor=identify(ctx, actor, role),
     )
-    click.echo(f"{reference}: axis {n}")
+    echo_done(
+        as_json,
+        _("{reference}: axis {number}").format(reference=reference, number=n),
+        reference=reference,
+        axis=n,
+    )
 
 
 @cli.group()
@@ -94,6 +141,7 @@ def stake() -> None:
 @click.option("--axis", "axis_number", type=int, required=True, help="The axis number.")
 @click.option("--description", default="")
 @actor_options
+@json_option
 @click.pass_context
 def stake_add(
     ctx: click.Context,
@@ -103,6 +151,7 @@ def stake_add(
     description: str,
     actor: str | None,
     role: str | None,
+    as_json: bool,
 ) -> None:
     """Record a stake titled TITLE under an axis of partnership REFERENCE."""
     open_coopflow(ctx).add_stake(
@@ -112,7 +161,15 @@ def stake_add(
         description=description,
         actor=identify(ctx, actor, role),
     )
-    click.echo(f"{reference}: stake recorded under axis {axis_number}")
+    echo_done(
+        as_json,
+        _("{reference}: stake recorded under axis {axis}").format(
+            reference=reference, axis=axis_number
+        ),
+        reference=reference,
+        axis=axis_number,
+        stake=title,
+    )
 
 
 @cli.group()
@@ -126,6 +183,7 @@ def commitment() -> None:
 @click.option("--axis", "axis_number", type=int, required=True, help="The axis number.")
 @click.option("--party", "party_key", required=True, help="The committed party's key.")
 @actor_options
+@json_option
 @click.pass_context
 def commitment_add(
     ctx: click.Context,
@@ -135,6 +193,7 @@ def commitment_add(
     party_key: str,
     actor: str | None,
     role: str | None,
+    as_json: bool,
 ) -> None:
     """Record what a party commits to (TEXT) under an axis of partnership REFERENCE."""
     open_coopflow(ctx).add_commitment(
@@ -144,7 +203,15 @@ def commitment_add(
         text=text,
         actor=identify(ctx, actor, role),
     )
-    click.echo(f"{reference}: commitment of {party_key} recorded under axis {axis_number}")
+    echo_done(
+        as_json,
+        _("{reference}: commitment of {party} recorded under axis {axis}").format(
+            reference=reference, party=party_key, axis=axis_number
+        ),
+        reference=reference,
+        axis=axis_number,
+        party=party_key,
+    )
 
 
 @cli.group()
@@ -154,8 +221,8 @@ def protocol() -> None:
 
 @protocol.command("set")
 @click.argument("reference")
-@click.option("--start", required=True, help="YYYY-MM-DD")
-@click.option("--end", required=True, help="YYYY-MM-DD")
+@click.option("--start", required=True, type=DATE, help=DATE_HELP)
+@click.option("--end", required=True, type=DATE, help=DATE_HELP)
 @click.option("--preamble", multiple=True, help="A paragraph of the preamble (repeat).")
 @click.option("--copil", help="The steering committee (governance).")
 @click.option("--cotech", help="The technical committee (governance).")
@@ -176,6 +243,7 @@ def protocol() -> None:
     help="The notice of a unilateral termination, in months (default: 3).",
 )
 @actor_options
+@json_option
 @click.pass_context
 def protocol_set(
     ctx: click.Context,
@@ -184,13 +252,19 @@ def protocol_set(
     preamble: tuple[str, ...],
     actor: str | None,
     role: str | None,
+    as_json: bool,
     **fields: Any,
 ) -> None:
     """Set the period, preamble, governance and means of partnership REFERENCE's protocol."""
     open_coopflow(ctx).set_protocol(
         reference, preamble=preamble or None, actor=identify(ctx, actor, role), **fields
     )
-    click.echo(f"{reference}: protocol set")
+    echo_done(
+        as_json,
+        _("{reference}: protocol set").format(reference=reference),
+        reference=reference,
+        protocol="set",
+    )
 
 
 @protocol.command("money")
@@ -200,6 +274,7 @@ def protocol_set(
 @click.option("--detail", default="", help="What it covers (soit 30 000 € par an...).")
 @click.option("--remove", is_flag=True, help="Remove PARTY's commitment (entered by mistake).")
 @actor_options
+@json_option
 @click.pass_context
 def protocol_money(
     ctx: click.Context,
@@ -210,22 +285,39 @@ def protocol_money(
     remove: bool,
     actor: str | None,
     role: str | None,
+    as_json: bool,
 ) -> None:
     """Set PARTY's planned financial commitment (AMOUNT, in euros, over the protocol's period)
     in partnership REFERENCE's protocol (needed of every party with a foreign authority)."""
     cf, acting = open_coopflow(ctx), identify(ctx, actor, role)
     if remove:
         if amount is not None:
-            raise click.UsageError("--remove takes no AMOUNT")
+            raise click.UsageError(_("--remove takes no AMOUNT"))
         cf.remove_financial_commitment(reference, party=party_key, actor=acting)
-        click.echo(f"{reference}: financial commitment of {party_key} removed")
+        echo_done(
+            as_json,
+            _("{reference}: financial commitment of {party} removed").format(
+                reference=reference, party=party_key
+            ),
+            reference=reference,
+            party=party_key,
+            removed=True,
+        )
         return
     if amount is None:
-        raise click.UsageError("give the AMOUNT (in euros), or --remove")
+        raise click.UsageError(_("give the AMOUNT (in euros), or --remove"))
     cf.set_financial_commitment(
         reference, party=party_key, amount=amount, detail=detail, actor=acting
     )
-    click.echo(f"{reference}: financial commitment of {party_key} set")
+    echo_done(
+        as_json,
+        _("{reference}: financial commitment of {party} set").format(
+            reference=reference, party=party_key
+        ),
+        reference=reference,
+        party=party_key,
+        amount=amount,
+    )
 
 
 @cli.group()
@@ -237,11 +329,12 @@ def deliberation() -> None:
 @click.argument("reference")
 @click.option("--party", "party_key", required=True)
 @click.option("--number", required=True, help="The délibération's number (2027-123).")
-@click.option("--sitting-date", required=True, help="YYYY-MM-DD")
-@click.option("--sent-to-prefecture", help="YYYY-MM-DD")
-@click.option("--published", help="YYYY-MM-DD")
+@click.option("--sitting-date", required=True, type=DATE, help=DATE_HELP)
+@click.option("--sent-to-prefecture", type=DATE, help=DATE_HELP)
+@click.option("--published", type=DATE, help=DATE_HELP)
 @click.option("--avenant", type=int, default=0, help="The avenant's number (0: the protocol).")
 @actor_options
+@json_option
 @click.pass_context
 def deliberation_record(
     ctx: click.Context,
@@ -254,6 +347,7 @@ def deliberation_record(
     avenant: int,
     actor: str | None,
     role: str | None,
+    as_json: bool,
 ) -> None:
     """Record or complete a party's délibération on partnership REFERENCE."""
     open_coopflow(ctx).record_deliberation(
@@ -266,7 +360,56 @@ def deliberation_record(
         amendment=avenant,
         actor=identify(ctx, actor, role),
     )
-    click.echo(f"{reference}: délibération n° {number} of {party_key} recorded")
+    echo_done(
+        as_json,
+        _("{reference}: délibération n° {number} of {party} recorded").format(
+            reference=reference, number=number, party=party_key
+        ),
+        reference=reference,
+        party=party_key,
+        number=number,
+        amendment=avenant,
+    )
+
+
+@deliberation.command("list")
+@click.argument("reference")
+@json_option
+@click.pass_context
+def deliberation_list(ctx: click.Context, reference: str, as_json: bool) -> None:
+    """List the délibérations of partnership REFERENCE on its protocol and avenants, a line
+    for each party that has not deliberated (awaited: the councils deliberate on it now)."""
+    found = open_coopflow(ctx).deliberations(reference)
+    if as_json:
+        print_json(found)
+        return
+    table(
+        [
+            _("On"),
+            _("Party"),
+            _("N°"),
+            _("Sitting"),
+            _("Sent to prefecture"),
+            _("Published"),
+            _("Exécutoire"),
+            _("Awaited"),
+        ],
+        [
+            (
+                _("protocol")
+                if d.amendment == 0
+                else _("avenant n° {number}").format(number=d.amendment),
+                d.party,
+                d.number if d.number is not None else _("not deliberated"),
+                d.sitting_date,
+                d.sent_to_prefecture,
+                d.published,
+                d.executoire,
+                d.awaited,
+            )
+            for d in found
+        ],
+    )
 
 
 @cli.group()
@@ -284,12 +427,16 @@ def signatory() -> None:
     required=True,
     help="The office held (Présidente, Maire; Vice-président with --delegation-number).",
 )
-@click.option("--civility", required=True, type=click.Choice(CIVILITIES))
+@click.option("--civility", required=True, type=Forgiving(CIVILITIES))
 @click.option(
     "--delegation-number",
     help="Signing by delegation of the executive: the arrêté de délégation's number.",
 )
-@click.option("--delegation-date", help="The arrêté de délégation's date (YYYY-MM-DD).")
+@click.option(
+    "--delegation-date",
+    type=DATE,
+    help="The arrêté de délégation's date (YYYY-MM-DD or DD/MM/YYYY).",
+)
 @click.option(
     "--login",
     metavar="LOGIN",
@@ -297,6 +444,7 @@ def signatory() -> None:
     "official signs as their signatory only.",
 )
 @actor_options
+@json_option
 @click.pass_context
 def signatory_set(
     ctx: click.Context,
@@ -311,6 +459,7 @@ def signatory_set(
     login: str | None,
     actor: str | None,
     role: str | None,
+    as_json: bool,
 ) -> None:
     """Name who signs partnership REFERENCE's protocol for a party."""
     open_coopflow(ctx).set_signatory(
@@ -325,7 +474,20 @@ def signatory_set(
         delegation_date=delegation_date,
         actor=identify(ctx, actor, role),
     )
-    click.echo(f"{reference}: {first_name} {last_name.upper()}, {title}, signs for {party_key}")
+    echo_done(
+        as_json,
+        _("{reference}: {name}, {title}, signs for {party}").format(
+            reference=reference,
+            name=f"{first_name} {last_name.upper()}",
+            title=title,
+            party=party_key,
+        ),
+        reference=reference,
+        party=party_key,
+        first_name=first_name,
+        last_name=last_name,
+        title=title,
+    )
 
 
 @cli.group()
@@ -335,11 +497,12 @@ def avenant() -> None:
 
 @avenant.command("change")
 @click.argument("reference")
-@click.argument("operation", type=click.Choice(list(OPERATIONS)))
+@click.argument("operation", type=Forgiving(OPERATIONS))
 @click.argument("article")
 @click.argument("text", required=False)
 @click.option("--title", help="The article's title (inserer; rediger to change it).")
 @actor_options
+@json_option
 @click.pass_context
 def avenant_change(
     ctx: click.Context,
@@ -350,6 +513,7 @@ def avenant_change(
     title: str | None,
     actor: str | None,
     role: str | None,
+    as_json: bool,
 ) -> None:
     """Add a change to the avenant being drafted, aimed at ARTICLE of the protocol: rediger
     (ARTICLE is rewritten as TEXT), completer (TEXT is added as a paragraph), inserer (a new
@@ -357,31 +521,63 @@ def avenant_change(
     open_coopflow(ctx).add_amendment_change(
         reference, operation, article, text=text, title=title, actor=identify(ctx, actor, role)
     )
-    click.echo(f"{reference}: change added to the avenant ({operation}, article {article})")
+    echo_done(
+        as_json,
+        _("{reference}: change added to the avenant ({operation}, article {article})").format(
+            reference=reference, operation=operation, article=article
+        ),
+        reference=reference,
+        operation=operation,
+        article=article,
+    )
 
 
 @avenant.command("remove-change")
 @click.argument("reference")
 @click.argument("number", type=int)
 @actor_options
+@json_option
 @click.pass_context
 def avenant_remove_change(
-    ctx: click.Context, reference: str, number: int, actor: str | None, role: str | None
+    ctx: click.Context,
+    reference: str,
+    number: int,
+    actor: str | None,
+    role: str | None,
+    as_json: bool,
 ) -> None:
     """Remove change NUMBER (from 1, as `coopflow show` lists them) of the avenant being
     drafted."""
     open_coopflow(ctx).remove_amendment_change(reference, number, actor=identify(ctx, actor, role))
-    click.echo(f"{reference}: change {number} removed from the avenant")
+    echo_done(
+        as_json,
+        _("{reference}: change {number} removed from the avenant").format(
+            reference=reference, number=number
+        ),
+        reference=reference,
+        removed_change=number,
+    )
 
 
 @avenant.command("motives")
 @click.argument("reference")
 @click.argument("text")
 @actor_options
+@json_option
 @click.pass_context
 def avenant_motives(
-    ctx: click.Context, reference: str, text: str, actor: str | None, role: str | None
+    ctx: click.Context,
+    reference: str,
+    text: str,
+    actor: str | None,
+    role: str | None,
+    as_json: bool,
 ) -> None:
     """Set the exposé des motifs (TEXT) of the avenant being drafted."""
     open_coopflow(ctx).set_amendment_motives(reference, text, actor=identify(ctx, actor, role))
-    click.echo(f"{reference}: exposé des motifs set")
+    echo_done(
+        as_json,
+        _("{reference}: exposé des motifs set").format(reference=reference),
+        reference=reference,
+        motives="set",
+    )

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+from coopflow._i18n import _
 
 from ._app import (
     actor_options,
@@ -16,8 +18,15 @@ from ._app import (
     parse_pairs,
     read_pems,
 )
-from ._output import document_label, error, jsonable, print_json, table
+from ._output import document_label, error, jsonable, print_json, table, time_column
 from ._output import warning as warn
+from ._partnerships import iso_date
+
+if TYPE_CHECKING:
+    from coopflow import Coopflow
+
+#: What ``--data NAME=@latest`` (and ``--latest``) stands for: the latest document's SHA-256.
+LATEST = "@latest"
 
 
 @cli.command()
@@ -45,7 +54,7 @@ def events(
         print_json(statuses)
         return
     table(
-        ["Event", "To", "Roles", "Inputs", "Available", "Why not"],
+        [_("Event"), _("To"), _("Roles"), _("Inputs"), _("Available"), _("Why not")],
         [
             (
                 s.event,
@@ -68,6 +77,12 @@ def events(
 @click.option("--data", "data_items", multiple=True, metavar="KEY=VALUE", help="An input.")
 @click.option("--programme", "programme_label", help="Fire an event of this programme.")
 @click.option("--expect-version", type=int, help="Refuse if the partnership changed since.")
+@click.option(
+    "--latest",
+    is_flag=True,
+    help="Give the event's SHA-256 inputs the latest document's (approuver: the draft under "
+    "review), as NAME=@latest does.",
+)
 @json_option
 @click.pass_context
 def fire(
@@ -80,14 +95,17 @@ def fire(
     data_items: tuple[str, ...],
     programme_label: str | None,
     expect_version: int | None,
+    latest: bool,
     as_json: bool,
 ) -> None:
     """Fire EVENT on partnership REFERENCE.
 
     With --programme, fire an event of one of its annual programmes.  Inputs are given as
-    --data name=value (dates written YYYY-MM-DD); see `coopflow events` for each event's."""
-    data = parse_pairs(data_items, "--data")
-    result = open_coopflow(ctx).fire(
+    --data name=value (dates written YYYY-MM-DD or DD/MM/YYYY; a SHA-256 as @latest for the
+    latest document's); see `coopflow events` for each event's."""
+    cf = open_coopflow(ctx)
+    data = _inputs(cf, reference, event, programme_label, parse_pairs(data_items, "--data"), latest)
+    result = cf.fire(
         reference,
         event,
         identify(ctx, actor, role),
@@ -96,16 +114,70 @@ def fire(
         programme=programme_label,
         expected_version=expect_version,
     )
+    successor = result.record.data.get("successor")
     if as_json:
         print_json(result)
         return
     on = f" (programme {result.programme})" if result.programme else ""
     click.echo(
-        f"{reference}{on}: {event}: {result.source_state} → {result.target_state} "
-        f"(version {result.version}, journal record {result.record.seq})"
+        _(
+            "{reference}{on}: {event}: {source} → {target} (version {version}, journal record "
+            "{seq})"
+        ).format(
+            reference=result.reference,
+            on=on,
+            event=event,
+            source=result.source_state,
+            target=result.target_state,
+            version=result.version,
+            seq=result.record.seq,
+        )
     )
     for doc in result.documents:
         click.echo(f"  {document_label(doc)}: sha256 {doc.sha256}")
+    if successor:
+        click.echo(_("new partnership: {reference}").format(reference=successor))
+
+
+def _inputs(
+    cf: Coopflow,
+    reference: str,
+    event: str,
+    programme: str | None,
+    data: dict[str, str],
+    latest: bool,
+) -> dict[str, str]:
+    """The event's inputs as typed, with its date inputs also taken as DD/MM/YYYY, and
+    ``@latest`` (or ``--latest``, for every SHA-256 input not given) replaced by the latest
+    document's SHA-256."""
+    wanted = latest or any(v == LATEST or v != iso_date_or_same(v) for v in data.values())
+    if not wanted:
+        return data
+    info = cf.partnership(reference)
+    wf = cf.workflows.get(info.workflow, info.workflow_version)
+    if programme is not None:
+        wf = cf.workflows.programmes_of(wf)
+    definition = wf.events.get(event)
+    types = {i.name: i.type for i in definition.inputs} if definition is not None else {}
+    result = dict(data)
+    if latest:
+        for name, kind in types.items():
+            if kind == "sha256" and name not in result:
+                result[name] = LATEST
+    for name, value in result.items():
+        if value == LATEST:
+            result[name] = cf.latest_document(reference).sha256
+        elif types.get(name) == "date":
+            result[name] = iso_date_or_same(value)
+    return result
+
+
+def iso_date_or_same(value: str) -> str:
+    """``value`` as ``YYYY-MM-DD`` if written ``DD/MM/YYYY``; else as it is."""
+    try:
+        return iso_date(value)
+    except ValueError:
+        return value
 
 
 @cli.command()
@@ -124,7 +196,15 @@ def history(ctx: click.Context, reference: str, as_json: bool) -> None:
         print_json([{**jsonable(e), "summary": e.summary} for e in entries])
         return
     table(
-        ["Seq", "At", "Event", "What", "Actor", "Comment", "Document"],
+        [
+            _("Seq"),
+            time_column(_("At")),
+            _("Event"),
+            _("What"),
+            _("Actor"),
+            _("Comment"),
+            _("Document"),
+        ],
         [
             (
                 e.seq,
@@ -143,9 +223,9 @@ def history(ctx: click.Context, reference: str, as_json: bool) -> None:
     )
     if shared:
         table(
-            ["Dialogue", "N°", "Date", "Kind", "Summary", "Logged by"],
+            [_("Dialogue"), _("N°"), _("Date"), _("Kind"), _("Summary"), _("Logged by")],
             [(x.dialogue, x.number, x.date, x.kind, x.summary, x.logged_by) for x in shared],
-            title="Exchanges of the thematic dialogues it takes part in",
+            title=_("Exchanges of the thematic dialogues it takes part in"),
             section=True,
         )
 
@@ -196,16 +276,28 @@ def verify(
     if as_json:
         print_json(report)
     elif report.ok:
-        anchored = (
-            f", extending checkpoint {report.checkpoint}" if report.checkpoint is not None else ""
-        )
-        click.echo(
-            f"ok: {report.partnerships} partnerships, {report.records} journal records and "
-            f"{report.documents} documents verified{anchored}"
-        )
+        counts = {
+            "partnerships": report.partnerships,
+            "records": report.records,
+            "documents": report.documents,
+        }
+        if report.checkpoint is not None:
+            click.echo(
+                _(
+                    "ok: {partnerships} partnerships, {records} journal records and {documents} "
+                    "documents verified, extending checkpoint {checkpoint}"
+                ).format(**counts, checkpoint=report.checkpoint)
+            )
+        else:
+            click.echo(
+                _(
+                    "ok: {partnerships} partnerships, {records} journal records and {documents} "
+                    "documents verified"
+                ).format(**counts)
+            )
     if not as_json:
         for problem in report.problems:
-            error(f"broken: {problem}")
+            error(_("broken: {problem}").format(problem=problem), code="integrity")
         for warning in report.warnings:
             warn(warning)
     if not report.ok:

@@ -6,22 +6,26 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from coopflow._i18n import _
 from coopflow._vocabulary import PROGRESS
 
-from ._app import actor_options, cli, identify, open_coopflow
+from ._app import actor_options, cli, identify, json_option, open_coopflow
+from ._output import fields, print_json, table
+from ._partnerships import DATE, DATE_HELP, Forgiving, echo_done
 
 
 @cli.group()
 def programme() -> None:
-    """Annual work programmes."""
+    """Annual work programmes: open and show them."""
 
 
 @programme.command("add")
 @click.argument("reference")
 @click.argument("label")
-@click.option("--start", required=True, help="YYYY-MM-DD")
-@click.option("--end", required=True, help="YYYY-MM-DD")
+@click.option("--start", required=True, type=DATE, help=DATE_HELP)
+@click.option("--end", required=True, type=DATE, help=DATE_HELP)
 @actor_options
+@json_option
 @click.pass_context
 def programme_add(
     ctx: click.Context,
@@ -31,12 +35,106 @@ def programme_add(
     end: str,
     actor: str | None,
     role: str | None,
+    as_json: bool,
 ) -> None:
     """Open (or re-date) programme LABEL (2027) of partnership REFERENCE."""
     open_coopflow(ctx).add_programme(
         reference, label, start=start, end=end, actor=identify(ctx, actor, role)
     )
-    click.echo(f"{reference}: programme {label} ({start} → {end})")
+    echo_done(
+        as_json,
+        _("{reference}: programme {label} ({start} → {end})").format(
+            reference=reference, label=label, start=start, end=end
+        ),
+        reference=reference,
+        programme=label,
+        start=start,
+        end=end,
+    )
+
+
+@programme.command("show")
+@click.argument("reference")
+@click.argument("label")
+@json_option
+@click.pass_context
+def programme_show(ctx: click.Context, reference: str, label: str, as_json: bool) -> None:
+    """Show programme LABEL of partnership REFERENCE in full: its actions (pilots, partners,
+    milestones, budget lines, indicators target and actual) and its budget by funder."""
+    prog = open_coopflow(ctx).programme(reference, label)
+    if as_json:
+        print_json(prog)
+        return
+    fields(
+        [
+            (_("state"), prog.state),
+            (_("period"), f"{prog.period_start} → {prog.period_end}"),
+            (_("COPIL"), prog.copil_date),
+            (_("actions"), len(prog.actions)),
+        ],
+        title=_("{reference}: programme {label}").format(
+            reference=prog.reference, label=prog.label
+        ),
+    )
+    table(
+        [
+            _("N°"),
+            _("Axis"),
+            _("Title"),
+            _("Lead"),
+            _("Pilot"),
+            _("Partners"),
+            _("Progress"),
+            _("Budget (€)"),
+        ],
+        [
+            (
+                a.number,
+                a.axis,
+                a.title,
+                a.lead,
+                ", ".join(x for x in (a.contact, a.pilot_name, a.pilot_function) if x) or None,
+                a.partners,
+                a.progress,
+                a.budget_total,
+            )
+            for a in prog.actions
+        ],
+        title=_("Actions"),
+        section=True,
+    )
+    milestones = [(a.number, m.date, m.label, m.done) for a in prog.actions for m in a.milestones]
+    if milestones:
+        table(
+            [_("Action"), _("Date"), _("Milestone"), _("Done")],
+            milestones,
+            title=_("Milestones"),
+            section=True,
+        )
+    lines = [(a.number, b.funder, b.amount) for a in prog.actions for b in a.budget_lines]
+    if lines:
+        table(
+            [_("Action"), _("Funder"), _("Amount (€)")],
+            lines,
+            title=_("Budget lines"),
+            section=True,
+        )
+        table(
+            [_("Funder"), _("Total (€)")],
+            [*prog.budget_by_funder.items(), (_("total"), prog.budget_total)],
+            title=_("Budget by funder"),
+            section=True,
+        )
+    indicators = [
+        (a.number, i.name, i.unit, i.target, i.actual) for a in prog.actions for i in a.indicators
+    ]
+    if indicators:
+        table(
+            [_("Action"), _("Indicator"), _("Unit"), _("Target"), _("Actual")],
+            indicators,
+            title=_("Indicators"),
+            section=True,
+        )
 
 
 @cli.group()
@@ -58,6 +156,7 @@ def action() -> None:
 @click.option("--partner", "partners", multiple=True, help="Another partner (repeat).")
 @click.option("--number", type=int, help="Replace the action with this number.")
 @actor_options
+@json_option
 @click.pass_context
 def action_add(
     ctx: click.Context,
@@ -68,6 +167,7 @@ def action_add(
     partners: tuple[str, ...],
     actor: str | None,
     role: str | None,
+    as_json: bool,
     **fields: Any,
 ) -> None:
     """Add an action to PROGRAMME of partnership REFERENCE (or replace action --number)."""
@@ -79,15 +179,24 @@ def action_add(
         actor=identify(ctx, actor, role),
         **fields,
     )
-    click.echo(f"{reference}: programme {programme_label}, action {n}")
+    echo_done(
+        as_json,
+        _("{reference}: programme {label}, action {action}").format(
+            reference=reference, label=programme_label, action=n
+        ),
+        reference=reference,
+        programme=programme_label,
+        action=n,
+    )
 
 
 @action.command("progress")
 @click.argument("reference")
 @click.argument("programme_label", metavar="PROGRAMME")
 @click.argument("action_number", metavar="ACTION", type=int)
-@click.argument("progress", type=click.Choice(PROGRESS))
+@click.argument("progress", type=Forgiving(PROGRESS))
 @actor_options
+@json_option
 @click.pass_context
 def action_progress(
     ctx: click.Context,
@@ -97,12 +206,22 @@ def action_progress(
     progress: str,
     actor: str | None,
     role: str | None,
+    as_json: bool,
 ) -> None:
     """Record how far action ACTION of PROGRAMME has got."""
     open_coopflow(ctx).set_action_progress(
         reference, programme_label, action_number, progress, actor=identify(ctx, actor, role)
     )
-    click.echo(f"{reference}: programme {programme_label}, action {action_number}: {progress}")
+    echo_done(
+        as_json,
+        _("{reference}: programme {label}, action {action}: {progress}").format(
+            reference=reference, label=programme_label, action=action_number, progress=progress
+        ),
+        reference=reference,
+        programme=programme_label,
+        action=action_number,
+        progress=progress,
+    )
 
 
 @cli.group()
@@ -114,9 +233,10 @@ def milestone() -> None:
 @click.argument("reference")
 @click.argument("programme_label", metavar="PROGRAMME")
 @click.argument("action_number", metavar="ACTION", type=int)
-@click.option("--date", required=True, help="YYYY-MM-DD")
+@click.option("--date", required=True, type=DATE, help=DATE_HELP)
 @click.option("--label", required=True)
 @actor_options
+@json_option
 @click.pass_context
 def milestone_add(
     ctx: click.Context,
@@ -127,6 +247,7 @@ def milestone_add(
     label: str,
     actor: str | None,
     role: str | None,
+    as_json: bool,
 ) -> None:
     """Add a milestone to action ACTION of PROGRAMME."""
     open_coopflow(ctx).add_milestone(
@@ -137,17 +258,32 @@ def milestone_add(
         label=label,
         actor=identify(ctx, actor, role),
     )
-    click.echo(f"{reference}: programme {programme_label}, action {action_number}: {date} {label}")
+    echo_done(
+        as_json,
+        _("{reference}: programme {label}, action {action}: milestone {date} {milestone}").format(
+            reference=reference,
+            label=programme_label,
+            action=action_number,
+            date=date,
+            milestone=label,
+        ),
+        reference=reference,
+        programme=programme_label,
+        action=action_number,
+        date=date,
+        milestone=label,
+    )
 
 
 @milestone.command("done")
 @click.argument("reference")
 @click.argument("programme_label", metavar="PROGRAMME")
 @click.argument("action_number", metavar="ACTION", type=int)
-@click.option("--date", required=True, help="YYYY-MM-DD")
+@click.option("--date", required=True, type=DATE, help=DATE_HELP)
 @click.option("--label", required=True)
 @click.option("--undo", is_flag=True, help="Mark it not done again.")
 @actor_options
+@json_option
 @click.pass_context
 def milestone_done(
     ctx: click.Context,
@@ -159,6 +295,7 @@ def milestone_done(
     undo: bool,
     actor: str | None,
     role: str | None,
+    as_json: bool,
 ) -> None:
     """Mark a milestone of action ACTION of PROGRAMME done (it leaves `coopflow due`)."""
     open_coopflow(ctx).set_milestone_done(
@@ -170,8 +307,22 @@ def milestone_done(
         done=not undo,
         actor=identify(ctx, actor, role),
     )
-    state = "not done" if undo else "done"
-    click.echo(f"{reference}: programme {programme_label}, action {action_number}: {label} {state}")
+    message = (
+        _("{reference}: programme {label}, action {action}: {milestone} not done")
+        if undo
+        else _("{reference}: programme {label}, action {action}: {milestone} done")
+    )
+    echo_done(
+        as_json,
+        message.format(
+            reference=reference, label=programme_label, action=action_number, milestone=label
+        ),
+        reference=reference,
+        programme=programme_label,
+        action=action_number,
+        milestone=label,
+        done=not undo,
+    )
 
 
 @cli.group()
@@ -186,6 +337,7 @@ def budget() -> None:
 @click.option("--funder", required=True, help="A party key or a name.")
 @click.option("--amount", required=True, help="Euros: 12500 or 12500.50.")
 @actor_options
+@json_option
 @click.pass_context
 def budget_add(
     ctx: click.Context,
@@ -196,6 +348,7 @@ def budget_add(
     amount: str,
     actor: str | None,
     role: str | None,
+    as_json: bool,
 ) -> None:
     """Plan an amount of a funder for action ACTION of PROGRAMME (replaces its line)."""
     open_coopflow(ctx).add_budget_line(
@@ -206,7 +359,17 @@ def budget_add(
         amount=amount,
         actor=identify(ctx, actor, role),
     )
-    click.echo(f"{reference}: programme {programme_label}, action {action_number}: {funder}")
+    echo_done(
+        as_json,
+        _("{reference}: programme {label}, action {action}: budget line of {funder}").format(
+            reference=reference, label=programme_label, action=action_number, funder=funder
+        ),
+        reference=reference,
+        programme=programme_label,
+        action=action_number,
+        funder=funder,
+        amount=amount,
+    )
 
 
 @cli.group()
@@ -223,6 +386,7 @@ def indicator() -> None:
 @click.option("--unit", default="")
 @click.option("--actual", help="The measured value.")
 @actor_options
+@json_option
 @click.pass_context
 def indicator_set(
     ctx: click.Context,
@@ -235,6 +399,7 @@ def indicator_set(
     actual: str | None,
     actor: str | None,
     role: str | None,
+    as_json: bool,
 ) -> None:
     """Add or update an indicator of action ACTION of PROGRAMME."""
     open_coopflow(ctx).add_indicator(
@@ -247,4 +412,13 @@ def indicator_set(
         actual=actual,
         actor=identify(ctx, actor, role),
     )
-    click.echo(f"{reference}: programme {programme_label}, action {action_number}: {name}")
+    echo_done(
+        as_json,
+        _("{reference}: programme {label}, action {action}: indicator {name}").format(
+            reference=reference, label=programme_label, action=action_number, name=name
+        ),
+        reference=reference,
+        programme=programme_label,
+        action=action_number,
+        indicator=name,
+    )

@@ -410,7 +410,15 @@ def test_json_listings_and_filters(invoke: Invoke) -> None:
     )
     assert len(json.loads(ok(invoke("partnership", "list", "--party", "la-cali", "--json")).out))
     plain = ok(invoke("partnership", "list")).out.splitlines()
-    assert plain[0].split() == ["Reference", "Title", "Scale", "State", "Parties", "Version"]
+    assert plain[0].split() == [
+        "Reference",
+        "Title",
+        "Scale",
+        "State",
+        "Parties",
+        "Responsible",
+        "Version",
+    ]
     assert plain[1].startswith(REF)
 
 
@@ -422,8 +430,18 @@ def test_guard_refusal_gives_each_reason_on_its_own_line(invoke: Invoke) -> None
     assert run.err_lines == [
         "error: ouvrir_dialogue refused:",
         "  - no exchange logged yet: log at least one exchange (meeting, letter, workshop)",
+        f"    to fix: coopflow exchange log {REF} --date YYYY-MM-DD --kind reunion --summary TEXT",
     ]
     assert json.loads(ok(invoke("history", REF, "--json")).out) == before
+    # The same refusal as JSON: every reason with its code and what fixes it.
+    run = invoke("fire", REF, "ouvrir_dialogue", *STAFF, "--json")
+    assert run.code == 1 and not run.err
+    refusal = json.loads(run.out)["error"]
+    assert (refusal["code"], refusal["event"]) == ("guard_failed", "ouvrir_dialogue")
+    (reason,) = refusal["reasons"]
+    assert reason["code"] == "no_exchange"
+    assert reason["command"].startswith(f"coopflow exchange log {REF} ")
+    assert reason["call"].startswith("Coopflow.log_exchange(")
 
 
 @pytest.mark.parametrize(
@@ -463,7 +481,7 @@ def test_guard_refusal_gives_each_reason_on_its_own_line(invoke: Invoke) -> None
                 "log",
                 REF,
                 "--date",
-                "12/01/2026",
+                "31/02/2026",  # 12/01/2026 is accepted (day/month/year): this one is no date
                 "--kind",
                 "reunion",
                 "--summary",
@@ -471,7 +489,7 @@ def test_guard_refusal_gives_each_reason_on_its_own_line(invoke: Invoke) -> None
                 *STAFF,
             ),
             2,
-            ("date: '12/01/2026' is not a date",),
+            ("'31/02/2026' is not a date",),
             id="bad-date",
         ),
         pytest.param(
