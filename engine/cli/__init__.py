@@ -73,6 +73,7 @@ def commands() -> click.Group:
     its commands on it)."""
     from . import (  # noqa: F401 - imported for their commands
         _actors,
+        _calendar,
         _content,
         _demo,
         _dialogues,
@@ -83,6 +84,7 @@ def commands() -> click.Group:
         _parties,
         _partnerships,
         _programmes,
+        _report,
         _schema,
         _scripts,
         _workflows,
