@@ -1274,8 +1274,10 @@ class Coopflow:
             self.checkpoint(actor=actor)
         except CoopflowError as exc:
             raise EvidenceError(
-                f"{reference}: {event} is recorded, but the checkpoint after it failed "
-                f"({exc.message}); take one with `coopflow checkpoint take`"
+                _(
+                    "{reference}: {event} is recorded, but the checkpoint after it failed "
+                    "({error}); take one with `coopflow checkpoint take`"
+                ).format(reference=reference, event=event, error=exc.message)
             ) from exc
 
     def _fire_unguarded(
@@ -1458,8 +1460,10 @@ class Coopflow:
                     target.write_text(signed.file_name, signed.text() + "\n")
             except CoopflowError as exc:
                 raise EvidenceError(
-                    f"checkpoint {info.seq} is stored, but was not published ({exc.message}): "
-                    f"coopflow checkpoint show {info.seq} --out FILE"
+                    _(
+                        "checkpoint {seq} is stored, but was not published ({error}): "
+                        "coopflow checkpoint show {seq} --out FILE"
+                    ).format(seq=info.seq, error=exc.message)
                 ) from exc
         return info
 

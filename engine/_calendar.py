@@ -4,10 +4,10 @@ in the database, for the cooperation service's calendars.
 What it holds, each a whole-day VEVENT:
 
 * COPIL and COTECH meetings: the COPIL that approved each programme (``copil_date``), the
-  programme events that record a committee (``revue_cotech``: the COTECH's review;
-  ``evaluer``: the assessment put to the COPIL; dated the day they were recorded, in Paris
-  time), and the exchanges logged as a meeting of either committee (an exchange whose summary
-  names the "comité de pilotage"/COPIL or the "comité technique"/COTECH);
+  COTECH's reviews (a programme entering a state the workflow declares ``awaiting_copil``,
+  dated the day it was recorded, in Paris time), and the exchanges logged as a meeting of
+  either committee (an exchange whose summary names the "comité de pilotage"/COPIL or the
+  "comité technique"/COTECH);
 * council sittings: one event per party and sitting day, listing the délibérations taken;
 * protocol ends: the last day of each protocol;
 * every deadline :meth:`coopflow.Coopflow.due` knows, of every kind, overdue or to come (as
@@ -143,7 +143,7 @@ def _events(cf: Coopflow, today: dt.date) -> list[CalendarEvent]:
             row.id: row.reference
             for row in s.execute(select(Partnership.id, Partnership.reference))
         }
-        found.extend(_committees(s, refs))
+        found.extend(_committees(s, refs, cf.workflows.programme_states_with("awaiting_copil")))
         found.extend(_sittings(s, refs))
         found.extend(_protocol_ends(s, refs, ends))
     found.extend(_deadlines(deadlines))
@@ -153,7 +153,7 @@ def _events(cf: Coopflow, today: dt.date) -> list[CalendarEvent]:
     return sorted(events.values(), key=lambda e: (e.day, e.uid))
 
 
-def _committees(s: Session, refs: dict[int, str]) -> Iterator[CalendarEvent]:
+def _committees(s: Session, refs: dict[int, str], reviewed: list[str]) -> Iterator[CalendarEvent]:
     """The COPIL that approved each programme, the programme events of a committee, and the
     exchanges logged as a committee's meeting."""
     programmes = {pr.id: pr for pr in s.scalars(select(Programme))}
@@ -170,31 +170,26 @@ def _committees(s: Session, refs: dict[int, str]) -> Iterator[CalendarEvent]:
                 ("COPIL",),
                 ref,
             )
+    # A programme that enters a state awaiting the COPIL has been reviewed by the COTECH (the
+    # workflows say which states those are: the capability ``awaiting_copil``).
     for rec in s.scalars(
         select(JournalRecord)
-        .where(JournalRecord.event.in_(("revue_cotech", "evaluer")))
         .where(JournalRecord.programme_id.is_not(None))
+        .where(JournalRecord.target_state.in_(reviewed))
         .order_by(JournalRecord.partnership_id, JournalRecord.seq)
     ):
-        pr = programmes[rec.programme_id]  # type: ignore[index]
+        if rec.source_state in reviewed or rec.programme_id not in programmes:
+            continue
+        pr = programmes[rec.programme_id]
         ref = refs[rec.partnership_id]
         day = _paris_day(rec.at)
-        if rec.event == "revue_cotech":
-            uid = _uid("cotech", ref, pr.label, rec.seq)
-            summary = f"COTECH – revue du programme {pr.label} – {ref}"
-            what = f"revue du programme de travail {pr.label} par le comité technique"
-            kind = "COTECH"
-        else:
-            uid = _uid("copil-bilan", ref, pr.label, rec.seq)
-            summary = f"COPIL – bilan du programme {pr.label} – {ref}"
-            what = f"bilan du programme de travail {pr.label} présenté au comité de pilotage"
-            kind = "COPIL"
         yield CalendarEvent(
-            uid,
+            _uid("cotech", ref, pr.label, rec.seq),
             day,
-            summary,
-            f"{ref} : {what} (journal, enregistrement n° {rec.seq}, le {_french_date(day)}).",
-            (kind,),
+            f"COTECH – revue du programme {pr.label} – {ref}",
+            f"{ref} : revue du programme de travail {pr.label} par le comité technique "
+            f"(journal, enregistrement n° {rec.seq}, le {_french_date(day)}).",
+            ("COTECH",),
             ref,
         )
     for ex in s.scalars(select(Exchange).order_by(Exchange.id)):

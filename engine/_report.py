@@ -954,14 +954,18 @@ def render_pdf(
             raise
         except Exception as error:
             raise DocumentError(
-                f"WeasyPrint could not render {TEMPLATE}: {type(error).__name__}: {error}"
+                _("WeasyPrint could not render {template}: {error}").format(
+                    template=TEMPLATE, error=f"{type(error).__name__}: {error}"
+                )
             ) from error
 
     def too_slow() -> TemplateError:
         return TemplateError(
             TEMPLATE,
-            f"the report took longer than {limit:g} seconds to render and was stopped (the "
-            f"time allowed: COOPFLOW_RENDER_TIMEOUT on the command line)",
+            _(
+                "the report took longer than {seconds} seconds to render and was stopped (the "
+                "time allowed: COOPFLOW_RENDER_TIMEOUT on the command line)"
+            ).format(seconds=f"{limit:g}"),
         )
 
     return _bounded(guarded, limit, too_slow)

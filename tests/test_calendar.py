@@ -108,7 +108,18 @@ def test_it_holds_every_sitting_copil_and_protocol_end(
             "SELECT p.reference, r.period_end FROM coopflow_protocol r "
             "JOIN coopflow_partnership p ON p.id = r.partnership_id"
         )
+        # The COTECH's reviews: a programme entering a state awaiting the COPIL.
+        reviews = rows(
+            "SELECT p.reference, g.label FROM coopflow_journal j "
+            "JOIN coopflow_partnership p ON p.id = j.partnership_id "
+            "JOIN coopflow_programme g ON g.id = j.programme_id "
+            "WHERE j.target_state = 'revu_cotech' AND j.source_state <> 'revu_cotech'"
+        )
     engine.dispose()
+    assert reviews  # the demo has one at least
+    cotech = {str(e["summary"]) for e in exported if "COTECH" in categories(e)}
+    for ref, label in reviews:
+        assert f"COTECH – revue du programme {label} – {ref}" in cotech
     seances = [e for e in exported if "séance" in categories(e)]
     assert {
         (str(e["summary"]).split(" – ")[1], e.decoded("dtstart").isoformat()) for e in seances

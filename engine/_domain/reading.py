@@ -386,7 +386,9 @@ def registry_history(session: Session, registry: str) -> list[dict[str, Any]]:
     """A registry's journal (``actors`` or ``parties``), oldest first, as plain data."""
     if registry not in _registry.CHAINS:
         raise ValidationError(
-            f"unknown registry {registry!r} (registries: {', '.join(_registry.CHAINS)})",
+            _("unknown registry {registry!r} (registries: {registries})").format(
+                registry=registry, registries=", ".join(_registry.CHAINS)
+            ),
             field="registry",
         )
     return [

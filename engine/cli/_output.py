@@ -167,11 +167,6 @@ def print_json(value: Any) -> None:
     click.echo(json.dumps(jsonable(value), indent=2, ensure_ascii=False))
 
 
-def count(items: Sequence[object], noun: str) -> str:
-    """``1 stake``, ``3 stakes``."""
-    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
-
-
 def document_label(doc: DocumentInfo) -> str:
     """``programme 2027 v1 draft``."""
     return " ".join(x for x in (doc.kind, doc.subject, f"v{doc.version}", doc.status) if x)
