@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import click
-from coopflow._i18n import _
+from coopflow._i18n import _, current
 from coopflow.errors import CoopflowError, GuardFailed, Reason
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def time_column(name: str) -> str:
     return _("{column} (Paris time)").format(column=name)
 
 
-def cell(value: object) -> str:
+def cell(value: object) -> str:  # noqa: PLR0911 - one return a kind of value
     """A value as the text of a table's cell."""
     if value is None:
         return "—"
@@ -55,7 +55,17 @@ def cell(value: object) -> str:
         return value.isoformat()
     if isinstance(value, list | tuple):
         return ", ".join(cell(v) for v in value)
+    if isinstance(value, Decimal):
+        return amount(value)
     return str(value)
+
+
+def amount(value: Decimal) -> str:
+    """An amount as the reader writes it: ``1 484 567,50`` in French (no-break spaces between
+    thousands, a decimal comma), ``1484567.50`` in English (as JSON gives it)."""
+    if current() != "fr":
+        return str(value)
+    return f"{value:,}".replace(",", "\u00a0").replace(".", ",")  # its own decimals
 
 
 def table(

@@ -34,3 +34,17 @@ def test_tables_say_paris_time_and_json_says_utc() -> None:
     assert _output.jsonable(moment) == "2026-01-15T09:30:00+00:00"
     assert _output.jsonable(dt.datetime(2026, 7, 1, 12, 0)) == "2026-07-01T12:00:00+00:00"
     assert _output.time_column("at") == "at (Paris time)"
+
+
+def test_amounts_are_written_the_french_way_in_french_and_as_json_gives_them_in_english() -> None:
+    from decimal import Decimal
+
+    from coopflow._i18n import language
+
+    with language("fr"):
+        assert _output.cell(Decimal("1484567.50")) == "1\u00a0484\u00a0567,50"
+        assert _output.cell(Decimal("45000.00")) == "45\u00a0000,00"  # the cents it has
+        assert _output.cell(Decimal("-3.25")) == "-3,25"
+    with language("en"):
+        assert _output.cell(Decimal("1484567.50")) == "1484567.50"
+    assert _output.jsonable(Decimal("1484567.50")) == "1484567.50"  # JSON: whatever the language
