@@ -53,6 +53,11 @@ def test_a_party_is_found_by_its_names(cf: Coopflow) -> None:
     assert cf.party("la cali").key == "la-cali"
     assert cf.party("communaute d'agglomeration du libournais").key == "la-cali"
     assert cf.party("Libournais").key == "la-cali"  # the only one whose name holds it
+    assert cf.party("agglomeration du Libournais").key == "la-cali"  # whole words, in order
+    with pytest.raises(NotFoundError):
+        cf.party("Libourn")  # a part of a word is never taken for a name
+    with pytest.raises(NotFoundError):
+        cf.party("cal")
     with pytest.raises(NotFoundError) as caught:
         cf.party("La Calli")
     assert caught.value.suggestions == ("la-cali",)

@@ -9,6 +9,7 @@ refused with the candidates; what is unknown, with the closest known values (dif
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
@@ -77,7 +78,8 @@ def find_partnership(session: Session, reference: str) -> Partnership:
 
 def find_party(session: Session, key: str) -> Party:
     """The party with this key; else the one whose key, official name or usual name is
-    ``key`` (accents and case aside), or the only one whose names hold it.  Several are an
+    ``key`` (accents and case aside), or the only one whose names hold it as whole words
+    (``"Libournais"``; a part of a word, ``"cal"``, is never taken for a name).  Several are an
     ambiguous ValidationError naming them; none, a NotFoundError naming the closest."""
     found = session.scalars(select(Party).where(Party.key == key)).one_or_none()
     if found is not None:
@@ -88,8 +90,9 @@ def find_party(session: Session, key: str) -> Party:
     rows = session.execute(_PARTY_NAMES).all()
     names = {r.id: [fold(n) for n in (r.key, r.official_name, r.usual_name) if n] for r in rows}
     matches = [r for r in rows if wanted in names[r.id]]
-    if not matches:
-        matches = [r for r in rows if any(wanted in n for n in names[r.id])]
+    if not matches:  # whole words of one of its names ("Libournais"), never a part of a word
+        words = _words(wanted)
+        matches = [r for r in rows if words and any(_holds(n, words) for n in names[r.id])]
     if len(matches) == 1:
         party = session.get(Party, matches[0].id)
         assert party is not None
@@ -107,6 +110,16 @@ def find_party(session: Session, key: str) -> Party:
     keys_of = {n: r.key for r in rows for n in (r.key, r.official_name, r.usual_name) if n}
     close = list(dict.fromkeys(keys_of[n] for n in closest(key, known)))
     raise suggest(NotFoundError("party", key), close)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+", text)
+
+
+def _holds(name: str, words: list[str]) -> bool:
+    """Whether ``words`` appear in ``name`` one after the other, each a whole word."""
+    found = _words(name)
+    return any(found[i : i + len(words)] == words for i in range(len(found) - len(words) + 1))
 
 
 def member(session: Session, p: Partnership, key: str, field: str) -> Party:
