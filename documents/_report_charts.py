@@ -20,7 +20,19 @@ from typing import Final
 from markupsafe import Markup
 
 from . import _french as fr
-from ._gantt import FONT_FAMILY, _e, _ellipsize, _month_after, _months, _n, month_labels
+from ._gantt import (  # the programme's Gantt chart: the same palette and drawing helpers
+    _GRID,
+    _HEADER_FILL,
+    _INK,
+    _MUTED,
+    FONT_FAMILY,
+    _e,
+    _ellipsize,
+    _month_after,
+    _months,
+    _n,
+    month_labels,
+)
 
 WIDTH: Final = 462.0
 LABEL_WIDTH: Final = 170.0
@@ -31,13 +43,9 @@ BAR: Final = 9.0
 TEXT: Final = 7.0
 MAX_HEIGHT: Final = 600.0
 
-_INK: Final = "#111111"
-_MUTED: Final = "#555555"
-_GRID: Final = "#d4d4d4"
 _BAR: Final = "#3d5a80"
 _TARGET: Final = "#c9d6e8"
 _TODAY: Final = "#b42318"
-_HEADER_FILL: Final = "#e8ecf2"
 #: The colour of each level of the lifecycle on the timelines.
 LEVEL_COLOURS: Final[dict[str, str]] = {
     "accueil": "#c7dcef",
