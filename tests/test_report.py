@@ -420,6 +420,11 @@ def test_rendering_logs_no_weasyprint_warning_and_fetches_only_own_assets(
     assert warnings == []
 
 
+# The report is stopped as a document is: by an exception raised in the render's thread,
+# which may land in another library's garbage-collector callback (hypothesis has one), where
+# Python reports it as ignored and the renderer raises it again until the render stops
+# (tests/documents/test_render_limits.py). That report is not a failure of what is checked.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_the_render_time_limit_applies(demo_db: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(
         cli,
